@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The client side of one native API call (see api.h), over the blocking st_http_post.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api.h"
+#include "pb.h"
+#include "stratus/alloc.h"
+
+#define CONTENT_TYPE "application/x-protobuf"
+
+int st_api_call(const struct st_cli *cli, const char *operation, const ProtobufCMessage *req,
+                const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **ret_resp,
+                struct st_error *err)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "/v1/%s", operation);
+
+    size_t len = protobuf_c_message_get_packed_size(req);
+    /* One spare byte: a request with every field absent packs to nothing. */
+    uint8_t *body = st_malloc(len + 1);
+    if (!body) {
+        return st_error_set(err, -ENOMEM, ST_ERR_INTERNAL_FAILURE, "out of memory");
+    }
+    protobuf_c_message_pack(req, body);
+
+    struct st_http_response resp = {0};
+    struct st_error http_err = {{0}};
+    int r = st_http_post(&cli->ep, path, CONTENT_TYPE, body, len, cli->timeout_ms, &resp,
+                         &http_err);
+    st_free(body);
+    if (r == -ENOMEM) {
+        return st_error_set(err, r, ST_ERR_INTERNAL_FAILURE, "out of memory");
+    }
+    if (r == -ETIMEDOUT) {
+        return st_error_set(err, r, "RequestTimeout", "Read timeout on endpoint URL: \"%s%s\"",
+                            cli->url, path);
+    }
+    if (r < 0) {
+        return st_error_set(err, r, "ConnectionRefused",
+                            "Could not connect to the endpoint URL: \"%s%s\"", cli->url, path);
+    }
+    if (resp.status < 200 || resp.status > 299) {
+        struct st_error reply = {{0}};
+        st_http_error_from_reply(&resp, &reply);
+        st_http_response_fini(&resp);
+        return st_error_set(err, -EIO, reply.code,
+                            "An error occurred (%s) when calling the %s operation: %s", reply.code,
+                            operation, reply.message);
+    }
+    ProtobufCMessage *msg =
+        protobuf_c_message_unpack(resp_desc, st_pb_allocator(), resp.len, resp.body);
+    st_http_response_fini(&resp);
+    if (!msg) {
+        /* protobuf-c does not tell a bad message from a failed allocation; both end the call. */
+        return st_error_set(err, -EBADMSG, ST_ERR_INTERNAL_FAILURE,
+                            "Could not decode the %s reply from \"%s%s\"", operation, cli->url,
+                            path);
+    }
+    *ret_resp = msg;
+    return 0;
+}

@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * main of `stratus`, the command-line client of the collector's native API: the global flags
+ * (--endpoint anywhere on the line, or STRATUS_ENDPOINT; --help, --version, --output json), the
+ * verb table with each verb's help, and the mapping of results to exit codes and error lines
+ * (0 ok, 1 the call failed, 2 usage). The verbs themselves live in cmd_*.c.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cmd_metrics.h"
+#include "stratus/alloc.h"
+
+#ifndef ST_VERSION
+#define ST_VERSION "unknown"
+#endif
+
+struct verb {
+    const char *name;
+    st_cli_verb_fn run;
+    const char *help;
+};
+
+static const struct verb verbs[] = {
+    {"put-metric-data", st_cmd_put_metric_data,
+     "usage: stratus put-metric-data --namespace NS --metric-name NAME\n"
+     "           [--dimensions Host=a,Api=get | --dimensions Name=Host,Value=a ...]\n"
+     "           (--value V | --statistic-values SampleCount=N,Sum=S,Minimum=A,Maximum=B\n"
+     "            | --values V1 V2 ... [--counts C1 C2 ...])\n"
+     "           [--unit UNIT] [--timestamp ISO8601|EPOCH] [--storage-resolution 1|60]\n"
+     "       stratus put-metric-data --namespace NS --metric-data file://batch.json|JSON\n"
+     "\n"
+     "Publishes metric data points. --metric-data takes the aws CLI's JSON: a list of up to\n"
+     "1000 {MetricName, Dimensions, Timestamp, Value | StatisticValues | Values [+ Counts],\n"
+     "Unit, StorageResolution}. Prints nothing on success.\n"},
+    {"get-metric-statistics", st_cmd_get_metric_statistics,
+     "usage: stratus get-metric-statistics --namespace NS --metric-name NAME\n"
+     "           [--dimensions Host=a,Api=get] --start-time T --end-time T --period SECONDS\n"
+     "           (--statistics SampleCount|Average|Sum|Minimum|Maximum ...\n"
+     "            | --extended-statistics p99 p99.9 ...) [--unit UNIT]\n"
+     "\n"
+     "Prints {\"Label\", \"Datapoints\": [...]} as the aws CLI does, datapoints in time order.\n"
+     "Times are ISO 8601 (2026-11-23T18:00:00Z) or seconds since the epoch.\n"},
+    {"list-metrics", st_cmd_list_metrics,
+     "usage: stratus list-metrics [--namespace NS] [--metric-name NAME]\n"
+     "           [--dimensions Name=Host[,Value=a] ... | --dimensions Host=a,Api]\n"
+     "           [--recently-active PT3H] [--starting-token TOKEN | --next-token TOKEN]\n"
+     "           [--max-items N]\n"
+     "\n"
+     "Prints {\"Metrics\": [...]}, following every NextToken unless --next-token asks for one\n"
+     "page; with --max-items, stops after N metrics and prints the NextToken to resume from.\n"},
+};
+
+#define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))
+
+static const char general_help[] =
+    "usage: stratus [--endpoint URL] VERB [flags]\n"
+    "\n"
+    "The command-line client of stratus-collector, with the verbs and output of\n"
+    "`aws cloudwatch`.\n"
+    "\n"
+    "Verbs:\n"
+    "  put-metric-data        publish data points\n"
+    "  get-metric-statistics  statistics of a metric over time\n"
+    "  list-metrics           the metrics the collector knows\n"
+    "\n"
+    "Global flags (anywhere on the line):\n"
+    "  --endpoint URL   the collector, http://HOST[:PORT] (default $STRATUS_ENDPOINT, else\n"
+    "                   " ST_DEFAULT_ENDPOINT ")\n"
+    "  --help           this text; `stratus help VERB` or `stratus VERB --help` for a verb\n"
+    "  --version        the version\n"
+    "\n"
+    "Exit status: 0 ok, 1 the collector returned an error or could not be reached, 2 usage.\n";
+
+static const struct verb *find_verb(const char *name)
+{
+    for (size_t i = 0; i < N_VERBS; i++) {
+        if (strcmp(verbs[i].name, name) == 0) {
+            return &verbs[i];
+        }
+    }
+    return NULL;
+}
+
+/* What the global flags asked for; args holds the rest, in order, borrowed from argv. */
+struct globals {
+    const char *endpoint;
+    bool help;
+    bool version;
+    char **args;
+    int n_args;
+};
+
+/* Takes "--flag VALUE" or "--flag=VALUE" at argv[*i]; NULL when argv[*i] is not that flag. */
+static const char *take_value(int argc, char **argv, int *i, const char *flag, bool *ret_missing)
+{
+    size_t len = strlen(flag);
+    if (strncmp(argv[*i], flag, len) != 0) {
+        return NULL;
+    }
+    if (argv[*i][len] == '=') {
+        return argv[*i] + len + 1;
+    }
+    if (argv[*i][len] != '\0') {
+        return NULL;
+    }
+    if (*i + 1 >= argc) {
+        *ret_missing = true;
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+static int parse_globals(int argc, char **argv, struct globals *g, struct st_error *err)
+{
+    g->args = st_calloc((size_t)argc + 1, sizeof(*g->args));
+    if (!g->args) {
+        return st_error_set(err, -ENOMEM, ST_ERR_INTERNAL_FAILURE, "out of memory");
+    }
+    for (int i = 1; i < argc; i++) {
+        bool missing = false;
+        const char *v;
+        if ((v = take_value(argc, argv, &i, "--endpoint-url", &missing)) ||
+            (v = take_value(argc, argv, &i, "--endpoint", &missing))) {
+            g->endpoint = v;
+        } else if ((v = take_value(argc, argv, &i, "--output", &missing))) {
+            if (strcmp(v, "json") != 0) {
+                return st_error_set(err, -EINVAL, ST_CLI_ERR_USAGE,
+                                    "argument --output: only json is supported");
+            }
+        } else if (missing) {
+            return st_error_set(err, -EINVAL, ST_CLI_ERR_USAGE, "argument %s: expected one "
+                                "argument", argv[i]);
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0 ||
+                   (g->n_args == 0 && strcmp(argv[i], "help") == 0)) {
+            g->help = true;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            g->version = true;
+        } else {
+            g->args[g->n_args++] = argv[i];
+        }
+    }
+    return 0;
+}
+
+static int setup(const char *endpoint, struct st_cli *cli, struct st_error *err)
+{
+    if (st_endpoint_parse(endpoint, &cli->ep) < 0) {
+        return st_error_set(err, -EINVAL, ST_CLI_ERR_USAGE,
+                            "argument --endpoint: invalid URL '%s' (want http://HOST[:PORT])",
+                            endpoint);
+    }
+    snprintf(cli->url, sizeof(cli->url), "http://%s:%u", cli->ep.host, cli->ep.port);
+    cli->timeout_ms = ST_CLI_TIMEOUT_MS;
+    cli->out = stdout;
+    return 0;
+}
+
+static int run(int argc, char **argv, struct globals *g, struct st_error *err)
+{
+    int r = parse_globals(argc, argv, g, err);
+    if (r < 0) {
+        return r;
+    }
+    if (g->version) {
+        printf("stratus %s\n", ST_VERSION);
+        return 0;
+    }
+    const struct verb *verb = g->n_args > 0 ? find_verb(g->args[0]) : NULL;
+    if (g->help || g->n_args == 0) {
+        fputs(verb ? verb->help : general_help, g->help ? stdout : stderr);
+        return g->help ? 0 : -EINVAL;
+    }
+    if (!verb) {
+        return st_error_set(err, -EINVAL, ST_CLI_ERR_USAGE,
+                            "argument VERB: invalid choice '%s' (choose from put-metric-data, "
+                            "get-metric-statistics, list-metrics)",
+                            g->args[0]);
+    }
+    const char *endpoint = g->endpoint ? g->endpoint : getenv("STRATUS_ENDPOINT");
+    if (!endpoint || endpoint[0] == '\0') {
+        endpoint = ST_DEFAULT_ENDPOINT;
+    }
+    struct st_cli cli;
+    r = setup(endpoint, &cli, err);
+    if (r < 0) {
+        return r;
+    }
+    r = verb->run(&cli, g->n_args - 1, g->args + 1, err);
+    if (r == -EINVAL) {
+        /* Point at the verb's help after its usage error, as argparse does. */
+        fprintf(stderr, "stratus %s: error: %s\n", verb->name, err->message);
+        fprintf(stderr, "Run 'stratus %s --help' for its flags.\n", verb->name);
+        err->message[0] = '\0';
+    }
+    return r;
+}
+
+int main(int argc, char **argv)
+{
+    struct globals g = {0};
+    struct st_error err = {{0}};
+    int r = run(argc, argv, &g, &err);
+    st_free(g.args);
+    if (r == 0 && fflush(stdout) != 0) {
+        fprintf(stderr, "stratus: error: cannot write the output: %s\n", strerror(errno));
+        return ST_CLI_EXIT_FAILED;
+    }
+    if (r == 0) {
+        return ST_CLI_EXIT_OK;
+    }
+    if (r == -EINVAL) {
+        if (err.message[0]) {
+            fprintf(stderr, "stratus: error: %s\n", err.message);
+        }
+        return ST_CLI_EXIT_USAGE;
+    }
+    fprintf(stderr, "%s\n", err.message[0] ? err.message : strerror(-r));
+    return ST_CLI_EXIT_FAILED;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The collector process object: it owns the hot window, the WAL, the store, the query pool and
+ * the HTTP server, wires them together and runs the flush ticks. main() builds the options,
+ * creates one on its event_base and runs the loop.
+ */
+#ifndef STRATUS_COLLECTOR_COLLECTOR_H
+#define STRATUS_COLLECTOR_COLLECTOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "stratus/error.h"
+
+struct st_collector_opts {
+    char listen_host[256];
+    uint16_t listen_port;     /* 0: any free port */
+    char data_dir[4096];
+    size_t max_body_bytes;    /* PutMetricData body limit (CloudWatch: 1 MB) */
+    int64_t grace1_s;         /* flush a 1 s bucket this long after it closes */
+    int64_t grace60_s;        /* flush a 60 s bucket this long after it closes */
+    int tick_ms;              /* how often the watermarks may advance */
+    bool wal_fsync;
+    bool store_sync;
+    bool allow_aws_namespace;
+    unsigned query_threads;
+    int ready_fd;             /* >= 0: write "PORT\n" here once listening, then close it */
+};
+
+void st_collector_opts_default(struct st_collector_opts *o);
+
+struct st_collector;
+
+/* Opens the data directory, replays the WAL, binds the HTTP server. */
+int st_collector_new(struct event_base *base, const struct st_collector_opts *opts,
+                     struct st_collector **ret, struct st_error *err);
+/* The bound port (useful with listen_port 0). */
+uint16_t st_collector_port(const struct st_collector *c);
+/* Drains the WAL and the store, then frees everything. NULL ok. */
+void st_collector_free(struct st_collector *c);
+
+#endif

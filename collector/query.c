@@ -1,0 +1,586 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * GetMetricStatistics: snapshot on the loop thread, merge and pack on a query thread (see
+ * query.h). Lock order in the pool: `lock` (queue) and `done_lock` are never held together.
+ */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "query.h"
+#include "stratus/alloc.h"
+#include "stratus/arena.h"
+#include "stratus/log.h"
+#include "stratus/series_key.h"
+
+#define DAY_S (24 * 3600)
+
+static void free_buckets(struct st_query_bucket *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        st_sketch_fini(&b[i].sketch);
+    }
+    st_free(b);
+}
+
+void st_query_free(struct st_query *q)
+{
+    if (!q) {
+        return;
+    }
+    for (size_t i = 0; i < q->n_series; i++) {
+        for (int t = 0; t < ST_N_HOT_TIERS; t++) {
+            free_buckets(q->series[i].hot[t], q->series[i].n_hot[t]);
+            free_buckets(q->series[i].late[t], q->series[i].n_late[t]);
+        }
+    }
+    st_free(q->series);
+    st_free(q->label);
+    st_free(q->reply);
+    st_free(q);
+}
+
+/* Copies the buckets of list with t in [start, end). */
+static int copy_buckets(const struct st_bucket *list, int64_t start, int64_t end, bool sketches,
+                        struct st_query_bucket **ret, size_t *ret_n)
+{
+    size_t n = 0;
+    for (const struct st_bucket *b = list; b; b = b->next) {
+        n += b->t >= start && b->t < end;
+    }
+    *ret = NULL;
+    *ret_n = 0;
+    if (n == 0) {
+        return 0;
+    }
+    struct st_query_bucket *out = st_calloc(n, sizeof(*out));
+    if (!out) {
+        return -ENOMEM;
+    }
+    size_t i = 0;
+    for (const struct st_bucket *b = list; b; b = b->next) {
+        if (b->t < start || b->t >= end) {
+            continue;
+        }
+        struct st_query_bucket *c = &out[i++];
+        c->t = b->t;
+        c->count = b->count;
+        c->sum = b->sum;
+        c->min = b->min;
+        c->max = b->max;
+        st_sketch_init(&c->sketch);
+        if (sketches && st_sketch_merge(&c->sketch, &b->sketch) < 0) {
+            free_buckets(out, i);
+            return -ENOMEM;
+        }
+    }
+    *ret = out;
+    *ret_n = n;
+    return 0;
+}
+
+struct st_query *st_query_snapshot(const struct st_hot *h,
+                                   const Stratus__GetMetricStatisticsRequest *req,
+                                   const struct st_stats_query *q, int64_t now_ms)
+{
+    struct st_query *qr = st_calloc(1, sizeof(*qr));
+    if (!qr) {
+        return NULL;
+    }
+    qr->q = *q;
+    qr->now_ms = now_ms;
+    qr->confirmed_lsn = h->confirmed_lsn;
+    for (size_t i = 0; i < req->n_extended_statistics && i < ST_MAX_EXT_STATISTICS; i++) {
+        snprintf(qr->qnames[i], sizeof(qr->qnames[i]), "%s", req->extended_statistics[i]);
+    }
+    qr->label = st_strdup(req->metric_name);
+    if (!qr->label) {
+        goto fail;
+    }
+    uint8_t key[ST_SERIES_KEY_MAX];
+    size_t key_len;
+    if (st_series_key_build_pb(req->namespace_, req->metric_name, req->dimensions,
+                               req->n_dimensions, ST_UNIT_NONE, key, &key_len) < 0) {
+        return qr; /* cannot exist: an empty result */
+    }
+    const struct st_series *head = st_u64_map_get(&h->metrics, st_metric_id(key, key_len));
+    size_t n = 0;
+    for (const struct st_series *s = head; s; s = s->next_unit) {
+        n++;
+    }
+    if (n == 0) {
+        return qr;
+    }
+    qr->series = st_calloc(n, sizeof(*qr->series));
+    if (!qr->series) {
+        goto fail;
+    }
+    int64_t start = q->start_ms / 1000, end = (q->end_ms + 999) / 1000;
+    bool sketches = q->n_quantiles > 0;
+    for (const struct st_series *s = head; s; s = s->next_unit) {
+        /* Metric ids collide only if the keys without unit are equal: check anyway. */
+        if (s->key_len != key_len || memcmp(s->key, key, key_len - 1) != 0) {
+            continue;
+        }
+        if (q->has_unit && s->unit != q->unit) {
+            continue;
+        }
+        struct st_query_series *qs = &qr->series[qr->n_series++];
+        qs->id = s->id;
+        qs->unit = s->unit;
+        qs->hires = s->hires;
+        for (int t = 0; t < ST_N_HOT_TIERS; t++) {
+            if (copy_buckets(s->hot[t], start, end, sketches, &qs->hot[t], &qs->n_hot[t]) < 0 ||
+                copy_buckets(s->late[t], start, end, sketches, &qs->late[t], &qs->n_late[t]) <
+                    0) {
+                goto fail;
+            }
+        }
+    }
+    return qr;
+fail:
+    st_query_free(qr);
+    return NULL;
+}
+
+/* Accumulators, one per period of the answer. */
+struct acc {
+    double count, sum, min, max;
+    int unit; /* -1: none yet, -2: mixed */
+    st_sketch_t sketch;
+};
+
+struct run {
+    struct st_query *q;
+    struct acc *acc;
+    size_t n;
+    int64_t start, end, period;
+    int unit;
+    bool sketches;
+    /* presence of in-memory buckets, for de-duplicating stored sketches */
+    const struct st_query_bucket *mem;
+    size_t n_mem;
+    int err;
+};
+
+static struct acc *acc_at(struct run *r, int64_t t)
+{
+    if (t < r->start || t >= r->end) {
+        return NULL;
+    }
+    size_t i = (size_t)((t - r->start) / r->period);
+    return i < r->n ? &r->acc[i] : NULL;
+}
+
+static void add_row(struct run *r, int64_t t, double count, double sum, double min, double max)
+{
+    struct acc *a = acc_at(r, t);
+    if (!a || !(count > 0)) {
+        return;
+    }
+    a->count += count;
+    a->sum += sum;
+    if (!isnan(min)) {
+        a->min = fmin(a->min, min);
+    }
+    if (!isnan(max)) {
+        a->max = fmax(a->max, max);
+    }
+    a->unit = a->unit == -1 ? r->unit : (a->unit == r->unit ? a->unit : -2);
+}
+
+static void add_sketch(struct run *r, int64_t t, const st_sketch_t *sk)
+{
+    struct acc *a = acc_at(r, t);
+    if (a && st_sketch_merge(&a->sketch, sk) < 0) {
+        r->err = -ENOMEM;
+    }
+}
+
+static void on_rrd_row(int64_t t, int64_t step, double count, double sum, double min, double max,
+                       void *data)
+{
+    (void)step;
+    add_row(data, t, count, sum, min, max);
+}
+
+static bool in_memory(const struct run *r, int64_t t)
+{
+    for (size_t i = 0; i < r->n_mem; i++) {
+        if (r->mem[i].t == t) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void on_sketch(int64_t t, const st_sketch_t *sk, void *data)
+{
+    struct run *r = data;
+    if (!in_memory(r, t)) {
+        add_sketch(r, t, sk);
+    }
+}
+
+static void on_corr(int64_t t, int64_t step, double count, double sum, double min, double max,
+                    const st_sketch_t *sk, void *data)
+{
+    struct run *r = data;
+    (void)step;
+    add_row(r, t, count, sum, min, max);
+    if (r->sketches) {
+        add_sketch(r, t, sk);
+    }
+}
+
+static int64_t floor_to(int64_t t, int64_t step)
+{
+    return t - ((t % step) + step) % step;
+}
+
+static int run_series(struct run *r, const struct st_query_series *s,
+                      struct st_store_reader *reader)
+{
+    r->unit = (int)s->unit;
+    int tier = r->period < 60 && s->hires ? ST_TIER_1S : ST_TIER_60S;
+    int64_t step = st_tier_step(tier);
+    int64_t last;
+    int ret = st_store_rrd_last(reader, s->id, tier, &last);
+    if (ret == -ENOENT) {
+        last = INT64_MIN;
+    } else if (ret < 0) {
+        return ret;
+    }
+    if (last != INT64_MIN) {
+        int64_t cursor = r->start;
+        int64_t rrd_end = r->end < last ? r->end : last;
+        if (tier == ST_TIER_60S) {
+            int64_t age = r->q->now_ms / 1000 - r->start;
+            int64_t coarse = age <= 15 * DAY_S ? 60 : age <= 63 * DAY_S ? 300 : 3600;
+            if (coarse > 60) {
+                int64_t cend = floor_to(rrd_end, coarse);
+                if (cend > cursor) {
+                    ret = st_store_read_rrd(reader, s->id, coarse, cursor, cend, on_rrd_row, r);
+                    if (ret < 0 && ret != -ERANGE) {
+                        return ret;
+                    }
+                    cursor = cend;
+                }
+            }
+        }
+        if (rrd_end > cursor) {
+            ret = st_store_read_rrd(reader, s->id, step, cursor, rrd_end, on_rrd_row, r);
+            if (ret < 0 && ret != -ERANGE) {
+                return ret;
+            }
+        }
+    }
+    for (size_t i = 0; i < s->n_hot[tier]; i++) {
+        const struct st_query_bucket *b = &s->hot[tier][i];
+        if (b->t + step > last) {
+            add_row(r, b->t, b->count, b->sum, b->min, b->max);
+        }
+        if (r->sketches) {
+            add_sketch(r, b->t, &b->sketch);
+        }
+    }
+    if (r->sketches) {
+        r->mem = s->hot[tier];
+        r->n_mem = s->n_hot[tier];
+        ret = st_store_read_sketches(reader, s->id, step, r->start, r->end, on_sketch, r);
+        if (ret < 0) {
+            return ret;
+        }
+    }
+    ret = st_store_read_corrections(reader, s->id, step, r->start, r->end, r->q->confirmed_lsn,
+                                    on_corr, r);
+    if (ret < 0) {
+        return ret;
+    }
+    for (size_t i = 0; i < s->n_late[tier]; i++) {
+        const struct st_query_bucket *b = &s->late[tier][i];
+        on_corr(b->t, step, b->count, b->sum, b->min, b->max, &b->sketch, r);
+    }
+    return r->err;
+}
+
+static int pack_reply(struct st_query *q, struct run *r)
+{
+    struct st_arena arena;
+    st_arena_init(&arena, 0, 0);
+    int ret = -ENOMEM;
+    Stratus__GetMetricStatisticsResponse resp = STRATUS__GET_METRIC_STATISTICS_RESPONSE__INIT;
+    resp.label = q->label;
+    size_t n = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        n += r->acc[i].count > 0;
+    }
+    resp.datapoints = st_arena_alloc(&arena, (n ? n : 1) * sizeof(*resp.datapoints));
+    if (!resp.datapoints) {
+        goto out;
+    }
+    for (size_t i = 0; i < r->n; i++) {
+        struct acc *a = &r->acc[i];
+        if (!(a->count > 0)) {
+            continue;
+        }
+        bool have_sketch = st_sketch_count(&a->sketch) > 0;
+        if (q->q.n_quantiles > 0 && !q->q.stats && !have_sketch) {
+            continue; /* no raw values in this period: no percentile to report */
+        }
+        Stratus__Datapoint *dp = st_arena_alloc(&arena, sizeof(*dp));
+        if (!dp) {
+            goto out;
+        }
+        stratus__datapoint__init(dp);
+        dp->has_timestamp_ms = true;
+        dp->timestamp_ms = (r->start + (int64_t)i * r->period) * 1000;
+        unsigned st = q->q.stats;
+        if (st & ST_STAT_SAMPLE_COUNT) {
+            dp->has_sample_count = true;
+            dp->sample_count = a->count;
+        }
+        if (st & ST_STAT_SUM) {
+            dp->has_sum = true;
+            dp->sum = a->sum;
+        }
+        if (st & ST_STAT_AVERAGE) {
+            dp->has_average = true;
+            dp->average = a->sum / a->count;
+        }
+        if ((st & ST_STAT_MINIMUM) && isfinite(a->min)) {
+            dp->has_minimum = true;
+            dp->minimum = a->min;
+        }
+        if ((st & ST_STAT_MAXIMUM) && isfinite(a->max)) {
+            dp->has_maximum = true;
+            dp->maximum = a->max;
+        }
+        dp->unit = (char *)st_unit_name(a->unit >= 0 ? (enum st_unit)a->unit : ST_UNIT_NONE);
+        if (have_sketch && q->q.n_quantiles > 0) {
+            dp->extended_statistics =
+                st_arena_alloc(&arena, q->q.n_quantiles * sizeof(*dp->extended_statistics));
+            if (!dp->extended_statistics) {
+                goto out;
+            }
+            for (unsigned k = 0; k < q->q.n_quantiles; k++) {
+                Stratus__ExtendedStatistic *es = st_arena_alloc(&arena, sizeof(*es));
+                char *name = st_arena_alloc(&arena, 16);
+                double v;
+                if (!es || !name) {
+                    goto out;
+                }
+                if (st_sketch_quantile(&a->sketch, q->q.quantiles[k], &v) < 0) {
+                    continue;
+                }
+                stratus__extended_statistic__init(es);
+                es->name = name;
+                snprintf(name, 16, "%s", q->qnames[k]);
+                es->has_value = true;
+                es->value = v;
+                dp->extended_statistics[dp->n_extended_statistics++] = es;
+            }
+        }
+        resp.datapoints[resp.n_datapoints++] = dp;
+    }
+    size_t len = stratus__get_metric_statistics_response__get_packed_size(&resp);
+    q->reply = st_malloc(len ? len : 1);
+    if (!q->reply) {
+        goto out;
+    }
+    q->reply_len = stratus__get_metric_statistics_response__pack(&resp, q->reply);
+    ret = 0;
+out:
+    st_arena_fini(&arena);
+    return ret;
+}
+
+void st_query_run(struct st_query *q, struct st_store_reader *reader)
+{
+    struct run r = {.q = q, .period = q->q.period_s, .sketches = q->q.n_quantiles > 0};
+    r.start = q->q.start_ms / 1000;
+    r.end = (q->q.end_ms + 999) / 1000;
+    r.n = (size_t)((r.end - r.start + r.period - 1) / r.period);
+    r.acc = st_calloc(r.n ? r.n : 1, sizeof(*r.acc));
+    if (!r.acc) {
+        q->status = -ENOMEM;
+        return;
+    }
+    for (size_t i = 0; i < r.n; i++) {
+        r.acc[i].min = INFINITY;
+        r.acc[i].max = -INFINITY;
+        r.acc[i].unit = -1;
+        st_sketch_init(&r.acc[i].sketch);
+    }
+    int ret = 0;
+    for (size_t i = 0; i < q->n_series && ret == 0; i++) {
+        ret = run_series(&r, &q->series[i], reader);
+    }
+    if (ret == 0) {
+        ret = pack_reply(q, &r);
+    }
+    for (size_t i = 0; i < r.n; i++) {
+        st_sketch_fini(&r.acc[i].sketch);
+    }
+    st_free(r.acc);
+    q->status = ret;
+}
+
+/* The pool. */
+
+struct qnode {
+    struct qnode *next;
+    struct st_query *q;
+};
+
+struct st_query_pool {
+    char *dir;
+    struct event *done_ev;
+    st_query_done_fn done_fn;
+    void *done_data;
+    pthread_t *threads;
+    unsigned n_threads;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct qnode *head, *tail;
+    bool stop;
+    pthread_mutex_t done_lock;
+    struct qnode *done_head, *done_tail;
+};
+
+static void push(struct qnode **head, struct qnode **tail, struct qnode *n)
+{
+    n->next = NULL;
+    if (*tail) {
+        (*tail)->next = n;
+    } else {
+        *head = n;
+    }
+    *tail = n;
+}
+
+static void *query_thread(void *arg)
+{
+    struct st_query_pool *p = arg;
+    struct st_store_reader *reader = NULL;
+    for (;;) {
+        pthread_mutex_lock(&p->lock);
+        while (!p->head && !p->stop) {
+            pthread_cond_wait(&p->cond, &p->lock);
+        }
+        struct qnode *n = p->head;
+        if (n) {
+            p->head = n->next;
+            if (!p->head) {
+                p->tail = NULL;
+            }
+        }
+        pthread_mutex_unlock(&p->lock);
+        if (!n) {
+            break;
+        }
+        if (!reader && st_store_reader_open(p->dir, &reader) < 0) {
+            reader = NULL;
+            n->q->status = -EIO;
+        } else {
+            st_query_run(n->q, reader);
+        }
+        pthread_mutex_lock(&p->done_lock);
+        push(&p->done_head, &p->done_tail, n);
+        pthread_mutex_unlock(&p->done_lock);
+        event_active(p->done_ev, EV_READ, 0);
+    }
+    st_store_reader_free(reader);
+    return NULL;
+}
+
+static void run_done(struct st_query_pool *p)
+{
+    pthread_mutex_lock(&p->done_lock);
+    struct qnode *list = p->done_head;
+    p->done_head = p->done_tail = NULL;
+    pthread_mutex_unlock(&p->done_lock);
+    for (struct qnode *n = list, *next; n; n = next) {
+        next = n->next;
+        p->done_fn(n->q, p->done_data);
+        st_free(n);
+    }
+}
+
+static void on_done(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    run_done(arg);
+}
+
+void st_query_pool_submit(struct st_query_pool *p, struct st_query *q)
+{
+    struct qnode *n = st_calloc(1, sizeof(*n));
+    if (!n) {
+        q->status = -ENOMEM;
+        p->done_fn(q, p->done_data);
+        return;
+    }
+    n->q = q;
+    pthread_mutex_lock(&p->lock);
+    push(&p->head, &p->tail, n);
+    pthread_cond_signal(&p->cond);
+    pthread_mutex_unlock(&p->lock);
+}
+
+void st_query_pool_free(struct st_query_pool *p)
+{
+    if (!p) {
+        return;
+    }
+    pthread_mutex_lock(&p->lock);
+    p->stop = true;
+    pthread_cond_broadcast(&p->cond);
+    pthread_mutex_unlock(&p->lock);
+    for (unsigned i = 0; i < p->n_threads; i++) {
+        pthread_join(p->threads[i], NULL);
+    }
+    run_done(p);
+    if (p->done_ev) {
+        event_free(p->done_ev);
+    }
+    pthread_mutex_destroy(&p->lock);
+    pthread_cond_destroy(&p->cond);
+    pthread_mutex_destroy(&p->done_lock);
+    st_free(p->threads);
+    st_free(p->dir);
+    st_free(p);
+}
+
+int st_query_pool_new(struct event_base *base, const char *dir, unsigned n_threads,
+                      st_query_done_fn done, void *data, struct st_query_pool **ret)
+{
+    struct st_query_pool *p = st_calloc(1, sizeof(*p));
+    if (!p) {
+        return -ENOMEM;
+    }
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->cond, NULL);
+    pthread_mutex_init(&p->done_lock, NULL);
+    p->done_fn = done;
+    p->done_data = data;
+    p->dir = st_strdup(dir);
+    p->threads = st_calloc(n_threads, sizeof(*p->threads));
+    p->done_ev = event_new(base, -1, 0, on_done, p);
+    if (!p->dir || !p->threads || !p->done_ev) {
+        st_query_pool_free(p);
+        return -ENOMEM;
+    }
+    for (unsigned i = 0; i < n_threads; i++) {
+        if (pthread_create(&p->threads[i], NULL, query_thread, p) != 0) {
+            st_query_pool_free(p);
+            return -EAGAIN;
+        }
+        p->n_threads++;
+    }
+    *ret = p;
+    return 0;
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * GetMetricStatistics. The loop thread takes a snapshot of the series a request names (copies
+ * of their in-memory buckets and the store's confirmed LSN), then a query thread reads the RRD
+ * files and SQLite rows, merges the three sources and packs the protobuf reply. Sources never
+ * overlap: an RRD row counts only if its bucket ends at or before the file's last update, an
+ * in-memory bucket only if it ends after it; a stored sketch only if no in-memory bucket has
+ * the same period; stored corrections only up to the snapshot's confirmed LSN, in-memory ones
+ * after it.
+ *
+ * Tier choice follows CloudWatch: periods under 60 s read the 1 s tier of high-resolution
+ * series; otherwise the 60 s tier for ranges starting within 15 days, 300 s within 63 days and
+ * 3600 s beyond, with the newest, not yet consolidated part of a coarse range read from finer
+ * rows.
+ */
+#ifndef STRATUS_COLLECTOR_QUERY_H
+#define STRATUS_COLLECTOR_QUERY_H
+
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "hot_window.h"
+#include "store.h"
+#include "stratus/metric.h"
+
+struct st_query_bucket {
+    int64_t t;
+    double count, sum, min, max;
+    st_sketch_t sketch;
+};
+
+struct st_query_series {
+    uint64_t id;
+    enum st_unit unit;
+    bool hires;
+    struct st_query_bucket *hot[ST_N_HOT_TIERS];
+    size_t n_hot[ST_N_HOT_TIERS];
+    struct st_query_bucket *late[ST_N_HOT_TIERS];
+    size_t n_late[ST_N_HOT_TIERS];
+};
+
+struct st_query {
+    struct st_stats_query q;
+    char qnames[ST_MAX_EXT_STATISTICS][16]; /* the percentiles as the request spelled them */
+    char *label;
+    int64_t now_ms;
+    uint64_t confirmed_lsn;
+    struct st_query_series *series;
+    size_t n_series;
+    /* results, written by st_query_run */
+    uint8_t *reply; /* packed GetMetricStatisticsResponse, st_malloc'ed */
+    size_t reply_len;
+    int status; /* 0 or negative errno */
+    /* owner's data */
+    void *data;
+};
+
+/*
+ * Snapshots the series of the metric (namespace, name, dimensions) that the request names,
+ * every unit or only q->unit. Returns NULL on OOM. The query owns copies only.
+ */
+struct st_query *st_query_snapshot(const struct st_hot *h,
+                                   const Stratus__GetMetricStatisticsRequest *req,
+                                   const struct st_stats_query *q, int64_t now_ms);
+
+/* Runs a query against the store (any thread). Sets q->status, q->reply. */
+void st_query_run(struct st_query *q, struct st_store_reader *reader);
+
+void st_query_free(struct st_query *q);
+
+/* A pool of query threads, each with its own store reader. */
+struct st_query_pool;
+/* Runs on the loop thread with a finished query; the callback owns it. */
+typedef void (*st_query_done_fn)(struct st_query *q, void *data);
+int st_query_pool_new(struct event_base *base, const char *dir, unsigned n_threads,
+                      st_query_done_fn done, void *data, struct st_query_pool **ret);
+void st_query_pool_submit(struct st_query_pool *p, struct st_query *q);
+/* Finishes queued queries (running their callbacks), then frees the pool. NULL ok. */
+void st_query_pool_free(struct st_query_pool *p);
+
+#endif
