@@ -29,8 +29,8 @@ int st_api_call(const struct st_cli *cli, const char *operation, const ProtobufC
 
     struct st_http_response resp = {0};
     struct st_error http_err = {{0}};
-    int r = st_http_post(&cli->ep, path, CONTENT_TYPE, body, len, cli->timeout_ms, &resp,
-                         &http_err);
+    int r =
+        st_http_post(&cli->ep, path, CONTENT_TYPE, body, len, cli->timeout_ms, &resp, &http_err);
     st_free(body);
     if (r == -ENOMEM) {
         return st_error_set(err, r, ST_ERR_INTERNAL_FAILURE, "out of memory");

@@ -57,12 +57,10 @@ int st_args_parse(int argc, char **argv, const struct st_args_flag *flags, size_
             f++;
         }
         if (f == n_flags) {
-            return st_args_usage(err, "unknown option '%.*s'",
-                                (int)name_len, a);
+            return st_args_usage(err, "unknown option '%.*s'", (int)name_len, a);
         }
         if (v[f].seen) {
-            return st_args_usage(err, "argument %s: given more than once",
-                                flags[f].name);
+            return st_args_usage(err, "argument %s: given more than once", flags[f].name);
         }
         v[f].seen = true;
         i++;
@@ -76,8 +74,7 @@ int st_args_parse(int argc, char **argv, const struct st_args_flag *flags, size_
         }
         if (flags[f].kind == ST_ARGS_ONE) {
             if (i == argc || is_flag(argv[i])) {
-                return st_args_usage(err,
-                                    "argument %s: expected one argument", flags[f].name);
+                return st_args_usage(err, "argument %s: expected one argument", flags[f].name);
             }
             v[f].one = argv[i++];
             continue;
@@ -87,8 +84,7 @@ int st_args_parse(int argc, char **argv, const struct st_args_flag *flags, size_
             i++;
         }
         if (i == start) {
-            return st_args_usage(err,
-                                "argument %s: expected at least one argument", flags[f].name);
+            return st_args_usage(err, "argument %s: expected at least one argument", flags[f].name);
         }
         v[f].many = &argv[start];
         v[f].n_many = (size_t)(i - start);
@@ -128,9 +124,8 @@ int st_args_parse_int(const char *what, const char *s, int64_t min, int64_t max,
     errno = 0;
     long long n = strtoll(s, &end, 10);
     if (errno == ERANGE || *end != '\0' || n < min || n > max) {
-        return st_args_usage(err,
-                            "argument %s: '%s' is out of range (%lld to %lld)", what, s,
-                            (long long)min, (long long)max);
+        return st_args_usage(err, "argument %s: '%s' is out of range (%lld to %lld)", what, s,
+                             (long long)min, (long long)max);
     }
     *ret = n;
     return 0;
@@ -140,9 +135,9 @@ int st_args_parse_time(const char *what, const char *s, int64_t *ret_ms, struct 
 {
     if (st_time_parse(s, ret_ms) < 0) {
         return st_args_usage(err,
-                     "argument %s: invalid time '%s' (want ISO 8601 such as "
-                     "2026-11-23T18:00:00Z, or seconds since the epoch)",
-                     what, s);
+                             "argument %s: invalid time '%s' (want ISO 8601 such as "
+                             "2026-11-23T18:00:00Z, or seconds since the epoch)",
+                             what, s);
     }
     return 0;
 }
@@ -279,13 +274,11 @@ static int check_dim(const char *what, const char *word, const char *name, const
         return st_args_usage(err, "argument %s: empty dimension name in '%s'", what, word);
     }
     if (!value && !filter) {
-        return st_args_usage(err,
-                            "argument %s: dimension '%s' has no value (want NAME=VALUE)", what,
-                            name);
+        return st_args_usage(err, "argument %s: dimension '%s' has no value (want NAME=VALUE)",
+                             what, name);
     }
     if (value && value[0] == '\0') {
-        return st_args_usage(err,
-                            "argument %s: empty value for dimension '%s'", what, name);
+        return st_args_usage(err, "argument %s: empty value for dimension '%s'", what, name);
     }
     return 0;
 }
@@ -312,8 +305,7 @@ static int parse_word(const char *what, const char *word, bool filter, size_t ma
         char *v = value ? value->value : NULL;
         r = check_dim(what, word, name->value, v, filter, err);
         if (r == 0 && d->n >= max) {
-            r = st_args_usage(err,
-                             "argument %s: too many dimensions (at most %zu)", what, max);
+            r = st_args_usage(err, "argument %s: too many dimensions (at most %zu)", what, max);
         }
         if (r == 0) {
             char *dummy = NULL;
@@ -328,8 +320,7 @@ static int parse_word(const char *what, const char *word, bool filter, size_t ma
     for (size_t i = 0; i < n; i++) {
         r = check_dim(what, word, items[i].key, items[i].value, filter, err);
         if (r == 0 && d->n >= max) {
-            r = st_args_usage(err,
-                             "argument %s: too many dimensions (at most %zu)", what, max);
+            r = st_args_usage(err, "argument %s: too many dimensions (at most %zu)", what, max);
         }
         if (r == 0 && append_dim(d, &items[i].key, &items[i].value) < 0) {
             r = oom(err);
@@ -368,9 +359,8 @@ int st_args_parse_stat_set(const char *what, const char *s, struct st_args_stat_
         size_t item_len = strcspn(p, ",");
         const char *eq = memchr(p, '=', item_len);
         if (!eq) {
-            return st_args_usage(err,
-                                "argument %s: expected KEY=NUMBER items, got '%.*s'", what,
-                                (int)item_len, p);
+            return st_args_usage(err, "argument %s: expected KEY=NUMBER items, got '%.*s'", what,
+                                 (int)item_len, p);
         }
         size_t key_len = (size_t)(eq - p);
         size_t k = 0;
@@ -379,19 +369,17 @@ int st_args_parse_stat_set(const char *what, const char *s, struct st_args_stat_
         }
         if (k == 4) {
             return st_args_usage(err,
-                                "argument %s: unknown key '%.*s' (want SampleCount, Sum, "
-                                "Minimum and Maximum)",
-                                what, (int)key_len, p);
+                                 "argument %s: unknown key '%.*s' (want SampleCount, Sum, "
+                                 "Minimum and Maximum)",
+                                 what, (int)key_len, p);
         }
         if (seen[k]) {
-            return st_args_usage(err,
-                                "argument %s: %s given more than once", what, keys[k]);
+            return st_args_usage(err, "argument %s: %s given more than once", what, keys[k]);
         }
         char num[64];
         size_t num_len = item_len - key_len - 1;
         if (num_len >= sizeof(num)) {
-            return st_args_usage(err,
-                                "argument %s: invalid number for %s", what, keys[k]);
+            return st_args_usage(err, "argument %s: invalid number for %s", what, keys[k]);
         }
         memcpy(num, eq + 1, num_len);
         num[num_len] = '\0';
@@ -410,8 +398,7 @@ int st_args_parse_stat_set(const char *what, const char *s, struct st_args_stat_
     }
     for (size_t k = 0; k < 4; k++) {
         if (!seen[k]) {
-            return st_args_usage(err, "argument %s: missing %s", what,
-                                keys[k]);
+            return st_args_usage(err, "argument %s: missing %s", what, keys[k]);
         }
     }
     *ret = (struct st_args_stat_set){

@@ -74,8 +74,8 @@ static int dims_to_pb(struct st_args_dims *dims, Stratus__Dimension ***ret, size
     return 0;
 }
 
-static int filters_to_pb(struct st_args_dims *dims, Stratus__DimensionFilter ***ret,
-                         size_t *ret_n, struct st_error *err)
+static int filters_to_pb(struct st_args_dims *dims, Stratus__DimensionFilter ***ret, size_t *ret_n,
+                         struct st_error *err)
 {
     Stratus__DimensionFilter **out = st_calloc(dims->n, sizeof(*out));
     if (!out) {
@@ -104,9 +104,10 @@ static int parse_unit(const char *s, char **ret, struct st_error *err)
 {
     enum st_unit unit;
     if (st_unit_parse(s, &unit) < 0) {
-        return st_args_usage(err, "argument --unit: invalid unit '%s' (want a CloudWatch unit "
-                                  "such as Seconds, Milliseconds, Bytes, Percent, Count, "
-                                  "Count/Second or None)",
+        return st_args_usage(err,
+                             "argument --unit: invalid unit '%s' (want a CloudWatch unit "
+                             "such as Seconds, Milliseconds, Bytes, Percent, Count, "
+                             "Count/Second or None)",
                              s);
     }
     return dup_arg(s, ret, err);
@@ -154,8 +155,9 @@ static int read_file(const char *path, uint8_t **ret_buf, size_t *ret_len, struc
     struct stat st;
     if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > METRIC_DATA_FILE_MAX) {
         fclose(f);
-        return st_args_usage(err, "argument --metric-data: '%s' is not a regular file of at "
-                                  "most 64 MiB",
+        return st_args_usage(err,
+                             "argument --metric-data: '%s' is not a regular file of at "
+                             "most 64 MiB",
                              path);
     }
     size_t size = (size_t)st.st_size;
@@ -321,8 +323,8 @@ static int datum_from_flags(const struct st_args_value *v, Stratus__MetricDatum 
     return 0;
 }
 
-int st_cmd_put_metric_data_request(int argc, char **argv,
-                                   Stratus__PutMetricDataRequest **ret_req, struct st_error *err)
+int st_cmd_put_metric_data_request(int argc, char **argv, Stratus__PutMetricDataRequest **ret_req,
+                                   struct st_error *err)
 {
     struct st_args_value v[PUT__COUNT];
     int r = st_args_parse(argc, argv, put_flags, PUT__COUNT, v, err);
@@ -372,8 +374,8 @@ int st_cmd_put_metric_data(const struct st_cli *cli, int argc, char **argv, stru
         return r;
     }
     ProtobufCMessage *resp = NULL;
-    r = st_api_call(cli, "PutMetricData", &req->base, &stratus__put_metric_data_response__descriptor,
-                    &resp, err);
+    r = st_api_call(cli, "PutMetricData", &req->base,
+                    &stratus__put_metric_data_response__descriptor, &resp, err);
     st_pb_free(resp);
     st_pb_free(req);
     return r;
@@ -582,8 +584,8 @@ static int lm_fill(const struct st_args_value *v, Stratus__ListMetricsRequest *r
     }
     if (r == 0 && v[LM_DIMENSIONS].seen) {
         struct st_args_dims dims = {0};
-        r = st_args_parse_dims("--dimensions", v[LM_DIMENSIONS].many, v[LM_DIMENSIONS].n_many,
-                               true, LIST_MAX_DIMENSION_FILTERS, &dims, err);
+        r = st_args_parse_dims("--dimensions", v[LM_DIMENSIONS].many, v[LM_DIMENSIONS].n_many, true,
+                               LIST_MAX_DIMENSION_FILTERS, &dims, err);
         if (r == 0) {
             r = filters_to_pb(&dims, &req->dimensions, &req->n_dimensions, err);
         }
@@ -657,8 +659,7 @@ static void listing_fini(struct listing *l)
 /* Takes ownership of page (freeing it on failure). */
 static int add_page(struct listing *l, Stratus__ListMetricsResponse *page, struct st_error *err)
 {
-    Stratus__ListMetricsResponse **pages =
-        st_realloc(l->pages, (l->n_pages + 1) * sizeof(*pages));
+    Stratus__ListMetricsResponse **pages = st_realloc(l->pages, (l->n_pages + 1) * sizeof(*pages));
     if (!pages) {
         st_pb_free(page);
         return oom(err);

@@ -15,8 +15,8 @@
 #include "paging_token.h"
 #include "stratus.pb-c.h"
 
-int st_cmd_put_metric_data_request(int argc, char **argv,
-                                   Stratus__PutMetricDataRequest **ret_req, struct st_error *err);
+int st_cmd_put_metric_data_request(int argc, char **argv, Stratus__PutMetricDataRequest **ret_req,
+                                   struct st_error *err);
 
 int st_cmd_get_metric_statistics_request(int argc, char **argv,
                                          Stratus__GetMetricStatisticsRequest **ret_req,

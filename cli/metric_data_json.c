@@ -25,7 +25,8 @@
 
 #define PATH_MAX_LEN 96
 
-/* Writes a parameter path; long paths (from long unknown keys) are cut, which only a message sees. */
+/* Writes a parameter path; long paths (from long unknown keys) are cut, which only a message sees.
+ */
 __attribute__((format(printf, 2, 3))) static void path_printf(char *buf, const char *fmt, ...)
 {
     va_list ap;
@@ -57,8 +58,7 @@ static const char *type_name(json_object *o)
 static int bad_type(struct st_error *err, const char *path, json_object *o, const char *want)
 {
     return st_error_set(err, -EINVAL, ST_CLI_ERR_USAGE,
-                        "invalid type for parameter %s: got %s, want %s", path, type_name(o),
-                        want);
+                        "invalid type for parameter %s: got %s, want %s", path, type_name(o), want);
 }
 
 static int oom(struct st_error *err)
@@ -278,8 +278,7 @@ static int parse_statistic_values(const char *path, json_object *o, Stratus__Sta
     return 0;
 }
 
-static int parse_timestamp(const char *path, json_object *o, int64_t *ret_ms,
-                           struct st_error *err)
+static int parse_timestamp(const char *path, json_object *o, int64_t *ret_ms, struct st_error *err)
 {
     if (json_object_is_type(o, json_type_string)) {
         const char *s = json_object_get_string(o);
@@ -334,7 +333,7 @@ static int parse_storage_resolution(const char *path, json_object *o, int32_t *r
     return 0;
 }
 
-#define DATUM_KEYS                                                                                \
+#define DATUM_KEYS                                                                                 \
     "MetricName, Dimensions, Timestamp, Value, StatisticValues, Values, Counts, Unit, "            \
     "StorageResolution"
 

@@ -23,8 +23,8 @@ void st_output_format_time(int64_t ms, char *buf, size_t len)
         return;
     }
     char date[80];
-    snprintf(date, sizeof(date), "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    snprintf(date, sizeof(date), "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
     if (frac_ms) {
         snprintf(buf, len, "%s.%06" PRId64 "+00:00", date, frac_ms * 1000);
     } else {

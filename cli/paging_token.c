@@ -88,8 +88,8 @@ static bool parse_aws_token(const char *json, size_t len, json_object **ret_tok,
         return false;
     }
     json_object *root = json_tokener_parse(json);
-    bool ok = root && json_object_is_type(root, json_type_object) &&
-              json_object_object_length(root) > 0;
+    bool ok =
+        root && json_object_is_type(root, json_type_object) && json_object_object_length(root) > 0;
     json_object *tok = NULL;
     int64_t skip = 0;
     if (ok) {
@@ -165,8 +165,8 @@ int st_paging_token_encode(const char *next_token, uint64_t skip, char **ret)
         json_object_put(root);
         return -ENOMEM;
     }
-    const char *text = json_object_to_json_string_ext(
-        root, JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
+    const char *text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_SPACED |
+                                                                JSON_C_TO_STRING_NOSLASHESCAPE);
     char *out = text ? base64_encode((const unsigned char *)text, strlen(text)) : NULL;
     json_object_put(root);
     if (!out) {

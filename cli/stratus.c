@@ -133,8 +133,10 @@ static int parse_globals(int argc, char **argv, struct globals *g, struct st_err
                                     "argument --output: only json is supported");
             }
         } else if (missing) {
-            return st_error_set(err, -EINVAL, ST_CLI_ERR_USAGE, "argument %s: expected one "
-                                "argument", argv[i]);
+            return st_error_set(err, -EINVAL, ST_CLI_ERR_USAGE,
+                                "argument %s: expected one "
+                                "argument",
+                                argv[i]);
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0 ||
                    (g->n_args == 0 && strcmp(argv[i], "help") == 0)) {
             g->help = true;

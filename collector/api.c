@@ -199,8 +199,7 @@ static void handle_put(struct st_collector *c, struct evhttp_request *req)
     }
     ctx->req = req;
     ctx->arrival_ms = st_wall_ms();
-    ctx->msg =
-        stratus__put_metric_data_request__unpack(st_arena_protobuf(&ctx->arena), len, body);
+    ctx->msg = stratus__put_metric_data_request__unpack(st_arena_protobuf(&ctx->arena), len, body);
     if (!ctx->msg) {
         bad_input(c, req, "PutMetricDataRequest");
         ctx_put(c, ctx);
@@ -220,8 +219,8 @@ static void handle_put(struct st_collector *c, struct evhttp_request *req)
         return;
     }
     memcpy(copy, body, len);
-    if (st_wal_append(c->wal, ST_WAL_PUT, ctx->arrival_ms, copy, len, on_put_durable, ctx,
-                      NULL) < 0) {
+    if (st_wal_append(c->wal, ST_WAL_PUT, ctx->arrival_ms, copy, len, on_put_durable, ctx, NULL) <
+        0) {
         c->failed = true;
         st_api_send_error(req, 503, "ServiceUnavailable",
                           "the collector cannot write its log; the data was not stored");

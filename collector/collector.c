@@ -91,8 +91,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
             *m = (struct marker){c, c->marker_w1, c->marker_w60};
             st_put_le64(payload, (uint64_t)c->marker_w1);
             st_put_le64(payload + 8, (uint64_t)c->marker_w60);
-            if (st_wal_append(c->wal, ST_WAL_MARKER, st_wall_ms(), payload, 16,
-                              on_marker_durable, m, NULL) < 0) {
+            if (st_wal_append(c->wal, ST_WAL_MARKER, st_wall_ms(), payload, 16, on_marker_durable,
+                              m, NULL) < 0) {
                 st_free(m);
                 c->failed = true;
                 st_log_error("collector: the write-ahead log failed; refusing new data");
@@ -232,8 +232,7 @@ int st_collector_new(struct event_base *base, const struct st_collector_opts *op
     }
     struct st_store_opts so = {.dir = c->opts.data_dir, .sync = c->opts.store_sync};
     uint64_t done_lsn;
-    if ((r = st_store_open(base, &so, on_job_done, c, on_load, c, &done_lsn, &c->store, err)) <
-        0) {
+    if ((r = st_store_open(base, &so, on_job_done, c, on_load, c, &done_lsn, &c->store, err)) < 0) {
         goto fail;
     }
     c->hot.done_lsn = done_lsn;
@@ -256,15 +255,13 @@ int st_collector_new(struct event_base *base, const struct st_collector_opts *op
 
     c->marker_w1 = c->hot.w[ST_TIER_1S];
     c->marker_w60 = c->hot.w[ST_TIER_60S];
-    struct st_wal_opts wo = {.dir = c->wal_dir,
-                             .fsync = c->opts.wal_fsync,
-                             .w1 = c->marker_w1,
-                             .w60 = c->marker_w60};
+    struct st_wal_opts wo = {
+        .dir = c->wal_dir, .fsync = c->opts.wal_fsync, .w1 = c->marker_w1, .w60 = c->marker_w60};
     if ((r = st_wal_open(base, &wo, next_lsn, &c->wal, err)) < 0) {
         goto fail;
     }
-    if ((r = st_query_pool_new(base, c->opts.data_dir, c->opts.query_threads, st_api_on_query_done, c,
-                               &c->qpool)) < 0) {
+    if ((r = st_query_pool_new(base, c->opts.data_dir, c->opts.query_threads, st_api_on_query_done,
+                               c, &c->qpool)) < 0) {
         st_error_set(err, r, ST_ERR_INTERNAL_FAILURE, "cannot start query threads");
         goto fail;
     }

@@ -16,17 +16,17 @@
 
 struct st_collector_opts {
     char listen_host[256];
-    uint16_t listen_port;     /* 0: any free port */
+    uint16_t listen_port; /* 0: any free port */
     char data_dir[4096];
-    size_t max_body_bytes;    /* PutMetricData body limit (CloudWatch: 1 MB) */
-    int64_t grace1_s;         /* flush a 1 s bucket this long after it closes */
-    int64_t grace60_s;        /* flush a 60 s bucket this long after it closes */
-    int tick_ms;              /* how often the watermarks may advance */
+    size_t max_body_bytes; /* PutMetricData body limit (CloudWatch: 1 MB) */
+    int64_t grace1_s;      /* flush a 1 s bucket this long after it closes */
+    int64_t grace60_s;     /* flush a 60 s bucket this long after it closes */
+    int tick_ms;           /* how often the watermarks may advance */
     bool wal_fsync;
     bool store_sync;
     bool allow_aws_namespace;
     unsigned query_threads;
-    int ready_fd;             /* >= 0: write "PORT\n" here once listening, then close it */
+    int ready_fd; /* >= 0: write "PORT\n" here once listening, then close it */
 };
 
 void st_collector_opts_default(struct st_collector_opts *o);

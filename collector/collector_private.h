@@ -56,7 +56,7 @@ void st_api_put_ctx_free_all(struct st_collector *c);
 void st_api_on_query_done(struct st_query *q, void *data);
 
 /* list_metrics.c: answers ListMetrics from the series table. */
-int st_list_metrics(const struct st_hot *h, const Stratus__ListMetricsRequest *req,
-                    int64_t now_ms, uint8_t **ret_reply, size_t *ret_len, struct st_error *err);
+int st_list_metrics(const struct st_hot *h, const Stratus__ListMetricsRequest *req, int64_t now_ms,
+                    uint8_t **ret_reply, size_t *ret_len, struct st_error *err);
 
 #endif

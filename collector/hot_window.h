@@ -38,9 +38,9 @@ struct st_hot {
 
     struct heap_entry *heap[ST_N_HOT_TIERS]; /* min-heaps of bucket ends to flush */
     size_t heap_len[ST_N_HOT_TIERS], heap_cap[ST_N_HOT_TIERS];
-    struct st_series **late;   /* series with unhanded corrections */
+    struct st_series **late; /* series with unhanded corrections */
     size_t n_late, cap_late;
-    struct st_series **dirty;  /* series whose index row is not handed yet */
+    struct st_series **dirty; /* series whose index row is not handed yet */
     size_t n_dirty, cap_dirty;
 
     uint64_t n_buckets; /* live buckets, hot and late */

@@ -15,8 +15,8 @@
 #include "stratus/alloc.h"
 #include "stratus/series_key.h"
 
-#define PAGE_SIZE     500
-#define RECENT_3H_MS  (3LL * 3600 * 1000)
+#define PAGE_SIZE    500
+#define RECENT_3H_MS (3LL * 3600 * 1000)
 
 static bool str_eq(const char *s, const char *p, size_t len)
 {
@@ -57,8 +57,8 @@ static char *dup_n(const char *s, size_t n)
     return st_strndup(s, n);
 }
 
-int st_list_metrics(const struct st_hot *h, const Stratus__ListMetricsRequest *req,
-                    int64_t now_ms, uint8_t **ret_reply, size_t *ret_len, struct st_error *err)
+int st_list_metrics(const struct st_hot *h, const Stratus__ListMetricsRequest *req, int64_t now_ms,
+                    uint8_t **ret_reply, size_t *ret_len, struct st_error *err)
 {
     uint64_t after = 0;
     bool have_after = false;
@@ -81,8 +81,8 @@ int st_list_metrics(const struct st_hot *h, const Stratus__ListMetricsRequest *r
         }
         recent = true;
     }
-    const struct st_series **hits = st_malloc((h->metrics.len ? h->metrics.len : 1) *
-                                              sizeof(*hits));
+    const struct st_series **hits =
+        st_malloc((h->metrics.len ? h->metrics.len : 1) * sizeof(*hits));
     if (!hits) {
         return st_error_set(err, -ENOMEM, ST_ERR_INTERNAL_FAILURE, "out of memory");
     }

@@ -101,8 +101,19 @@ int main(int argc, char **argv)
     struct st_collector_opts o;
     st_collector_opts_default(&o);
     default_data_dir(&o);
-    enum { OPT_LISTEN = 256, OPT_DATA, OPT_BODY, OPT_G1, OPT_G60, OPT_AWS, OPT_NOSYNC, OPT_READY,
-           OPT_LOG, OPT_HELP, OPT_VERSION };
+    enum {
+        OPT_LISTEN = 256,
+        OPT_DATA,
+        OPT_BODY,
+        OPT_G1,
+        OPT_G60,
+        OPT_AWS,
+        OPT_NOSYNC,
+        OPT_READY,
+        OPT_LOG,
+        OPT_HELP,
+        OPT_VERSION
+    };
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, OPT_LISTEN},
         {"data-dir", required_argument, NULL, OPT_DATA},

@@ -133,8 +133,7 @@ struct st_query *st_query_snapshot(const struct st_hot *h,
         qs->hires = s->hires;
         for (int t = 0; t < ST_N_HOT_TIERS; t++) {
             if (copy_buckets(s->hot[t], start, end, sketches, &qs->hot[t], &qs->n_hot[t]) < 0 ||
-                copy_buckets(s->late[t], start, end, sketches, &qs->late[t], &qs->n_late[t]) <
-                    0) {
+                copy_buckets(s->late[t], start, end, sketches, &qs->late[t], &qs->n_late[t]) < 0) {
                 goto fail;
             }
         }
@@ -253,12 +252,19 @@ static int run_series(struct run *r, const struct st_query_series *s,
     } else if (ret < 0) {
         return ret;
     }
+    int64_t coarse = 60;
+    if (tier == ST_TIER_60S) {
+        int64_t age = r->q->now_ms / 1000 - r->start;
+        coarse = age <= 15 * DAY_S ? 60 : age <= 63 * DAY_S ? 300 : 3600;
+        if (coarse > 60 && r->period % coarse != 0) {
+            /* CloudWatch: past 15 (63) days only multiples of 300 (3600) s return data. */
+            return 0;
+        }
+    }
     if (last != INT64_MIN) {
         int64_t cursor = r->start;
         int64_t rrd_end = r->end < last ? r->end : last;
         if (tier == ST_TIER_60S) {
-            int64_t age = r->q->now_ms / 1000 - r->start;
-            int64_t coarse = age <= 15 * DAY_S ? 60 : age <= 63 * DAY_S ? 300 : 3600;
             if (coarse > 60) {
                 int64_t cend = floor_to(rrd_end, coarse);
                 if (cend > cursor) {

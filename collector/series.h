@@ -48,9 +48,9 @@ struct st_series {
     uint8_t *key; /* canonical key, owned */
     uint32_t key_len;
     enum st_unit unit;
-    bool hires;          /* has received StorageResolution 1 data */
-    bool index_dirty;    /* the index row (or its hires flag) is not yet handed to the store */
-    int64_t last_ms;     /* newest datum timestamp, for RecentlyActive */
+    bool hires;       /* has received StorageResolution 1 data */
+    bool index_dirty; /* the index row (or its hires flag) is not yet handed to the store */
+    int64_t last_ms;  /* newest datum timestamp, for RecentlyActive */
     struct st_series *next_unit; /* other series of the same metric (other units) */
     /* loop-thread state */
     struct st_bucket *hot[ST_N_HOT_TIERS];  /* open and handed buckets, by t */

@@ -26,10 +26,10 @@
 #include "stratus/log.h"
 #include "stratus/u64_map.h"
 
-#define RRD_ROWS_60   21600 /* 15 days of 60 s */
-#define RRD_ROWS_300  18144 /* 63 days of 300 s */
-#define RRD_ROWS_3600 10920 /* 455 days of 3600 s */
-#define RRD_ROWS_1    10800 /* 3 hours of 1 s */
+#define RRD_ROWS_60       21600 /* 15 days of 60 s */
+#define RRD_ROWS_300      18144 /* 63 days of 300 s */
+#define RRD_ROWS_3600     10920 /* 455 days of 3600 s */
+#define RRD_ROWS_1        10800 /* 3 hours of 1 s */
 #define RRD_GAP_HEARTBEAT "40000000"
 
 struct job_queue {
@@ -656,8 +656,8 @@ int st_store_open(struct event_base *base, const struct st_store_opts *opts, st_
     }
     st->dir_fd = open(st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (st->dir_fd < 0) {
-        r = st_error_set(err, -errno, ST_ERR_INTERNAL_FAILURE, "store: cannot open %s: %s",
-                         st->dir, strerror(errno));
+        r = st_error_set(err, -errno, ST_ERR_INTERNAL_FAILURE, "store: cannot open %s: %s", st->dir,
+                         strerror(errno));
         goto fail;
     }
     if ((r = open_db(st->dir, true, &st->db)) < 0) {

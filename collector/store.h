@@ -47,7 +47,7 @@ struct st_store_index_item {
 
 struct st_store_job {
     uint64_t lsn;
-    int64_t w1, w60;          /* watermarks of the marker that made the job */
+    int64_t w1, w60; /* watermarks of the marker that made the job */
     struct st_store_item *flush;
     size_t n_flush, cap_flush;
     struct st_store_item *corr;
@@ -93,9 +93,9 @@ void st_store_free(struct st_store *st);
 struct st_store_stats {
     uint64_t jobs;
     uint64_t rrd_files_created;
-    uint64_t rrd_updates;    /* rrd_update calls */
-    uint64_t rrd_rows;       /* bucket rows written */
-    uint64_t failures;       /* jobs that had to be retried */
+    uint64_t rrd_updates; /* rrd_update calls */
+    uint64_t rrd_rows;    /* bucket rows written */
+    uint64_t failures;    /* jobs that had to be retried */
 };
 void st_store_get_stats(struct st_store *st, struct st_store_stats *ret);
 

@@ -459,6 +459,10 @@ int st_wal_open(struct event_base *base, const struct st_wal_opts *opts, uint64_
         goto fail;
     }
     w->cap_segs = w->n_segs;
+    if (w->n_segs && w->segs[w->n_segs - 1] == next_lsn) {
+        /* The newest segment holds no record (else next_lsn would be past it): reuse it. */
+        w->n_segs--;
+    }
     if (w->n_segs && w->segs[w->n_segs - 1] >= next_lsn) {
         r = st_error_set(err, -EEXIST, ST_ERR_INTERNAL_FAILURE,
                          "wal: segment %016" PRIx64 " is not older than LSN %" PRIu64,
@@ -534,45 +538,9 @@ void st_wal_get_stats(struct st_wal *w, struct st_wal_stats *ret)
     pthread_mutex_unlock(&w->stats_lock);
 }
 
-/* Replays one segment. Returns 0, or -EBADMSG at the first bad record (*ret_good = its offset). */
-static int replay_segment(const char *path, st_wal_replay_fn fn, void *data, uint64_t *next_lsn,
-                          off_t *ret_good, struct st_error *err)
+int st_wal_parse(const uint8_t *buf, size_t size, st_wal_replay_fn fn, void *data,
+                 uint64_t *next_lsn, size_t *ret_good)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return st_error_set(err, -errno, ST_ERR_INTERNAL_FAILURE, "wal: cannot open %s: %s", path,
-                            strerror(errno));
-    }
-    struct stat st;
-    if (fstat(fd, &st) < 0) {
-        int r = -errno;
-        close(fd);
-        return st_error_set(err, r, ST_ERR_INTERNAL_FAILURE, "wal: cannot stat %s", path);
-    }
-    uint8_t *buf = NULL;
-    size_t size = (size_t)st.st_size;
-    int r = 0;
-    if (size > 0) {
-        buf = st_malloc(size);
-        if (!buf) {
-            close(fd);
-            return st_error_set(err, -ENOMEM, ST_ERR_INTERNAL_FAILURE, "wal: out of memory");
-        }
-        size_t got = 0;
-        while (got < size) {
-            ssize_t n = read(fd, buf + got, size - got);
-            if (n <= 0) {
-                if (n < 0 && errno == EINTR) {
-                    continue;
-                }
-                break;
-            }
-            got += (size_t)n;
-        }
-        size = got;
-    }
-    close(fd);
-
     struct st_cursor c;
     st_cursor_init(&c, buf, size);
     *ret_good = 0;
@@ -586,32 +554,60 @@ static int replay_segment(const char *path, st_wal_replay_fn fn, void *data, uin
             st_cursor_le64(&c, &arrival) < 0 || st_cursor_u8(&c, &type) < 0 ||
             st_cursor_take(&c, 3, &skip) < 0 || st_cursor_le64(&c, &sum) < 0 ||
             st_cursor_take(&c, 4, &skip) < 0 || st_cursor_take(&c, len, &payload) < 0) {
-            r = -EBADMSG;
-            break;
+            return -EBADMSG;
         }
         if (sum != record_sum(lsn, (int64_t)arrival, type, payload, len) || type < ST_WAL_HEADER ||
             type > ST_WAL_MARKER) {
-            r = -EBADMSG;
-            break;
+            return -EBADMSG;
         }
         if (type != ST_WAL_HEADER) {
             if (lsn < *next_lsn) {
-                r = -EBADMSG;
-                break;
+                return -EBADMSG;
             }
             *next_lsn = lsn + 1;
         }
-        int fr = fn(lsn, (enum st_wal_type)type, (int64_t)arrival, payload, len, data);
-        if (fr < 0) {
-            st_free(buf);
-            return st_error_set(err, fr, ST_ERR_INTERNAL_FAILURE,
-                                "wal: replay of record %" PRIu64 " in %s failed: %s", lsn, path,
-                                strerror(-fr));
+        int r = fn(lsn, (enum st_wal_type)type, (int64_t)arrival, payload, len, data);
+        if (r < 0) {
+            return r;
         }
-        *ret_good = (off_t)(c.pos - buf);
+        *ret_good = (size_t)(c.pos - buf);
     }
-    st_free(buf);
-    return r;
+    return 0;
+}
+
+/* Reads a whole file into memory. */
+static int read_file(const char *path, uint8_t **ret, size_t *ret_len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return -errno;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        int r = -errno;
+        close(fd);
+        return r;
+    }
+    size_t size = (size_t)st.st_size, got = 0;
+    uint8_t *buf = st_malloc(size ? size : 1);
+    if (!buf) {
+        close(fd);
+        return -ENOMEM;
+    }
+    while (got < size) {
+        ssize_t n = read(fd, buf + got, size - got);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            break;
+        }
+        got += (size_t)n;
+    }
+    close(fd);
+    *ret = buf;
+    *ret_len = got;
+    return 0;
 }
 
 int st_wal_replay(const char *dir, st_wal_replay_fn fn, void *data, uint64_t *ret_next_lsn,
@@ -631,27 +627,34 @@ int st_wal_replay(const char *dir, st_wal_replay_fn fn, void *data, uint64_t *re
         if (segs[i] > next_lsn) {
             next_lsn = segs[i];
         }
-        off_t good = 0;
-        r = replay_segment(path, fn, data, &next_lsn, &good, err);
+        uint8_t *buf = NULL;
+        size_t len = 0, good = 0;
+        if ((r = read_file(path, &buf, &len)) < 0) {
+            st_free(segs);
+            return st_error_set(err, r, ST_ERR_INTERNAL_FAILURE, "wal: cannot read %s: %s", path,
+                                strerror(-r));
+        }
+        r = st_wal_parse(buf, len, fn, data, &next_lsn, &good);
+        st_free(buf);
         if (r == -EBADMSG) {
             if (i + 1 < n) {
                 st_free(segs);
                 return st_error_set(err, r, ST_ERR_INTERNAL_FAILURE,
-                                    "wal: corrupt record at offset %lld of %s, which is not the "
+                                    "wal: corrupt record at offset %zu of %s, which is not the "
                                     "newest segment; refusing to start",
-                                    (long long)good, path);
+                                    good, path);
             }
             /* The torn tail of a crash: cut it off so new segments follow a clean log. */
-            if (truncate(path, good) < 0) {
+            if (truncate(path, (off_t)good) < 0) {
                 r = -errno;
                 st_free(segs);
                 return st_error_set(err, r, ST_ERR_INTERNAL_FAILURE, "wal: cannot truncate %s",
                                     path);
             }
-            r = 0;
         } else if (r < 0) {
             st_free(segs);
-            return r;
+            return st_error_set(err, r, ST_ERR_INTERNAL_FAILURE, "wal: replay of %s failed: %s",
+                                path, strerror(-r));
         }
     }
     st_free(segs);

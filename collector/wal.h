@@ -88,6 +88,14 @@ void st_wal_free(struct st_wal *w);
  */
 typedef int (*st_wal_replay_fn)(uint64_t lsn, enum st_wal_type type, int64_t arrival_ms,
                                 const uint8_t *payload, size_t len, void *data);
+/*
+ * Parses the records of one segment held in buf, calling fn for each, and checks that LSNs
+ * increase from *next_lsn (updated). Returns 0, -EBADMSG at the first bad or torn record
+ * (*ret_good is then the offset after the last good one), or fn's error.
+ */
+int st_wal_parse(const uint8_t *buf, size_t size, st_wal_replay_fn fn, void *data,
+                 uint64_t *next_lsn, size_t *ret_good);
+
 int st_wal_replay(const char *dir, st_wal_replay_fn fn, void *data, uint64_t *ret_next_lsn,
                   struct st_error *err);
 

@@ -149,8 +149,8 @@ out:
         } else if (r == -ENOMEM) {
             st_error_set(err, r, ST_ERR_INTERNAL_FAILURE, "out of memory");
         } else {
-            st_error_set(err, r, "ConnectionRefused", "could not connect to http://%s:%u",
-                         ep->host, ep->port);
+            st_error_set(err, r, "ConnectionRefused", "could not connect to http://%s:%u", ep->host,
+                         ep->port);
         }
         return r;
     }
@@ -169,8 +169,8 @@ void st_http_error_from_reply(const struct st_http_response *r, struct st_error 
         json_object_object_get_ex(obj, "message", &msg)) {
         st_error_set(err, -EIO, json_object_get_string(type), "%s", json_object_get_string(msg));
     } else {
-        st_error_set(err, -EIO, r->status >= 500 ? ST_ERR_INTERNAL_FAILURE : "HTTPError",
-                     "HTTP %d", r->status);
+        st_error_set(err, -EIO, r->status >= 500 ? ST_ERR_INTERNAL_FAILURE : "HTTPError", "HTTP %d",
+                     r->status);
     }
     json_object_put(obj);
 }

@@ -27,7 +27,7 @@
 
 #include "stratus/metric.h"
 
-#define MAX_DIMENSION_FILTERS 10 /* ListMetrics */
+#define MAX_DIMENSION_FILTERS 10  /* ListMetrics */
 #define PARAM_MAX             128 /* "MetricData.member.1000.Dimensions.member.30.Value" and kin */
 #define SHOW_MAX              32  /* characters of a value echoed into a message */
 
@@ -77,9 +77,8 @@ static const struct {
     const char *name;
     enum st_stat stat;
 } stat_names[] = {
-    {"SampleCount", ST_STAT_SAMPLE_COUNT}, {"Average", ST_STAT_AVERAGE},
-    {"Sum", ST_STAT_SUM},                  {"Minimum", ST_STAT_MINIMUM},
-    {"Maximum", ST_STAT_MAXIMUM},
+    {"SampleCount", ST_STAT_SAMPLE_COUNT}, {"Average", ST_STAT_AVERAGE}, {"Sum", ST_STAT_SUM},
+    {"Minimum", ST_STAT_MINIMUM},          {"Maximum", ST_STAT_MAXIMUM},
 };
 
 #define N_STATS (sizeof(stat_names) / sizeof(stat_names[0]))
@@ -321,12 +320,11 @@ static int exclusive(struct st_error *err, const char *a, const char *b)
                         a, b);
 }
 
-static int violates(struct st_error *err, const char *name, const char *value, const char *fmt,
-                    ...) __attribute__((format(printf, 4, 5)));
+static int violates(struct st_error *err, const char *name, const char *value, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* A constraint of the API model, in the request validator's words; value is shown quoted. */
-static int violates(struct st_error *err, const char *name, const char *value, const char *fmt,
-                    ...)
+static int violates(struct st_error *err, const char *name, const char *value, const char *fmt, ...)
 {
     char path[PARAM_MAX], constraint[ST_ERROR_MESSAGE_MAX];
     struct shown b;
@@ -347,8 +345,8 @@ static const char *enum_set(char *buf, size_t size, const char *const *names, si
     size_t o = 0;
     buf[0] = '\0';
     for (size_t i = 0; i < n && o < size; i++) {
-        int w = snprintf(buf + o, size - o, "%s%s%s", i ? ", " : "[", names[i],
-                         i + 1 == n ? "]" : "");
+        int w =
+            snprintf(buf + o, size - o, "%s%s%s", i ? ", " : "[", names[i], i + 1 == n ? "]" : "");
         if (w < 0) {
             break;
         }
@@ -562,9 +560,9 @@ static int check_dimensions(Stratus__Dimension *const *dims, size_t n, const cha
         if (!d) {
             return missing(err, param(name, "%s.Dimensions.member.%zu", prefix, k + 1));
         }
-        int r = check_dimension_text(
-            d->name, param(name, "%s.Dimensions.member.%zu.Name", prefix, k + 1),
-            ST_MAX_NAME_LEN, true, err);
+        int r = check_dimension_text(d->name,
+                                     param(name, "%s.Dimensions.member.%zu.Name", prefix, k + 1),
+                                     ST_MAX_NAME_LEN, true, err);
         if (r < 0) {
             return r;
         }
@@ -588,8 +586,7 @@ static int check_dimensions(Stratus__Dimension *const *dims, size_t n, const cha
 }
 
 /* Dimensions of a query: names and values present and of the model's lengths. */
-static int check_query_dimensions(Stratus__Dimension *const *dims, size_t n,
-                                  struct st_error *err)
+static int check_query_dimensions(Stratus__Dimension *const *dims, size_t n, struct st_error *err)
 {
     char name[PARAM_MAX];
     if (n > ST_MAX_DIMENSIONS) {
@@ -685,8 +682,7 @@ static int check_values(const Stratus__MetricDatum *d, const char *prefix, struc
                             prefix, prefix);
     }
     for (size_t k = 0; k < d->n_values; k++) {
-        int r = check_number(d->values[k], param(name, "%s.Values.member.%zu", prefix, k + 1),
-                             err);
+        int r = check_number(d->values[k], param(name, "%s.Values.member.%zu", prefix, k + 1), err);
         if (r < 0) {
             return r;
         }
@@ -711,8 +707,7 @@ static int check_datum_values(const Stratus__MetricDatum *d, const char *prefix,
     bool has_stats = d->statistic_values != NULL;
     bool has_values = d->n_values > 0;
     if (has_value && has_stats) {
-        return exclusive(err, param(a, "%s.Value", prefix),
-                         param(b, "%s.StatisticValues", prefix));
+        return exclusive(err, param(a, "%s.Value", prefix), param(b, "%s.StatisticValues", prefix));
     }
     if (has_value && has_values) {
         return exclusive(err, param(a, "%s.Value", prefix), param(b, "%s.Values", prefix));

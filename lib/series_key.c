@@ -23,8 +23,8 @@ static int dim_cmp(const struct st_dim *a, const struct st_dim *b)
     return c ? c : strcmp(a->value, b->value);
 }
 
-int st_series_key_build(const char *ns, const char *name, const struct st_dim *dims,
-                        size_t n_dims, enum st_unit unit, uint8_t *buf, size_t *ret_len)
+int st_series_key_build(const char *ns, const char *name, const struct st_dim *dims, size_t n_dims,
+                        enum st_unit unit, uint8_t *buf, size_t *ret_len)
 {
     size_t ns_len = strlen(ns), name_len = strlen(name);
     if (n_dims > ST_MAX_DIMENSIONS || ns_len > ST_MAX_NAME_LEN || name_len > ST_MAX_NAME_LEN) {

@@ -17,6 +17,14 @@
  * of values added, never on the order of adds and merges (with integer weights the counts are
  * exact too; non-integer weights may differ in the last bits through summation order).
  *
+ * The guarantee, then: for q whose nearest rank r = ceil(q * n) lies above the lowest bin's
+ * cumulative weight (anywhere, while nothing has collapsed), the answer is within a * |x_r| of
+ * the r-th smallest value x_r, plus about 1e-13 relative from rounding in log and exp at bin
+ * edges, or is 0 when |x_r| < DBL_MIN. Weight only ever collapses upwards, so below that rank
+ * answers can be too high but never too low by more than a. Zero is not a bin and never
+ * collapses; once negative weight has collapsed into a positive lowest bin, ranks up to and
+ * including that bin (zero's among them) are approximate.
+ *
  * Encoding, version 1: u8 version; varint n_bins; count zero_count; then n_bins times (key,
  * count), where the first key is a zigzag varint and each later one a varint delta >= 1 from the
  * one before (so keys can only ascend; a 0 delta is a duplicate and rejected). A count is a varint
@@ -103,19 +111,24 @@ void st_sketch_reset(st_sketch_t *s)
     s->zero_count = 0;
 }
 
-/* Index of the first bin with key >= `key`. */
+/*
+ * Index of the first bin with key >= `key`. Branch-free halving (the ternary becomes a
+ * conditional move): keys of real data arrive in no order, so a branchy search mispredicts
+ * about half its steps.
+ */
 static uint32_t lower_bound(const st_sketch_t *s, int32_t key)
 {
-    uint32_t lo = 0, hi = s->n_bins;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (s->bins[mid].key < key) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
+    uint32_t n = s->n_bins;
+    if (n == 0) {
+        return 0;
     }
-    return lo;
+    const struct st_sketch_bin *base = s->bins;
+    while (n > 1) {
+        uint32_t half = n / 2;
+        base = base[half].key < key ? base + half : base;
+        n -= half;
+    }
+    return (uint32_t)(base - s->bins) + (base->key < key);
 }
 
 /* Makes room for at least `want` bins (want <= ST_SKETCH_MAX_BINS); on failure changes nothing. */
@@ -325,11 +338,12 @@ int st_sketch_quantile(const st_sketch_t *s, double q, double *ret_value)
         }
     }
     /* Reached when zero is the highest value, or when rounding left cum just short of
-     * q * count for q near 1: the answer is then the maximum. */
-    if (!zero_seen || s->n_bins == 0 || s->bins[s->n_bins - 1].key < 0) {
-        *ret_value = 0;
-    } else {
+     * q * count for q near 1 (count summed in add order, cum in key order): the answer is then
+     * the maximum. */
+    if (s->n_bins > 0 && (s->bins[s->n_bins - 1].key > 0 || s->zero_count <= 0)) {
         *ret_value = value_of(s->bins[s->n_bins - 1].key);
+    } else {
+        *ret_value = 0;
     }
     return 0;
 }
@@ -437,7 +451,7 @@ static int read_count(struct st_cursor *c, bool allow_zero, double *ret)
     } else {
         return -EINVAL;
     }
-    if (!isfinite(v) || v < 0 || (v == 0 && !allow_zero)) {
+    if (!isfinite(v) || signbit(v) || (v == 0 && !allow_zero)) {
         return -EINVAL;
     }
     *ret = v;

@@ -41,7 +41,10 @@ struct st_ratelimit {
     unsigned emitted;
     uint64_t suppressed;
 };
-#define ST_RATELIMIT_INIT(interval, n) {.interval_ms = (interval), .burst = (n)}
+#define ST_RATELIMIT_INIT(interval, n)                                                             \
+    {                                                                                              \
+        .interval_ms = (interval), .burst = (n)                                                    \
+    }
 
 /* Returns true if a message may be logged now. */
 bool st_ratelimit_allow(struct st_ratelimit *rl);

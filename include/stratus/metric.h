@@ -85,27 +85,31 @@ struct st_validate_opts {
     bool allow_aws_namespace; /* accept namespaces starting with "AWS/" */
 };
 
-/* Checks a namespace: 1-255 characters of [0-9A-Za-z.-_/#: ], at least one that is not a
- * space, no leading ':', no "AWS/" prefix unless allowed. `param` names it in the message. */
+/* Checks a namespace: 1-255 characters, each a letter, digit, '.', '-', '_', '/', '#', ':' or
+ * space, at least one that is not a space, no leading ':', no "AWS/" prefix unless allowed
+ * (opts may be NULL: not allowed). `param` names it in the message. Returns 0 or -EINVAL. */
 int st_validate_namespace(const char *ns, const char *param, const struct st_validate_opts *opts,
                           struct st_error *err);
 
 /*
  * Validates a whole PutMetricData request as CloudWatch does: namespace; 1..1000 datums; for
- * each: metric name, up to 30 dimensions (name 1-255, value 1-1024, no duplicate names),
- * exactly one of Value, StatisticValues or Values (Counts only with Values, of equal length,
- * at most 150), every number finite and within +/-2^360, StatisticValues complete with
- * SampleCount > 0 and Minimum <= Maximum, counts > 0, unit in the enum, StorageResolution 1
- * or 60, timestamp within two weeks before and two hours after now_ms. Returns 0 or -EINVAL
- * with err set (code and message as CloudWatch).
+ * each: metric name (1-255 characters of UTF-8, no control characters, not all whitespace), up
+ * to 30 dimensions (ASCII without control characters and not all whitespace: name 1-255 and not
+ * starting with ':', value 1-1024; no duplicate names), exactly one of Value, StatisticValues or
+ * Values (Counts only with Values, of equal length, at most 150), every number finite and
+ * within +/-2^360, StatisticValues complete with SampleCount > 0 and Minimum <= Maximum,
+ * counts >= 0, unit in the enum, StorageResolution 1 or 60, timestamp within two weeks before
+ * and two hours after now_ms. Stops at the first error. Returns 0 or -EINVAL with err set (code
+ * and message as CloudWatch).
  */
 int st_validate_put_metric_data(const Stratus__PutMetricDataRequest *req, int64_t now_ms,
                                 const struct st_validate_opts *opts, struct st_error *err);
 
 /*
  * A validated GetMetricStatistics request in a form the query engine uses: the statistics
- * bitmask, the parsed percentiles (in request order), and the start time rounded down the way
- * CloudWatch rounds it (to the second, minute, 5 minutes or hour depending on its age).
+ * bitmask, the parsed percentiles (quantiles[i] is ExtendedStatistics.member.i+1, duplicates
+ * kept), and the start time rounded down the way CloudWatch rounds it (to a multiple of a
+ * sub-minute Period; otherwise by its age to the minute, 5 minutes or hour).
  */
 struct st_stats_query {
     unsigned stats; /* enum st_stat bits */
@@ -119,16 +123,18 @@ struct st_stats_query {
 };
 
 /*
- * Validates a GetMetricStatistics request: namespace and metric name required; up to 30
- * dimensions; StartTime < EndTime; Period 1, 5, 10, 30 or a multiple of 60; Statistics (1-5 of
- * the enum) or ExtendedStatistics (1-10 pNN.NN) but not both; at most 1440 datapoints. Fills
- * *ret_query on success.
+ * Validates a GetMetricStatistics request: namespace (1-255, no leading ':', "AWS/" allowed)
+ * and metric name required; up to 30 dimensions; StartTime < EndTime, both within years
+ * 1..9999; Period 1, 5, 10, 20, 30 or a multiple of 60; Statistics (1-5 of the enum) or
+ * ExtendedStatistics (1-10 pNN.NN) but not both; unit in the enum; at most 1440 datapoints from
+ * the rounded start. Fills *ret_query only on success; returns 0 or -EINVAL with err set.
  */
 int st_validate_get_metric_statistics(const Stratus__GetMetricStatisticsRequest *req,
                                       int64_t now_ms, struct st_stats_query *ret_query,
                                       struct st_error *err);
 
-/* Validates ListMetrics filters: lengths of namespace, name, and up to 10 dimension filters. */
+/* Validates ListMetrics filters: lengths of namespace (no leading ':'), name, and up to 10
+ * dimension filters (name required, value optional); RecentlyActive, if set, is "PT3H". */
 int st_validate_list_metrics(const Stratus__ListMetricsRequest *req, struct st_error *err);
 
 #endif

@@ -19,8 +19,9 @@
 #include "stratus/metric.h"
 
 /* Large enough for any key that passes validation (30 dims of 255 + 1024 bytes). */
-#define ST_SERIES_KEY_MAX (2 * (ST_MAX_NAME_LEN + 3) + 1 + 1 + \
-                           ST_MAX_DIMENSIONS * (ST_MAX_NAME_LEN + ST_MAX_DIM_VALUE_LEN + 6))
+#define ST_SERIES_KEY_MAX                                                                          \
+    (2 * (ST_MAX_NAME_LEN + 3) + 1 + 1 +                                                           \
+     ST_MAX_DIMENSIONS * (ST_MAX_NAME_LEN + ST_MAX_DIM_VALUE_LEN + 6))
 
 struct st_dim {
     const char *name;
@@ -32,8 +33,8 @@ struct st_dim {
  * Returns 0 and the key length, or -E2BIG if a field is longer than validation allows or there
  * are more than ST_MAX_DIMENSIONS dimensions.
  */
-int st_series_key_build(const char *ns, const char *name, const struct st_dim *dims,
-                        size_t n_dims, enum st_unit unit, uint8_t *buf, size_t *ret_len);
+int st_series_key_build(const char *ns, const char *name, const struct st_dim *dims, size_t n_dims,
+                        enum st_unit unit, uint8_t *buf, size_t *ret_len);
 
 /* Same, from the protobuf dimensions of a request. */
 int st_series_key_build_pb(const char *ns, const char *name, Stratus__Dimension *const *dims,

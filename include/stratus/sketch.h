@@ -4,9 +4,10 @@
  * logarithmic bins of ratio gamma = (1 + a) / (1 - a)). Any quantile whose rank falls in an
  * uncollapsed bin is returned within relative error a = ST_SKETCH_ALPHA of a value whose rank
  * is exactly that quantile's (nearest-rank definition: the smallest value v with
- * count(x <= v) >= q * n). Negative values, zero and positive values are all kept; at most
- * ST_SKETCH_MAX_BINS bins are held and, beyond that, the lowest bins are collapsed into one
- * (so high percentiles, which alarms use, stay accurate). Merging two sketches gives the
+ * count(x <= v) >= q * n); values with |v| < DBL_MIN (zero and subnormals) are kept as 0, so
+ * there the error is absolute, under DBL_MIN. Negative values, zero and positive values are all
+ * kept; at most ST_SKETCH_MAX_BINS bins are held and, beyond that, the lowest bins are collapsed
+ * into one (so high percentiles, which alarms use, stay accurate). Merging two sketches gives the
  * sketch of the union of their inputs, in any order.
  *
  * The struct is embedded by its owner (_init/_fini); the bins array is owned by the sketch.
@@ -40,11 +41,15 @@ void st_sketch_reset(st_sketch_t *s);
 
 /*
  * Adds `value` with weight `count` (> 0, finite). Returns 0, -EINVAL for a non-finite value or
- * a weight that is not > 0, or -ENOMEM (the sketch is then unchanged).
+ * a weight that is not > 0, -ERANGE if the total weight would overflow to infinity, or -ENOMEM;
+ * on any error the sketch is unchanged.
  */
 int st_sketch_add(st_sketch_t *s, double value, double count);
 
-/* dst += src. Returns 0 or -ENOMEM (dst is then unchanged). */
+/*
+ * dst += src (dst == src is allowed). Returns 0, -ERANGE if the total weight would overflow to
+ * infinity, or -ENOMEM; on error dst is unchanged.
+ */
 int st_sketch_merge(st_sketch_t *dst, const st_sketch_t *src);
 
 /* Total weight added. */
@@ -54,10 +59,12 @@ double st_sketch_count(const st_sketch_t *s);
 int st_sketch_quantile(const st_sketch_t *s, double q, double *ret_value);
 
 /*
- * A compact, versioned binary encoding (varint-coded key deltas and counts). encode writes at
- * most st_sketch_encoded_size() bytes. decode replaces the contents of an initialised sketch;
- * it reads only the `len` bytes given, rejects malformed, truncated or over-limit input with
- * -EINVAL (leaving the sketch empty), and returns -ENOMEM on allocation failure.
+ * A compact, versioned binary encoding (varint-coded key deltas and counts).
+ * st_sketch_encoded_size() is the exact length; encode returns -ENOBUFS if `len` is shorter.
+ * decode replaces the contents of an initialised sketch; it reads only the `len` bytes given,
+ * rejects malformed, truncated or over-limit input with -EINVAL, and returns -ENOMEM on
+ * allocation failure, leaving the sketch empty on either. decode sums the total weight from the
+ * bins, so with non-integer weights it may differ in the last bits from the encoder's.
  */
 size_t st_sketch_encoded_size(const st_sketch_t *s);
 int st_sketch_encode(const st_sketch_t *s, uint8_t *buf, size_t len, size_t *ret_len);

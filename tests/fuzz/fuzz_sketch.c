@@ -3,9 +3,10 @@
  * libFuzzer target for st_sketch_decode (lib/sketch.c). Input that decodes must give a
  * consistent sketch: sorted in-range bins with finite positive counts that sum to the total,
  * quantiles monotone in q, an encoding that decodes back to the same sketch, merges that match
- * it, and adds that either succeed or leave it unchanged. Input that does not decode must leave
- * the sketch empty. Any allocation may fail (replay_main.c arms st_alloc_fail_after), so every
- * step accepts -ENOMEM provided nothing changed. Violations abort.
+ * it, merges with another sketch that agree in either order, and adds that either succeed or leave
+ * it unchanged. Input that does not decode must leave the sketch empty. Any allocation may fail
+ * (replay_main.c arms st_alloc_fail_after), so every step accepts -ENOMEM provided nothing changed.
+ * Violations abort.
  */
 #include <errno.h>
 #include <math.h>
@@ -148,6 +149,44 @@ static void check_merge(const st_sketch_t *s)
     st_sketch_fini(&m);
 }
 
+static int close_to(double a, double b)
+{
+    return fabs(a - b) <= 1e-12 * fabs(b);
+}
+
+/*
+ * Merges s with a sketch of values spread over many keys (so that full inputs collapse) in both
+ * orders; the results must agree, up to rounding where counts are summed in another order.
+ */
+static void check_merge_commutes(const st_sketch_t *s, const uint8_t *data, size_t size)
+{
+    st_sketch_t b, x, y;
+    st_sketch_init(&b);
+    st_sketch_init(&x);
+    st_sketch_init(&y);
+    for (size_t i = 0; i < size && i < 512; i++) {
+        double v = (data[i] - 127.5) * pow(1.5, data[i] % 64 - 32.0) * (1 + i / 512.0);
+        if (st_sketch_add(&b, v, 1 + i % 3) < 0) {
+            goto out;
+        }
+    }
+    if (st_sketch_merge(&x, s) < 0 || st_sketch_merge(&x, &b) < 0 || st_sketch_merge(&y, &b) < 0 ||
+        st_sketch_merge(&y, s) < 0) {
+        goto out;
+    }
+    check_consistent(&x);
+    check_consistent(&y);
+    CHECK(x.n_bins == y.n_bins);
+    CHECK(close_to(x.count, y.count) && x.zero_count == y.zero_count);
+    for (uint32_t i = 0; i < x.n_bins; i++) {
+        CHECK(x.bins[i].key == y.bins[i].key && close_to(x.bins[i].count, y.bins[i].count));
+    }
+out:
+    st_sketch_fini(&b);
+    st_sketch_fini(&x);
+    st_sketch_fini(&y);
+}
+
 /* Adds a few values taken from the input; each add succeeds or changes nothing. */
 static void check_adds(st_sketch_t *s, const uint8_t *data, size_t size)
 {
@@ -186,6 +225,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_quantiles(&s);
     check_round_trip(&s);
     check_merge(&s);
+    check_merge_commutes(&s, data, size);
     check_adds(&s, data, size);
     check_quantiles(&s);
     st_sketch_fini(&s);

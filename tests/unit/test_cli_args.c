@@ -147,8 +147,8 @@ static void test_double_accepts_decimal_forms(void **state)
 static void test_double_rejects_junk(void **state)
 {
     (void)state;
-    static const char *const bad[] = {"",    "1x",  " 1",  "1 ",  "0x10", "inf",
-                                      "nan", "1e",  "--1", "1..2", "e5",  "1,5"};
+    static const char *const bad[] = {"",    "1x", " 1",  "1 ",   "0x10", "inf",
+                                      "nan", "1e", "--1", "1..2", "e5",   "1,5"};
     for (size_t i = 0; i < N_ELEMS(bad); i++) {
         struct st_error err = {{0}};
         double d = 42;
@@ -211,8 +211,9 @@ static void test_time_parses_iso_and_epoch(void **state)
 static void test_time_rejects_junk(void **state)
 {
     (void)state;
-    static const char *const bad[] = {"", "yesterday", "2026-13-01", "2026-11-23T25:00:00Z",
-                                      "2026-11-23T18:00:00Zjunk", "17954568OO"};
+    static const char *const bad[] = {
+        "",          "yesterday", "2026-13-01", "2026-11-23T25:00:00Z", "2026-11-23T18:00:00Zjunk",
+        "17954568OO"};
     for (size_t i = 0; i < N_ELEMS(bad); i++) {
         struct st_error err = {{0}};
         int64_t ms;
@@ -415,9 +416,9 @@ static void test_stat_set_missing_key(void **state)
     (void)state;
     struct st_args_stat_set s;
     struct st_error err = {{0}};
-    assert_usage(st_args_parse_stat_set("--statistic-values", "Sum=1,Minimum=1,Maximum=1", &s,
-                                        &err),
-                 &err, "missing SampleCount");
+    assert_usage(
+        st_args_parse_stat_set("--statistic-values", "Sum=1,Minimum=1,Maximum=1", &s, &err), &err,
+        "missing SampleCount");
 }
 
 static void test_stat_set_unknown_key(void **state)
@@ -425,8 +426,8 @@ static void test_stat_set_unknown_key(void **state)
     (void)state;
     struct st_args_stat_set s;
     struct st_error err = {{0}};
-    assert_usage(st_args_parse_stat_set("--statistic-values",
-                                        "Sum=1,Min=1,Maximum=1,SampleCount=1", &s, &err),
+    assert_usage(st_args_parse_stat_set("--statistic-values", "Sum=1,Min=1,Maximum=1,SampleCount=1",
+                                        &s, &err),
                  &err, "unknown key 'Min'");
 }
 
@@ -484,15 +485,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_dims_value_keeps_equals_and_escapes, setup_dims,
                                         teardown_dims),
         cmocka_unit_test_setup_teardown(test_dims_empty_name, setup_dims, teardown_dims),
-        cmocka_unit_test_setup_teardown(test_dims_empty_shorthand_name, setup_dims,
-                                        teardown_dims),
+        cmocka_unit_test_setup_teardown(test_dims_empty_shorthand_name, setup_dims, teardown_dims),
         cmocka_unit_test_setup_teardown(test_dims_missing_equals, setup_dims, teardown_dims),
         cmocka_unit_test_setup_teardown(test_dims_empty_value, setup_dims, teardown_dims),
         cmocka_unit_test_setup_teardown(test_dims_trailing_comma, setup_dims, teardown_dims),
         cmocka_unit_test_setup_teardown(test_dims_filter_allows_name_only, setup_dims,
                                         teardown_dims),
-        cmocka_unit_test_setup_teardown(test_dims_shorthand_needs_value_outside_filters,
-                                        setup_dims, teardown_dims),
+        cmocka_unit_test_setup_teardown(test_dims_shorthand_needs_value_outside_filters, setup_dims,
+                                        teardown_dims),
         cmocka_unit_test_setup_teardown(test_dims_thirty_fit, setup_dims, teardown_dims),
         cmocka_unit_test_setup_teardown(test_dims_more_than_thirty, setup_dims, teardown_dims),
         cmocka_unit_test_setup_teardown(test_dims_more_than_thirty_across_words, setup_dims,

@@ -912,7 +912,9 @@ struct put_case {
     const char *want_msg;
 };
 
+/* clang-format off */
 #define PUT(n, code, msg) {"put_" #n, put_##n, code, msg}
+/* clang-format on */
 
 static const struct put_case put_cases[] = {
     PUT(valid_minimal, OK, NULL),
@@ -1060,7 +1062,8 @@ static const struct put_case put_cases[] = {
     PUT(stats_ok, OK, NULL),
     PUT(stats_missing_sample_count, MP,
         "The parameter MetricData.member.1.StatisticValues.SampleCount is required."),
-    PUT(stats_missing_sum, MP, "The parameter MetricData.member.1.StatisticValues.Sum is required."),
+    PUT(stats_missing_sum, MP,
+        "The parameter MetricData.member.1.StatisticValues.Sum is required."),
     PUT(stats_missing_minimum, MP,
         "The parameter MetricData.member.1.StatisticValues.Minimum is required."),
     PUT(stats_missing_maximum, MP,
@@ -1109,7 +1112,8 @@ static const struct put_case put_cases[] = {
     PUT(counts_fraction_ok, OK, NULL),
     PUT(counts_negative, IPV,
         "The value -1 for parameter MetricData.member.1.Counts.member.1 is invalid."),
-    PUT(counts_nan, IPV, "The value NaN for parameter MetricData.member.1.Counts.member.2 is invalid."),
+    PUT(counts_nan, IPV,
+        "The value NaN for parameter MetricData.member.1.Counts.member.2 is invalid."),
     PUT(counts_infinity, IPV,
         "The value Infinity for parameter MetricData.member.1.Counts.member.2 is invalid."),
     PUT(unit_count_ok, OK, NULL),
@@ -1551,7 +1555,9 @@ struct get_case {
     const char *want_msg;
 };
 
+/* clang-format off */
 #define GET(n, code, msg) {"get_" #n, get_##n, code, msg}
+/* clang-format on */
 
 static const struct get_case get_cases[] = {
     GET(valid_ok, OK, NULL),
@@ -1559,8 +1565,9 @@ static const struct get_case get_cases[] = {
     GET(namespace_empty, IPV,
         "Value '' at 'namespace' failed to satisfy constraint: Member must have length greater "
         "than or equal to 1"),
-    GET(namespace_256, IPV, "at 'namespace' failed to satisfy constraint: Member must have length "
-                            "less than or equal to 255"),
+    GET(namespace_256, IPV,
+        "at 'namespace' failed to satisfy constraint: Member must have length "
+        "less than or equal to 255"),
     GET(namespace_leading_colon, IPV, "Member must satisfy regular expression pattern: [^:].*"),
     GET(namespace_aws_ok, OK, NULL),
     GET(metric_name_missing, MP, "The parameter MetricName is required."),
@@ -1601,7 +1608,8 @@ static const struct get_case get_cases[] = {
     GET(period_90, IPV, "The parameter Period must be 1, 5, 10, 20, 30 or a multiple of 60."),
     GET(period_120_ok, OK, NULL),
     GET(period_one_day_ok, OK, NULL),
-    GET(period_int32_max, IPV, "The parameter Period must be 1, 5, 10, 20, 30 or a multiple of 60."),
+    GET(period_int32_max, IPV,
+        "The parameter Period must be 1, 5, 10, 20, 30 or a multiple of 60."),
     GET(statistics_none, IPC, "Must specify either Statistics or ExtendedStatistics."),
     GET(statistics_and_extended, IPC,
         "The parameters Statistics and ExtendedStatistics are mutually exclusive and you have "
@@ -1631,8 +1639,7 @@ static const struct get_case get_cases[] = {
         "set: [Seconds,"),
     GET(start_equals_end, IPV, "The parameter StartTime must be less than the parameter EndTime."),
     GET(start_after_end, IPV, "The parameter StartTime must be less than the parameter EndTime."),
-    GET(start_int64_min, IPV,
-        "The value -9223372036854775808 for parameter StartTime is invalid."),
+    GET(start_int64_min, IPV, "The value -9223372036854775808 for parameter StartTime is invalid."),
     GET(end_int64_max, IPV, "The value 9223372036854775807 for parameter EndTime is invalid."),
     GET(start_year_1_ok, OK, NULL),
     GET(end_year_9999_ok, OK, NULL),
@@ -1819,7 +1826,9 @@ struct list_case {
     const char *want_msg;
 };
 
+/* clang-format off */
 #define LIST(n, code, msg) {"list_" #n, list_##n, code, msg}
+/* clang-format on */
 
 static const struct list_case list_cases[] = {
     LIST(empty_ok, OK, NULL),
@@ -1931,16 +1940,21 @@ static void test_validators_accept_null_err(void **state)
  * What a valid GetMetricStatistics request becomes.
  */
 
-static struct st_stats_query query_of(struct get_fx *f)
+static struct st_stats_query query_at(struct get_fx *f, int64_t now_ms)
 {
     struct st_error err = {0};
     struct st_stats_query q;
     memset(&q, 0xa5, sizeof(q));
-    int rc = st_validate_get_metric_statistics(&f->req, NOW_MS, &q, &err);
+    int rc = st_validate_get_metric_statistics(&f->req, now_ms, &q, &err);
     if (rc != 0) {
         fail_msg("rejected: %s: %s", err.code, err.message);
     }
     return q;
+}
+
+static struct st_stats_query query_of(struct get_fx *f)
+{
+    return query_at(f, NOW_MS);
 }
 
 static int get_plain_setup(void **state)
@@ -2019,21 +2033,22 @@ static void test_start_recent_rounds_to_minute(void **state)
 static void test_start_just_under_15_days_rounds_to_minute(void **state)
 {
     struct get_fx *f = *state;
-    f->req.start_time_ms = NOW_MS - 15 * DAY_MS + 2 * MINUTE_MS + 34567;
+    int64_t now_ms = NOW_MS + 7 * MINUTE_MS;
+    f->req.start_time_ms = now_ms - 15 * DAY_MS + 1;
     f->req.end_time_ms = f->req.start_time_ms + HOUR_MS;
-    struct st_stats_query q = query_of(f);
-    assert_int_equal(q.start_ms, NOW_MS - 15 * DAY_MS + 2 * MINUTE_MS);
+    struct st_stats_query q = query_at(f, now_ms);
+    assert_int_equal(q.start_ms, NOW_MS - 15 * DAY_MS + 7 * MINUTE_MS);
 }
 
 static void test_start_15_days_rounds_to_5_minutes(void **state)
 {
     struct get_fx *f = *state;
-    /* Exactly 15 days old is no longer "less than 15 days". */
-    f->req.start_time_ms = NOW_MS - 15 * DAY_MS;
+    /* Exactly 15 days old is no longer "less than 15 days"; 7 minutes past makes it show. */
+    int64_t now_ms = NOW_MS + 7 * MINUTE_MS;
+    f->req.start_time_ms = now_ms - 15 * DAY_MS;
     f->req.end_time_ms = f->req.start_time_ms + HOUR_MS;
-    f->req.start_time_ms -= 2 * MINUTE_MS;
-    struct st_stats_query q = query_of(f);
-    assert_int_equal(q.start_ms, NOW_MS - 15 * DAY_MS - 5 * MINUTE_MS);
+    struct st_stats_query q = query_at(f, now_ms);
+    assert_int_equal(q.start_ms, NOW_MS - 15 * DAY_MS + 5 * MINUTE_MS);
 }
 
 static void test_start_20_days_rounds_to_5_minutes(void **state)
@@ -2048,20 +2063,23 @@ static void test_start_20_days_rounds_to_5_minutes(void **state)
 static void test_start_63_days_rounds_to_5_minutes(void **state)
 {
     struct get_fx *f = *state;
-    f->req.start_time_ms = NOW_MS - 63 * DAY_MS;
+    /* Exactly 63 days old is still "between 15 and 63 days". */
+    int64_t now_ms = NOW_MS + 7 * MINUTE_MS;
+    f->req.start_time_ms = now_ms - 63 * DAY_MS;
     f->req.end_time_ms = f->req.start_time_ms + HOUR_MS;
-    struct st_stats_query q = query_of(f);
-    assert_int_equal(q.start_ms, NOW_MS - 63 * DAY_MS);
+    struct st_stats_query q = query_at(f, now_ms);
+    assert_int_equal(q.start_ms, NOW_MS - 63 * DAY_MS + 5 * MINUTE_MS);
 }
 
 static void test_start_over_63_days_rounds_to_hour(void **state)
 {
     struct get_fx *f = *state;
-    f->req.start_time_ms = NOW_MS - 63 * DAY_MS - 1;
+    int64_t now_ms = NOW_MS + 7 * MINUTE_MS;
+    f->req.start_time_ms = now_ms - 63 * DAY_MS - 1;
     f->req.end_time_ms = NOW_MS - 62 * DAY_MS;
     f->req.period = 3600;
-    struct st_stats_query q = query_of(f);
-    assert_int_equal(q.start_ms, NOW_MS - 63 * DAY_MS - HOUR_MS);
+    struct st_stats_query q = query_at(f, now_ms);
+    assert_int_equal(q.start_ms, NOW_MS - 63 * DAY_MS);
 }
 
 static void test_start_in_future_rounds_to_minute(void **state)
@@ -2161,13 +2179,33 @@ static void test_query_untouched_on_error(void **state)
  */
 
 static const char *const cloudwatch_units[] = {
-    "Seconds",          "Microseconds",     "Milliseconds",     "Bytes",
-    "Kilobytes",        "Megabytes",        "Gigabytes",        "Terabytes",
-    "Bits",             "Kilobits",         "Megabits",         "Gigabits",
-    "Terabits",         "Percent",          "Count",            "Bytes/Second",
-    "Kilobytes/Second", "Megabytes/Second", "Gigabytes/Second", "Terabytes/Second",
-    "Bits/Second",      "Kilobits/Second",  "Megabits/Second",  "Gigabits/Second",
-    "Terabits/Second",  "Count/Second",     "None",
+    "Seconds",
+    "Microseconds",
+    "Milliseconds",
+    "Bytes",
+    "Kilobytes",
+    "Megabytes",
+    "Gigabytes",
+    "Terabytes",
+    "Bits",
+    "Kilobits",
+    "Megabits",
+    "Gigabits",
+    "Terabits",
+    "Percent",
+    "Count",
+    "Bytes/Second",
+    "Kilobytes/Second",
+    "Megabytes/Second",
+    "Gigabytes/Second",
+    "Terabytes/Second",
+    "Bits/Second",
+    "Kilobits/Second",
+    "Megabits/Second",
+    "Gigabits/Second",
+    "Terabits/Second",
+    "Count/Second",
+    "None",
 };
 
 static void test_unit_names_are_cloudwatch_spelling(void **state)
@@ -2223,7 +2261,7 @@ static void test_unit_name_out_of_range_is_none(void **state)
 {
     (void)state;
     assert_string_equal(st_unit_name(ST_UNIT__COUNT), "None");
-    assert_string_equal(st_unit_name((enum st_unit)-1), "None");
+    assert_string_equal(st_unit_name((enum st_unit) - 1), "None");
 }
 
 static void test_stat_parse_all_five(void **state)
@@ -2326,8 +2364,8 @@ static void test_error_set_fills_code_and_message(void **state)
 {
     (void)state;
     struct st_error err = {0};
-    int rc = st_error_set(&err, -EINVAL, ST_ERR_MISSING_PARAMETER, "The parameter %s is %d.",
-                          "X", 7);
+    int rc =
+        st_error_set(&err, -EINVAL, ST_ERR_MISSING_PARAMETER, "The parameter %s is %d.", "X", 7);
     assert_int_equal(rc, -EINVAL);
     assert_string_equal(err.code, "MissingParameter");
     assert_string_equal(err.message, "The parameter X is 7.");
@@ -2361,19 +2399,26 @@ static void test_error_set_truncates_long_code(void **state)
     assert_int_equal(strlen(err.code), ST_ERROR_CODE_MAX - 1);
 }
 
+static int put_plain_setup(void **state)
+{
+    struct put_fx *f = calloc(1, sizeof(*f));
+    if (!f) {
+        return -1;
+    }
+    put_fx_init(f);
+    *state = f;
+    return 0;
+}
+
 static void test_error_messages_fit_and_are_printable(void **state)
 {
-    (void)state;
     /* The longest message: a unit error on the last datum, echoing a value full of escapes. */
-    struct put_fx *f = calloc(1, sizeof(*f));
-    assert_non_null(f);
-    put_fx_init(f);
+    struct put_fx *f = *state;
     f->req.n_metric_data = ST_MAX_DATUMS;
     f->datums[ST_MAX_DATUMS - 1].unit = repeat(f->text, sizeof(f->text), "\x01", 600);
     struct st_error err;
     memset(&err, 0xff, sizeof(err));
     int rc = st_validate_put_metric_data(&f->req, NOW_MS, NULL, &err);
-    free(f);
     assert_int_equal(rc, -EINVAL);
     size_t len = strnlen(err.message, sizeof(err.message));
     assert_true(len < sizeof(err.message));
@@ -2450,8 +2495,8 @@ int main(void)
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_high_resolution_ignores_age, get_plain_setup,
                                         fx_teardown),
-        cmocka_unit_test_setup_teardown(test_datapoints_count_from_rounded_start,
-                                        get_plain_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_datapoints_count_from_rounded_start, get_plain_setup,
+                                        fx_teardown),
         cmocka_unit_test_setup_teardown(test_datapoints_partial_period_counts, get_plain_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_query_untouched_on_error, get_plain_setup,
@@ -2471,7 +2516,8 @@ int main(void)
         cmocka_unit_test(test_error_set_null_err_returns_ret),
         cmocka_unit_test(test_error_set_truncates_long_message),
         cmocka_unit_test(test_error_set_truncates_long_code),
-        cmocka_unit_test(test_error_messages_fit_and_are_printable),
+        cmocka_unit_test_setup_teardown(test_error_messages_fit_and_are_printable, put_plain_setup,
+                                        fx_teardown),
     };
     for (size_t i = 0; i < N_ELEMS(fixed); i++) {
         add(fixed[i].name, fixed[i].test_func, fixed[i].setup_func, fixed[i].teardown_func,

@@ -417,6 +417,17 @@ static void zero_sits_between_negatives_and_positives(void **state)
     assert_within_alpha(quantile(&f->sk[0], 0.76), 3, 0.76);
 }
 
+static void q_one_gives_maximum_when_sums_round_differently(void **state)
+{
+    struct fixture *f = *state;
+    /* The total is (0.1 + 0.2) + 0.3 = 0.6000000000000001, but the bins, walked from -3 up,
+     * sum to 0.6: the walk ends short of q * n and must still answer the maximum, -1. */
+    assert_int_equal(st_sketch_add(&f->sk[0], -1, 0.1), 0);
+    assert_int_equal(st_sketch_add(&f->sk[0], -2, 0.2), 0);
+    assert_int_equal(st_sketch_add(&f->sk[0], -3, 0.3), 0);
+    assert_within_alpha(quantile(&f->sk[0], 1), -1, 1);
+}
+
 static void zero_as_maximum_is_returned_for_q_one(void **state)
 {
     struct fixture *f = *state;
@@ -823,6 +834,17 @@ static void decode_rejects_bad_counts(void **state)
     }
 }
 
+static void decode_rejects_negative_zero_count(void **state)
+{
+    struct fixture *f = *state;
+    size_t n = 0;
+    f->buf[n++] = 1;
+    n += st_put_varint(f->buf + n, 0);
+    n += st_put_varint(f->buf + n, 1);
+    n += st_put_double(f->buf + n, -0.0);
+    assert_decode_rejects(f, f->buf, n);
+}
+
 static void decode_rejects_total_overflow(void **state)
 {
     struct fixture *f = *state;
@@ -945,6 +967,7 @@ int main(void)
         T(zeros_mixed_in_within_alpha),
         T(zero_sits_between_negatives_and_positives),
         T(zero_as_maximum_is_returned_for_q_one),
+        T(q_one_gives_maximum_when_sums_round_differently),
         T(huge_range_collapses_to_max_bins),
         T(huge_range_high_quantiles_within_alpha),
         T(collapsed_quantiles_never_underestimate),
@@ -975,6 +998,7 @@ int main(void)
         T(decode_rejects_duplicate_keys),
         T(decode_rejects_keys_out_of_range),
         T(decode_rejects_bad_counts),
+        T(decode_rejects_negative_zero_count),
         T(decode_rejects_total_overflow),
         T(decode_rejects_trailing_bytes),
         T(add_on_oom_leaves_empty_sketch_unchanged),

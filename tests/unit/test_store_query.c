@@ -1,0 +1,373 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The hot window, store and query engine together: buckets flushed to real RRD files and
+ * SQLite, then GetMetricStatistics over them. Covers exact statistics for every statistic and
+ * period, the 60 s / 300 s / 3600 s tier boundaries, percentiles from stored sketches,
+ * corrections, the 1 s tier, unit filters, and that a bucket held both in memory and in the
+ * RRD file is counted once.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "collector_fixtures.h"
+#include "hot_window.h"
+#include "query.h"
+#include "store.h"
+#include "stratus/time_util.h"
+
+#define DAY_MS (24LL * 3600 * 1000)
+
+struct fx {
+    char dir[64];
+    struct event_base *base;
+    struct st_hot hot;
+    struct st_store *store;
+    struct st_store_reader *reader;
+    uint64_t lsn;
+    int64_t now_ms;
+    Stratus__GetMetricStatisticsResponse *resp;
+};
+
+static void on_done(struct st_store_job *job, void *data)
+{
+    st_hot_job_done(&((struct fx *)data)->hot, job);
+}
+
+static int on_load(uint64_t id, const uint8_t *key, size_t len, bool hires, void *data)
+{
+    return st_hot_load_series(&((struct fx *)data)->hot, id, key, len, hires);
+}
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    snprintf(f->dir, sizeof(f->dir), "/tmp/test_sq.XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    evthread_use_pthreads();
+    f->base = event_base_new();
+    st_hot_init(&f->hot);
+    struct st_store_opts o = {.dir = f->dir, .sync = false};
+    uint64_t done;
+    assert_int_equal(st_store_open(f->base, &o, on_done, f, on_load, f, &done, &f->store, NULL), 0);
+    assert_int_equal(st_store_reader_open(f->dir, &f->reader), 0);
+    f->now_ms = st_wall_ms() / 3600000 * 3600000; /* an hour boundary keeps tiers aligned */
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    if (f->resp) {
+        stratus__get_metric_statistics_response__free_unpacked(f->resp, NULL);
+    }
+    st_store_reader_free(f->reader);
+    st_store_free(f->store);
+    st_hot_fini(&f->hot);
+    event_base_free(f->base);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+    assert_int_equal(system(cmd), 0);
+    free(f);
+    return 0;
+}
+
+static void put(struct fx *f, struct req_builder *b)
+{
+    assert_int_equal(st_hot_apply_put(&f->hot, ++f->lsn, f->now_ms, &b->req, NULL), 0);
+}
+
+/* Applies a marker at the given watermarks and, unless `wait` is false, waits for its job. */
+static struct st_store_job *marker(struct fx *f, int64_t w1_s, int64_t w60_s, bool wait)
+{
+    struct st_store_job *job;
+    uint64_t lsn = ++f->lsn;
+    assert_int_equal(st_hot_apply_marker(&f->hot, lsn, w1_s, w60_s, &job), 0);
+    assert_non_null(job);
+    st_store_submit(f->store, job);
+    while (wait && f->hot.confirmed_lsn < lsn) {
+        event_base_loop(f->base, EVLOOP_ONCE);
+    }
+    return job;
+}
+
+/* Runs GetMetricStatistics for Lat{Host=host}; the result stays in f->resp. */
+static void query(struct fx *f, const char *host, int64_t start_ms, int64_t end_ms, int period,
+                  const char *stat_or_pct, const char *unit)
+{
+    Stratus__GetMetricStatisticsRequest req = STRATUS__GET_METRIC_STATISTICS_REQUEST__INIT;
+    Stratus__Dimension d = STRATUS__DIMENSION__INIT, *dp = &d;
+    req.namespace_ = "App";
+    req.metric_name = "Lat";
+    if (host) {
+        d.name = "Host";
+        d.value = (char *)host;
+        req.dimensions = &dp;
+        req.n_dimensions = 1;
+    }
+    req.has_start_time_ms = req.has_end_time_ms = req.has_period = true;
+    req.start_time_ms = start_ms;
+    req.end_time_ms = end_ms;
+    req.period = period;
+    char *all[] = {"SampleCount", "Sum", "Minimum", "Maximum", "Average"};
+    char *pct = (char *)stat_or_pct;
+    if (stat_or_pct) {
+        req.extended_statistics = &pct;
+        req.n_extended_statistics = 1;
+    } else {
+        req.statistics = all;
+        req.n_statistics = 5;
+    }
+    req.unit = (char *)unit;
+    struct st_stats_query q;
+    struct st_error err;
+    int r = st_validate_get_metric_statistics(&req, st_wall_ms(), &q, &err);
+    if (r < 0) {
+        fail_msg("validation: %s", err.message);
+    }
+    struct st_query *qr = st_query_snapshot(&f->hot, &req, &q, st_wall_ms());
+    assert_non_null(qr);
+    st_query_run(qr, f->reader);
+    assert_int_equal(qr->status, 0);
+    if (f->resp) {
+        stratus__get_metric_statistics_response__free_unpacked(f->resp, NULL);
+    }
+    f->resp = stratus__get_metric_statistics_response__unpack(NULL, qr->reply_len, qr->reply);
+    assert_non_null(f->resp);
+    st_query_free(qr);
+}
+
+static void expect_dp(struct fx *f, size_t i, int64_t ts_ms, double n, double sum, double min,
+                      double max)
+{
+    assert_true(i < f->resp->n_datapoints);
+    Stratus__Datapoint *d = f->resp->datapoints[i];
+    assert_int_equal(d->timestamp_ms, ts_ms);
+    assert_true(d->has_sample_count && d->sample_count == n);
+    assert_true(fabs(d->sum - sum) <= 1e-9 * fabs(sum));
+    assert_true(d->minimum == min);
+    assert_true(d->maximum == max);
+    assert_true(fabs(d->average - sum / n) <= 1e-9 * fabs(sum / n));
+}
+
+/* Five minutes of data, one value per second of the form minute*100 + second. */
+static void five_minutes(struct fx *f, const char *host, int64_t t0_ms)
+{
+    for (int m = 0; m < 5; m++) {
+        struct req_builder b;
+        rb_init(&b, "App");
+        for (int s = 0; s < 60; s += 2) {
+            rb_value(&b, "Lat", host, t0_ms + m * 60000 + s * 1000, m * 100 + s);
+        }
+        put(f, &b);
+    }
+}
+
+static void test_statistics_are_exact_across_rrd_and_memory(void **state)
+{
+    struct fx *f = *state;
+    int64_t t0 = f->now_ms - 3600000;
+    five_minutes(f, "a", t0);
+    marker(f, 0, t0 / 1000 + 180, true); /* three minutes to the RRD, two stay in memory */
+    query(f, "a", t0, t0 + 300000, 60, NULL, NULL);
+    assert_int_equal(f->resp->n_datapoints, 5);
+    for (int m = 0; m < 5; m++) {
+        /* 30 values m*100 + 0, 2, ..., 58 */
+        expect_dp(f, (size_t)m, t0 + m * 60000, 30, 30 * m * 100 + 870, m * 100, m * 100 + 58);
+    }
+    query(f, "a", t0, t0 + 300000, 300, NULL, NULL);
+    assert_int_equal(f->resp->n_datapoints, 1);
+    expect_dp(f, 0, t0, 150, 30 * 1000 + 5 * 870, 0, 458);
+    assert_string_equal(f->resp->datapoints[0]->unit, "Count");
+}
+
+static void test_range_older_than_15_days_reads_the_300s_tier(void **state)
+{
+    struct fx *f = *state;
+    int64_t old = f->now_ms - 20 * DAY_MS;
+    five_minutes(f, "a", old);
+    five_minutes(f, "a", f->now_ms - 2 * DAY_MS);
+    marker(f, 0, f->now_ms / 1000, true);
+    /* Start 21 days ago: 300 s rows, then 60 s rows for the newest, unconsolidated part. */
+    query(f, "a", f->now_ms - 21 * DAY_MS, f->now_ms, 86400, NULL, NULL);
+    assert_int_equal(f->resp->n_datapoints, 2);
+    expect_dp(f, 0, old, 150, 34350, 0, 458);
+    expect_dp(f, 1, f->now_ms - 2 * DAY_MS, 150, 34350, 0, 458);
+    /* CloudWatch: a range that old needs a period that is a multiple of 300 s. */
+    query(f, "a", f->now_ms - 21 * DAY_MS, f->now_ms, 3660, NULL, NULL);
+    assert_int_equal(f->resp->n_datapoints, 0);
+}
+
+static void test_range_older_than_63_days_reads_the_3600s_tier(void **state)
+{
+    struct fx *f = *state;
+    int64_t old = f->now_ms - 70 * DAY_MS;
+    five_minutes(f, "a", old);
+    marker(f, 0, f->now_ms / 1000, true);
+    query(f, "a", old - 3600000, old + 2 * 3600000, 3600, NULL, NULL);
+    assert_int_equal(f->resp->n_datapoints, 1);
+    expect_dp(f, 0, old, 150, 34350, 0, 458);
+    /* Only hours are kept that far back: CloudWatch returns nothing for a 60 s period. */
+    query(f, "a", old, old + 300000, 60, NULL, NULL);
+    assert_int_equal(f->resp->n_datapoints, 0);
+}
+
+static void test_percentiles_come_from_stored_sketches_within_one_percent(void **state)
+{
+    struct fx *f = *state;
+    int64_t t0 = f->now_ms - 3600000;
+    struct req_builder b;
+    rb_init(&b, "App");
+    Stratus__MetricDatum *d = rb_add(&b, "Lat", "a", "Count", t0, false);
+    double values[150], counts[150];
+    for (int i = 0; i < 150; i++) {
+        values[i] = i + 1;
+        counts[i] = 1;
+    }
+    d->values = values;
+    d->n_values = 150;
+    d->counts = counts;
+    d->n_counts = 150;
+    put(f, &b);
+    marker(f, 0, t0 / 1000 + 60, true);
+    query(f, "a", t0, t0 + 60000, 60, "p99", NULL);
+    assert_int_equal(f->resp->n_datapoints, 1);
+    Stratus__Datapoint *dp = f->resp->datapoints[0];
+    assert_int_equal(dp->n_extended_statistics, 1);
+    assert_string_equal(dp->extended_statistics[0]->name, "p99");
+    /* nearest rank: ceil(0.99 * 150) = 149th value */
+    assert_true(fabs(dp->extended_statistics[0]->value - 149) <= 149 * 0.01);
+    query(f, "a", t0, t0 + 60000, 60, "p50", NULL);
+    assert_true(fabs(f->resp->datapoints[0]->extended_statistics[0]->value - 75) <= 75 * 0.01);
+}
+
+static void
+test_late_datum_is_merged_exactly_before_and_after_its_correction_is_stored(void **state)
+{
+    struct fx *f = *state;
+    int64_t t0 = f->now_ms - 3600000;
+    struct req_builder b;
+    rb_init(&b, "App");
+    rb_value(&b, "Lat", "a", t0 + 1000, 10);
+    put(f, &b);
+    marker(f, 0, t0 / 1000 + 60, true);
+    rb_init(&b, "App");
+    rb_value(&b, "Lat", "a", t0 + 2000, 50);
+    rb_value(&b, "Lat", "a", t0 + 3000, 1);
+    put(f, &b);
+    query(f, "a", t0, t0 + 60000, 60, NULL, NULL); /* correction in memory */
+    expect_dp(f, 0, t0, 3, 61, 1, 50);
+    marker(f, 0, t0 / 1000 + 60, true); /* correction stored */
+    query(f, "a", t0, t0 + 60000, 60, NULL, NULL);
+    expect_dp(f, 0, t0, 3, 61, 1, 50);
+}
+
+static void test_bucket_in_memory_and_in_rrd_is_counted_once(void **state)
+{
+    struct fx *f = *state;
+    int64_t t0 = f->now_ms - 3600000;
+    five_minutes(f, "a", t0);
+    marker(f, 0, t0 / 1000 + 300, false);
+    /* Wait for the store to write the job without letting the loop free the buckets. */
+    struct st_store_stats st;
+    do {
+        usleep(1000);
+        st_store_get_stats(f->store, &st);
+    } while (st.jobs < 1);
+    query(f, "a", t0, t0 + 300000, 300, NULL, NULL);
+    expect_dp(f, 0, t0, 150, 34350, 0, 458);
+    query(f, "a", t0, t0 + 300000, 60, "p50", NULL);
+    assert_int_equal(f->resp->n_datapoints, 5);
+}
+
+static void test_high_resolution_series_answers_one_second_periods(void **state)
+{
+    struct fx *f = *state;
+    int64_t t0 = f->now_ms - 600000;
+    struct req_builder b;
+    rb_init(&b, "App");
+    for (int s = 0; s < 30; s++) {
+        Stratus__MetricDatum *d = rb_add(&b, "Lat", "a", "Count", t0 + s * 1000, true);
+        d->has_value = true;
+        d->value = s;
+    }
+    put(f, &b);
+    marker(f, t0 / 1000 + 20, 0, true); /* 20 s to the 1 s RRD, 10 s stay in memory */
+    query(f, "a", t0, t0 + 30000, 1, NULL, NULL);
+    assert_int_equal(f->resp->n_datapoints, 30);
+    for (int s = 0; s < 30; s++) {
+        expect_dp(f, (size_t)s, t0 + s * 1000, 1, s, s, s);
+    }
+    query(f, "a", t0, t0 + 30000, 10, NULL, NULL);
+    assert_int_equal(f->resp->n_datapoints, 3);
+    expect_dp(f, 2, t0 + 20000, 10, 245, 20, 29);
+    query(f, "a", t0, t0 + 60000, 60, NULL, NULL);
+    expect_dp(f, 0, t0, 30, 435, 0, 29);
+}
+
+static void test_standard_series_answers_short_periods_at_minute_granularity(void **state)
+{
+    struct fx *f = *state;
+    int64_t t0 = f->now_ms - 600000;
+    five_minutes(f, "a", t0);
+    query(f, "a", t0, t0 + 120000, 10, NULL, NULL);
+    assert_int_equal(f->resp->n_datapoints, 2);
+    expect_dp(f, 1, t0 + 60000, 30, 3000 + 870, 100, 158);
+}
+
+static void test_unit_filter_selects_one_unit_and_mixed_units_report_none(void **state)
+{
+    struct fx *f = *state;
+    int64_t t0 = f->now_ms - 600000;
+    struct req_builder b;
+    rb_init(&b, "App");
+    rb_value(&b, "Lat", "a", t0, 1)->unit = "Seconds";
+    rb_value(&b, "Lat", "a", t0, 1000)->unit = "Milliseconds";
+    put(f, &b);
+    query(f, "a", t0, t0 + 60000, 60, NULL, "Seconds");
+    expect_dp(f, 0, t0, 1, 1, 1, 1);
+    assert_string_equal(f->resp->datapoints[0]->unit, "Seconds");
+    query(f, "a", t0, t0 + 60000, 60, NULL, NULL);
+    expect_dp(f, 0, t0, 2, 1001, 1, 1000);
+    assert_string_equal(f->resp->datapoints[0]->unit, "None");
+    query(f, "a", t0, t0 + 60000, 60, NULL, "Bytes");
+    assert_int_equal(f->resp->n_datapoints, 0);
+}
+
+static void test_unknown_metric_is_an_empty_answer(void **state)
+{
+    struct fx *f = *state;
+    query(f, "nobody", f->now_ms - 600000, f->now_ms, 60, NULL, NULL);
+    assert_int_equal(f->resp->n_datapoints, 0);
+    assert_string_equal(f->resp->label, "Lat");
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_statistics_are_exact_across_rrd_and_memory),
+        T(test_range_older_than_15_days_reads_the_300s_tier),
+        T(test_range_older_than_63_days_reads_the_3600s_tier),
+        T(test_percentiles_come_from_stored_sketches_within_one_percent),
+        T(test_late_datum_is_merged_exactly_before_and_after_its_correction_is_stored),
+        T(test_bucket_in_memory_and_in_rrd_is_counted_once),
+        T(test_high_resolution_series_answers_one_second_periods),
+        T(test_standard_series_answers_short_periods_at_minute_granularity),
+        T(test_unit_filter_selects_one_unit_and_mixed_units_report_none),
+        T(test_unknown_metric_is_an_empty_answer),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
