@@ -715,8 +715,13 @@ static int list_pages(const struct st_cli *cli, Stratus__ListMetricsRequest *req
         if (!page->next_token) {
             return 0;
         }
-        bool full = paging->max_items && l->n_metrics == paging->max_items;
-        if (paging->single_page || full) {
+        if (paging->max_items && l->n_metrics == paging->max_items) {
+            /* On a page boundary: resume at the next page, in the aws CLI's token format. */
+            r = st_paging_token_encode(page->next_token, 0, &l->next_token);
+            return r < 0 ? oom(err) : 0;
+        }
+        if (paging->single_page) {
+            /* One raw page, as `aws cloudwatch list-metrics --next-token` prints it. */
             return dup_arg(page->next_token, &l->next_token, err);
         }
         if (page_token && strcmp(page_token, page->next_token) == 0) {

@@ -147,8 +147,8 @@ int st_paging_token_encode(const char *next_token, uint64_t skip, char **ret)
         return -ENOMEM;
     }
     json_object *tok = next_token ? json_object_new_string(next_token) : NULL;
-    json_object *amount = json_object_new_int64((int64_t)skip);
-    if ((next_token && !tok) || !amount) {
+    json_object *amount = skip ? json_object_new_int64((int64_t)skip) : NULL;
+    if ((next_token && !tok) || (skip && !amount)) {
         json_object_put(tok);
         json_object_put(amount);
         json_object_put(root);
@@ -160,7 +160,7 @@ int st_paging_token_encode(const char *next_token, uint64_t skip, char **ret)
         json_object_put(root);
         return -ENOMEM;
     }
-    if (json_object_object_add(root, "boto_truncate_amount", amount) < 0) {
+    if (amount && json_object_object_add(root, "boto_truncate_amount", amount) < 0) {
         json_object_put(amount);
         json_object_put(root);
         return -ENOMEM;

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The resume tokens of list-metrics, in the aws CLI's format so that a token one prints the
- * other can take: when --max-items stops in the middle of a page, the token printed as
- * "NextToken" is base64 of {"NextToken": <server token of that page or null>,
- * "boto_truncate_amount": <items of that page already printed>}. A token that is not in that
- * format is the collector's own and is passed through untouched. Tokens are owned by the caller.
+ * The resume tokens of list-metrics, in the aws CLI's (botocore's) format so that a token one
+ * prints the other can take: when --max-items stops the listing, the token printed as
+ * "NextToken" is base64 of {"NextToken": <the collector's token of the page to resume at, or
+ * null for the first page>, "boto_truncate_amount": <items of that page already printed>},
+ * the amount left out on a page boundary. A token that is not in that format is the
+ * collector's own (as --next-token takes it) and is passed through untouched. Tokens are
+ * owned by the caller.
  */
 #ifndef STRATUS_CLI_PAGING_TOKEN_H
 #define STRATUS_CLI_PAGING_TOKEN_H
@@ -19,7 +21,8 @@ struct st_paging_token {
 /* Decodes a --starting-token. Returns 0 or -ENOMEM; any string decodes. */
 int st_paging_token_decode(const char *s, struct st_paging_token *ret);
 
-/* Encodes (next_token, skip) into a newly allocated string (free with st_free). 0 or -ENOMEM. */
+/* Encodes (next_token, skip) into a newly allocated string (free with st_free); skip 0 leaves
+ * boto_truncate_amount out. Returns 0 or -ENOMEM. */
 int st_paging_token_encode(const char *next_token, uint64_t skip, char **ret);
 
 void st_paging_token_fini(struct st_paging_token *t);

@@ -296,6 +296,10 @@ static void *wal_thread(void *arg)
         int failed = w->failed;
         pthread_mutex_unlock(&w->lock);
 
+        /* Truncate first: a record appended after the request then completes after it. */
+        if (truncate) {
+            delete_segments(w, truncate);
+        }
         if (batch) {
             int r = failed ? failed : write_batch(w, batch);
             if (r < 0 && !failed) {
@@ -313,9 +317,6 @@ static void *wal_thread(void *arg)
             }
             pthread_mutex_unlock(&w->done_lock);
             event_active(w->done_ev, EV_READ, 0);
-        }
-        if (truncate) {
-            delete_segments(w, truncate);
         }
         if (stop && !batch) {
             break;
@@ -390,7 +391,9 @@ static int list_segments(const char *dir, uint64_t **ret, size_t *ret_n)
         st_free(segs);
         return r;
     }
-    qsort(segs, n, sizeof(*segs), cmp_u64);
+    if (n > 1) {
+        qsort(segs, n, sizeof(*segs), cmp_u64);
+    }
     *ret = segs;
     *ret_n = n;
     return 0;

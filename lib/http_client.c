@@ -67,9 +67,10 @@ static void on_reply(struct evhttp_request *req, void *arg)
 {
     struct call *c = arg;
     if (!req || evhttp_request_get_response_code(req) == 0) {
-        int e = req ? evhttp_request_get_response_code(req) : 0;
-        (void)e;
-        c->result = -ECONNREFUSED;
+        /* libevent calls this after the error callback: keep the error it reported. */
+        if (c->result == 0 || c->result == -EINPROGRESS) {
+            c->result = -ECONNREFUSED;
+        }
         event_base_loopbreak(c->base);
         return;
     }
@@ -101,7 +102,7 @@ int st_http_post(const struct st_endpoint *ep, const char *path, const char *con
                  struct st_error *err)
 {
     struct st_http_response resp = {0};
-    struct call c = {.resp = &resp, .result = -ECONNREFUSED};
+    struct call c = {.resp = &resp, .result = -EINPROGRESS};
     struct evhttp_connection *conn = NULL;
     int r = -ENOMEM;
 
@@ -133,7 +134,7 @@ int st_http_post(const struct st_endpoint *ep, const char *path, const char *con
         goto out;
     }
     event_base_dispatch(c.base);
-    r = c.result;
+    r = c.result == -EINPROGRESS ? -ECONNREFUSED : c.result;
 out:
     if (conn) {
         evhttp_connection_free(conn);

@@ -236,16 +236,77 @@ static const char *show_thousands(char buf[32], uint64_t n)
     return buf;
 }
 
-static const char *param(char buf[PARAM_MAX], const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+/*
+ * Parameter names ("MetricData.member.3.Dimensions.member.1.Name") are needed only when a check
+ * fails, but the checks name their parameter on every call, for every datum. So param() only
+ * records its format and arguments in buf (a marker byte, then the record), and the functions
+ * that report an error render it with pn(). The formats use at most two conversions, %s and
+ * %zu, and their %s arguments are rendered strings (the datum prefix is made with param_now()).
+ */
+#define LAZY_MARK '\x01'
+
+union lazy_arg {
+    const char *s;
+    size_t z;
+};
+
+struct lazy_name {
+    const char *fmt;
+    union lazy_arg args[2];
+};
 
 static const char *param(char buf[PARAM_MAX], const char *fmt, ...)
 {
+    struct lazy_name ln = {.fmt = fmt};
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, PARAM_MAX, fmt, ap);
+    unsigned n = 0;
+    for (const char *f = fmt; *f && n < 2; f++) {
+        if (f[0] == '%' && f[1] == 's') {
+            ln.args[n++].s = va_arg(ap, const char *);
+        } else if (f[0] == '%' && f[1] == 'z' && f[2] == 'u') {
+            ln.args[n++].z = va_arg(ap, size_t);
+        }
+    }
     va_end(ap);
+    buf[0] = LAZY_MARK;
+    memcpy(buf + 1, &ln, sizeof(ln));
     return buf;
+}
+
+/* Returns name itself, or, for a name made by param(), its rendering in out. */
+static const char *pn(const char *name, char out[PARAM_MAX])
+{
+    if (name[0] != LAZY_MARK) {
+        return name;
+    }
+    struct lazy_name ln;
+    memcpy(&ln, name + 1, sizeof(ln));
+    size_t o = 0;
+    unsigned n = 0;
+    for (const char *f = ln.fmt; *f && o < PARAM_MAX - 1; f++) {
+        if (f[0] == '%' && f[1] == 's') {
+            for (const char *a = ln.args[n++].s; *a && o < PARAM_MAX - 1; a++) {
+                out[o++] = *a;
+            }
+            f++;
+        } else if (f[0] == '%' && f[1] == 'z' && f[2] == 'u') {
+            o += (size_t)snprintf(out + o, PARAM_MAX - o, "%zu", ln.args[n++].z);
+            o = o < PARAM_MAX - 1 ? o : PARAM_MAX - 1;
+            f += 2;
+        } else {
+            out[o++] = *f;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* "MetricData.member.<i>", rendered at once: it is an argument of other names. */
+static const char *param_now(char buf[PARAM_MAX], size_t i)
+{
+    char tmp[PARAM_MAX];
+    return pn(param(tmp, "MetricData.member.%zu", i), buf);
 }
 
 /*
@@ -289,6 +350,8 @@ static void model_path(char *out, size_t size, const char *query_param)
 
 static int missing(struct st_error *err, const char *name)
 {
+    char r[PARAM_MAX];
+    name = pn(name, r);
     return st_error_set(err, -EINVAL, ST_ERR_MISSING_PARAMETER, "The parameter %s is required.",
                         name);
 }
@@ -296,6 +359,8 @@ static int missing(struct st_error *err, const char *name)
 /* value: the text to show, already made printable. */
 static int invalid(struct st_error *err, const char *name, const char *value)
 {
+    char r[PARAM_MAX];
+    name = pn(name, r);
     return st_error_set(err, -EINVAL, ST_ERR_INVALID_PARAMETER_VALUE,
                         "The value %s for parameter %s is invalid.", value, name);
 }
@@ -308,12 +373,17 @@ static int invalid_str(struct st_error *err, const char *name, const char *value
 
 static int too_many(struct st_error *err, const char *name, size_t max)
 {
+    char r[PARAM_MAX];
+    name = pn(name, r);
     return st_error_set(err, -EINVAL, ST_ERR_INVALID_PARAMETER_VALUE,
                         "The collection %s must not have a size greater than %zu.", name, max);
 }
 
 static int exclusive(struct st_error *err, const char *a, const char *b)
 {
+    char ra[PARAM_MAX], rb[PARAM_MAX];
+    a = pn(a, ra);
+    b = pn(b, rb);
     return st_error_set(err, -EINVAL, ST_ERR_INVALID_PARAMETER_COMBINATION,
                         "The parameters %s and %s are mutually exclusive and you have specified "
                         "both.",
@@ -326,9 +396,9 @@ static int violates(struct st_error *err, const char *name, const char *value, c
 /* A constraint of the API model, in the request validator's words; value is shown quoted. */
 static int violates(struct st_error *err, const char *name, const char *value, const char *fmt, ...)
 {
-    char path[PARAM_MAX], constraint[ST_ERROR_MESSAGE_MAX];
+    char path[PARAM_MAX], constraint[ST_ERROR_MESSAGE_MAX], r[PARAM_MAX];
     struct shown b;
-    model_path(path, sizeof(path), name);
+    model_path(path, sizeof(path), pn(name, r));
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(constraint, sizeof(constraint), fmt, ap);
@@ -742,7 +812,7 @@ static int check_datum(const Stratus__MetricDatum *d, size_t i, int64_t now_ms,
                        struct st_error *err)
 {
     char prefix[PARAM_MAX], name[PARAM_MAX];
-    param(prefix, "MetricData.member.%zu", i + 1);
+    param_now(prefix, i + 1);
     if (!d) {
         return missing(err, prefix);
     }

@@ -46,6 +46,17 @@ static void test_round_trip(void **state)
     assert_int_equal(f->tok.skip, 7);
 }
 
+static void test_page_boundary_token_is_what_botocore_writes(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(st_paging_token_encode("xyz", 0, &f->encoded), 0);
+    /* base64 of { "NextToken": "xyz" } */
+    assert_string_equal(f->encoded, "eyAiTmV4dFRva2VuIjogInh5eiIgfQ==");
+    assert_int_equal(st_paging_token_decode(f->encoded, &f->tok), 0);
+    assert_string_equal(f->tok.next_token, "xyz");
+    assert_int_equal(f->tok.skip, 0);
+}
+
 static void test_round_trip_from_the_first_page(void **state)
 {
     struct fixture *f = *state;
@@ -110,6 +121,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_page_boundary_token_is_what_botocore_writes, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_round_trip_from_the_first_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reads_aws_cli_token, setup, teardown),
         cmocka_unit_test_setup_teardown(test_raw_token_passes_through, setup, teardown),
