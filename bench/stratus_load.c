@@ -2,11 +2,11 @@
 /*
  * Load generator for stratus-collector's native API, for the benchmarks in bench/.
  *
- *   stratus_load ingest --port P --series S --connections K --seconds D
+ *   stratus_load ingest --port P --series S --connections K --seconds D [--settle W]
  *     Pre-encodes PutMetricData requests of 1000 datums (namespace Bench, metric m, dimensions
  *     host=h1 and series=<n>, cycling over S series), sends every request once as a warm-up
- *     (so that all series exist), then keeps K keep-alive connections busy for D seconds and
- *     prints the datapoints per second that were acknowledged (HTTP 200).
+ *     (so that all series exist), waits W seconds, then keeps K keep-alive connections busy for D
+ * seconds and prints the datapoints per second that were acknowledged (HTTP 200).
  *
  *   stratus_load query --port P --requests N [--percentile p99]
  *     Sends N GetMetricStatistics requests, one at a time on one keep-alive connection, for the
@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -251,6 +252,12 @@ int main(int argc, char **argv)
         uint64_t warm_us = st_mono_us() - t0;
         uint64_t warm_acked = l.acked;
         l.warmup = false;
+        /* Let the collector persist the index rows of the new series before measuring. */
+        long settle = arg_long(argc, argv, "--settle", 0);
+        if (settle > 0) {
+            struct timespec pause = {settle, 0};
+            nanosleep(&pause, NULL);
+        }
         l.acked = l.failed = 0;
         l.deadline_us = st_mono_us() + (uint64_t)seconds * 1000000;
         t0 = st_mono_us();

@@ -255,24 +255,32 @@ struct lazy_name {
     union lazy_arg args[2];
 };
 
-static const char *param(char buf[PARAM_MAX], const char *fmt, ...)
+static inline union lazy_arg lazy_z(size_t z)
 {
-    struct lazy_name ln = {.fmt = fmt};
-    va_list ap;
-    va_start(ap, fmt);
-    unsigned n = 0;
-    for (const char *f = fmt; *f && n < 2; f++) {
-        if (f[0] == '%' && f[1] == 's') {
-            ln.args[n++].s = va_arg(ap, const char *);
-        } else if (f[0] == '%' && f[1] == 'z' && f[2] == 'u') {
-            ln.args[n++].z = va_arg(ap, size_t);
-        }
-    }
-    va_end(ap);
+    return (union lazy_arg){.z = z};
+}
+
+static inline union lazy_arg lazy_s(const char *s)
+{
+    return (union lazy_arg){.s = s};
+}
+
+#define LAZY(x) _Generic((x), size_t : lazy_z, char * : lazy_s, const char * : lazy_s)(x)
+
+static inline const char *lazy_make(char buf[PARAM_MAX], const char *fmt, union lazy_arg a,
+                                    union lazy_arg b)
+{
+    struct lazy_name ln = {.fmt = fmt, .args = {a, b}};
     buf[0] = LAZY_MARK;
     memcpy(buf + 1, &ln, sizeof(ln));
     return buf;
 }
+
+/* param(buf, fmt, a[, b]): the arguments are taken by their static type, not parsed. */
+#define PARAM_PICK(_1, _2, NAME, ...) NAME
+#define PARAM_1(buf, fmt, a)          lazy_make(buf, fmt, LAZY(a), lazy_z(0))
+#define PARAM_2(buf, fmt, a, b)       lazy_make(buf, fmt, LAZY(a), LAZY(b))
+#define param(buf, fmt, ...)          PARAM_PICK(__VA_ARGS__, PARAM_2, PARAM_1, _)(buf, fmt, __VA_ARGS__)
 
 /* Returns name itself, or, for a name made by param(), its rendering in out. */
 static const char *pn(const char *name, char out[PARAM_MAX])

@@ -9,13 +9,7 @@
 #include "stratus/alloc.h"
 #include "stratus/u64_map.h"
 
-static inline size_t slot_of(uint64_t key, size_t cap)
-{
-    key ^= key >> 33;
-    key *= 0xff51afd7ed558ccdULL;
-    key ^= key >> 33;
-    return (size_t)key & (cap - 1);
-}
+#define slot_of st_u64_map_slot_of
 
 void st_u64_map_init(struct st_u64_map *m)
 {

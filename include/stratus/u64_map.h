@@ -21,6 +21,23 @@ struct st_u64_map {
     size_t len;
 };
 
+/* The home slot of key in a map of capacity cap (a power of two). */
+static inline size_t st_u64_map_slot_of(uint64_t key, size_t cap)
+{
+    key ^= key >> 33;
+    key *= 0xff51afd7ed558ccdULL;
+    key ^= key >> 33;
+    return (size_t)key & (cap - 1);
+}
+
+/* Hints the CPU to fetch key's home slot: call it a while before st_u64_map_get. */
+static inline void st_u64_map_prefetch(const struct st_u64_map *m, uint64_t key)
+{
+    if (m->cap) {
+        __builtin_prefetch(&m->slots[st_u64_map_slot_of(key, m->cap)]);
+    }
+}
+
 void st_u64_map_init(struct st_u64_map *m);
 void st_u64_map_fini(struct st_u64_map *m);
 /* Returns the value for key, or NULL. */
