@@ -11,6 +11,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -337,6 +341,10 @@ int st_api_init(struct st_collector *c)
     if (!c->sock) {
         return -EADDRINUSE;
     }
+    /* Replies are written as header then body; without TCP_NODELAY, Nagle holds the body until
+     * the client's delayed ACK (tens of ms). Accepted sockets inherit it from the listener. */
+    int one = 1;
+    setsockopt(evhttp_bound_socket_get_fd(c->sock), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     struct sockaddr_storage ss;
     ev_socklen_t sl = sizeof(ss);
     if (getsockname(evhttp_bound_socket_get_fd(c->sock), (struct sockaddr *)&ss, &sl) == 0) {

@@ -155,8 +155,8 @@ int main(int argc, char **argv)
             break;
         case OPT_G1:
         case OPT_G60:
-            if (parse_long(optarg, 0, 3600, &v) < 0) {
-                fprintf(stderr, "stratus-collector: flush grace takes 0..3600 seconds\n");
+            if (parse_long(optarg, 0, 14L * 86400, &v) < 0) {
+                fprintf(stderr, "stratus-collector: flush grace takes 0..1209600 seconds\n");
                 return 2;
             }
             *(opt == OPT_G1 ? &o.grace1_s : &o.grace60_s) = v;

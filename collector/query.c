@@ -161,6 +161,7 @@ struct run {
     /* presence of in-memory buckets, for de-duplicating stored sketches */
     const struct st_query_bucket *mem;
     size_t n_mem;
+    st_sketch_t tmp; /* decoding space for stored sketches */
     int err;
 };
 
@@ -215,11 +216,20 @@ static bool in_memory(const struct run *r, int64_t t)
     return false;
 }
 
-static void on_sketch(int64_t t, const st_sketch_t *sk, void *data)
+static void on_sketch(int64_t t, const uint8_t *blob, size_t len, void *data)
 {
     struct run *r = data;
-    if (!in_memory(r, t)) {
-        add_sketch(r, t, sk);
+    struct acc *a = acc_at(r, t);
+    if (!a || in_memory(r, t)) {
+        return;
+    }
+    /* Most periods take one stored sketch: decode it in place rather than merge a copy. */
+    if (st_sketch_count(&a->sketch) == 0) {
+        if (st_sketch_decode(&a->sketch, blob, len) == -ENOMEM) {
+            r->err = -ENOMEM;
+        }
+    } else if (st_sketch_decode(&r->tmp, blob, len) == 0) {
+        add_sketch(r, t, &r->tmp);
     }
 }
 
@@ -409,6 +419,7 @@ void st_query_run(struct st_query *q, struct st_store_reader *reader)
     r.start = q->q.start_ms / 1000;
     r.end = (q->q.end_ms + 999) / 1000;
     r.n = (size_t)((r.end - r.start + r.period - 1) / r.period);
+    st_sketch_init(&r.tmp);
     r.acc = st_calloc(r.n ? r.n : 1, sizeof(*r.acc));
     if (!r.acc) {
         q->status = -ENOMEM;
@@ -431,6 +442,7 @@ void st_query_run(struct st_query *q, struct st_store_reader *reader)
         st_sketch_fini(&r.acc[i].sketch);
     }
     st_free(r.acc);
+    st_sketch_fini(&r.tmp);
     q->status = ret;
 }
 

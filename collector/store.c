@@ -840,20 +840,15 @@ int st_store_read_sketches(struct st_store_reader *r, uint64_t id, int64_t step,
     sqlite3_bind_int64(q, 2, step);
     sqlite3_bind_int64(q, 3, start);
     sqlite3_bind_int64(q, 4, end);
-    st_sketch_t sk;
-    st_sketch_init(&sk);
     int rc, ret = 0;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         const void *blob = sqlite3_column_blob(q, 1);
         int len = sqlite3_column_bytes(q, 1);
-        if (st_sketch_decode(&sk, blob, (size_t)len) == 0) {
-            fn(sqlite3_column_int64(q, 0), &sk, data);
-        }
+        fn(sqlite3_column_int64(q, 0), blob, (size_t)len, data);
     }
     if (rc != SQLITE_DONE) {
         ret = -EIO;
     }
-    st_sketch_fini(&sk);
     sqlite3_reset(q);
     return ret;
 }

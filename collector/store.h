@@ -124,7 +124,8 @@ typedef void (*st_store_row_fn)(int64_t t, int64_t step, double count, double su
 int st_store_read_rrd(struct st_store_reader *r, uint64_t id, int64_t step, int64_t start,
                       int64_t end, st_store_row_fn fn, void *data);
 
-typedef void (*st_store_sketch_fn)(int64_t t, const st_sketch_t *sketch, void *data);
+/* blob is a st_sketch_encode()d sketch, borrowed for the call. */
+typedef void (*st_store_sketch_fn)(int64_t t, const uint8_t *blob, size_t len, void *data);
 /* Sketches of flushed buckets of `step` with t in [start, end). */
 int st_store_read_sketches(struct st_store_reader *r, uint64_t id, int64_t step, int64_t start,
                            int64_t end, st_store_sketch_fn fn, void *data);
