@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <event2/thread.h>
 
 #include "collector.h"
+#include "stratus/config.h"
 #include "stratus/log.h"
 
 static void usage(FILE *f)
@@ -24,6 +26,7 @@ static void usage(FILE *f)
             "\n"
             "Stores CloudWatch-shaped metrics and answers statistics queries.\n"
             "\n"
+            "  --config FILE           JSON configuration (docs/config.md); flags override it\n"
             "  --listen HOST:PORT      HTTP address (default 127.0.0.1:4780; port 0 picks one)\n"
             "  --data-dir DIR          data directory (default $XDG_STATE_HOME/stratus or\n"
             "                          ~/.local/state/stratus)\n"
@@ -89,6 +92,78 @@ static void default_data_dir(struct st_collector_opts *o)
     }
 }
 
+/* The configuration file's shape; integers are read as int64_t and then narrowed. */
+struct file_config {
+    char listen[300];
+    char data_dir[4000];
+    char log_level[16];
+    int64_t max_body_bytes, grace1, grace60, query_threads;
+    bool allow_aws, fsync;
+};
+
+static int load_config(const char *path, struct st_collector_opts *o)
+{
+    struct file_config fc = {
+        .max_body_bytes = (int64_t)o->max_body_bytes,
+        .grace1 = o->grace1_s,
+        .grace60 = o->grace60_s,
+        .query_threads = o->query_threads,
+        .allow_aws = o->allow_aws_namespace,
+        .fsync = o->wal_fsync,
+    };
+#define F(k, t, m) .key = k, .type = t, .offset = offsetof(struct file_config, m)
+    static const struct st_cfg_field fields[] = {
+        {F("listen", ST_CFG_STRING, listen), .size = sizeof(fc.listen)},
+        {F("data_dir", ST_CFG_STRING, data_dir), .size = sizeof(fc.data_dir)},
+        {F("log_level", ST_CFG_STRING, log_level), .size = sizeof(fc.log_level)},
+        {F("max_body_bytes", ST_CFG_INT, max_body_bytes), .min = 1024, .max = 64 << 20},
+        {F("flush_grace_1s", ST_CFG_INT, grace1), .min = 0, .max = 14 * 86400},
+        {F("flush_grace_60s", ST_CFG_INT, grace60), .min = 0, .max = 14 * 86400},
+        {F("query_threads", ST_CFG_INT, query_threads), .min = 1, .max = 64},
+        {F("allow_aws_namespaces", ST_CFG_BOOL, allow_aws)},
+        {F("fsync", ST_CFG_BOOL, fsync)},
+        {NULL},
+    };
+#undef F
+    struct st_error err;
+    json_object *root;
+    if (st_config_parse_file(path, &root, &err) < 0) {
+        fprintf(stderr, "stratus-collector: %s\n", err.message);
+        return -EINVAL;
+    }
+    int r = st_config_apply(root, "$", fields, &fc, &err);
+    json_object_put(root);
+    if (r < 0) {
+        fprintf(stderr, "stratus-collector: %s: %s\n", path, err.message);
+        return r;
+    }
+    enum st_log_level level;
+    if (fc.listen[0] && parse_listen(fc.listen, o) < 0) {
+        fprintf(stderr, "stratus-collector: %s: $.listen: expected HOST:PORT\n", path);
+        return -EINVAL;
+    }
+    if (fc.log_level[0]) {
+        if (st_log_level_parse(fc.log_level, &level) < 0) {
+            fprintf(stderr,
+                    "stratus-collector: %s: $.log_level: expected error, warning, info "
+                    "or debug\n",
+                    path);
+            return -EINVAL;
+        }
+        st_log_set_level(level);
+    }
+    if (fc.data_dir[0]) {
+        snprintf(o->data_dir, sizeof(o->data_dir), "%s", fc.data_dir);
+    }
+    o->max_body_bytes = (size_t)fc.max_body_bytes;
+    o->grace1_s = fc.grace1;
+    o->grace60_s = fc.grace60;
+    o->query_threads = (unsigned)fc.query_threads;
+    o->allow_aws_namespace = fc.allow_aws;
+    o->wal_fsync = o->store_sync = fc.fsync;
+    return 0;
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
@@ -101,7 +176,20 @@ int main(int argc, char **argv)
     struct st_collector_opts o;
     st_collector_opts_default(&o);
     default_data_dir(&o);
+    /* The configuration file first, so that flags override it. */
+    for (int i = 1; i < argc; i++) {
+        const char *file = NULL;
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            file = argv[i + 1];
+        } else if (strncmp(argv[i], "--config=", 9) == 0) {
+            file = argv[i] + 9;
+        }
+        if (file && load_config(file, &o) < 0) {
+            return 2;
+        }
+    }
     enum {
+        OPT_CONFIG = 255,
         OPT_LISTEN = 256,
         OPT_DATA,
         OPT_BODY,
@@ -115,6 +203,7 @@ int main(int argc, char **argv)
         OPT_VERSION
     };
     static const struct option longopts[] = {
+        {"config", required_argument, NULL, OPT_CONFIG},
         {"listen", required_argument, NULL, OPT_LISTEN},
         {"data-dir", required_argument, NULL, OPT_DATA},
         {"max-body-bytes", required_argument, NULL, OPT_BODY},
@@ -133,6 +222,8 @@ int main(int argc, char **argv)
     enum st_log_level level;
     while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (opt) {
+        case OPT_CONFIG:
+            break; /* read above */
         case OPT_LISTEN:
             if (parse_listen(optarg, &o) < 0) {
                 fprintf(stderr, "stratus-collector: --listen takes HOST:PORT, not '%s'\n", optarg);

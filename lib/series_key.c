@@ -82,11 +82,22 @@ uint64_t st_metric_id(const uint8_t *key, size_t len)
     return XXH3_64bits(key, len ? len - 1 : 0);
 }
 
+/* A varint in its shortest form only: a key has exactly one encoding. */
+static int take_varint(struct st_cursor *c, uint64_t *ret)
+{
+    const uint8_t *start = c->pos;
+    uint8_t tmp[10];
+    if (st_cursor_varint(c, ret) < 0 || (size_t)(c->pos - start) != st_put_varint(tmp, *ret)) {
+        return -EBADMSG;
+    }
+    return 0;
+}
+
 static int take_str(struct st_cursor *c, size_t max, const char **ret, size_t *ret_len)
 {
     uint64_t len;
     const uint8_t *p;
-    if (st_cursor_varint(c, &len) < 0 || len > max || st_cursor_take(c, len, &p) < 0) {
+    if (take_varint(c, &len) < 0 || len > max || st_cursor_take(c, len, &p) < 0) {
         return -EBADMSG;
     }
     *ret = (const char *)p;
@@ -102,8 +113,8 @@ int st_series_key_parse(const uint8_t *key, size_t len, struct st_series_parts *
     uint8_t unit;
     st_cursor_init(&c, key, len);
     if (take_str(&c, ST_MAX_NAME_LEN, &p.ns, &p.ns_len) < 0 ||
-        take_str(&c, ST_MAX_NAME_LEN, &p.name, &p.name_len) < 0 ||
-        st_cursor_varint(&c, &n_dims) < 0 || n_dims > ST_MAX_DIMENSIONS) {
+        take_str(&c, ST_MAX_NAME_LEN, &p.name, &p.name_len) < 0 || take_varint(&c, &n_dims) < 0 ||
+        n_dims > ST_MAX_DIMENSIONS) {
         return -EBADMSG;
     }
     p.n_dims = n_dims;
