@@ -24,6 +24,7 @@
 #include "store.h"
 #include "stratus/alloc.h"
 #include "stratus/log.h"
+#include "stratus/time_util.h"
 #include "stratus/u64_map.h"
 
 #define RRD_ROWS_60       21600 /* 15 days of 60 s */
@@ -47,6 +48,9 @@ struct st_store {
     bool sync;
     sqlite3 *db;
     sqlite3_stmt *put_sketch, *put_corr, *put_series, *put_meta;
+    sqlite3_stmt *next_series, *prune_sketches, *prune_corr;
+    int64_t prune_after_id;  /* the pruning walk's position in the series index */
+    uint64_t next_prune_us;  /* when the next walk starts */
     struct st_u64_map files; /* (id ^ tier) -> struct rrd_file */
 
     struct event *done_ev;
@@ -488,14 +492,62 @@ static int run_jobs(struct st_store *st, struct st_store_job *jobs)
     return r;
 }
 
+#define PRUNE_EVERY_US   (600ull * 1000000) /* a full walk of the index every 10 minutes */
+#define PRUNE_BATCH      1000               /* series per step of the walk */
+#define SKETCH_KEEP_60_S (15 * 86400)       /* the 60 s tier's retention */
+#define SKETCH_KEEP_1_S  (3 * 3600)         /* the 1 s tier's retention */
+#define CORR_KEEP_S      (455 * 86400)      /* the 3600 s tier's retention */
+
+/*
+ * Deletes sketches and corrections older than the tiers they belong to, for the next
+ * PRUNE_BATCH series of the index (by id, through the primary keys). Returns true while the
+ * walk is not finished.
+ */
+static bool prune_step(struct st_store *st)
+{
+    int64_t now = (int64_t)time(NULL);
+    int64_t ids[PRUNE_BATCH];
+    size_t n = 0;
+    sqlite3_bind_int64(st->next_series, 1, st->prune_after_id);
+    sqlite3_bind_int(st->next_series, 2, PRUNE_BATCH);
+    while (n < PRUNE_BATCH && sqlite3_step(st->next_series) == SQLITE_ROW) {
+        ids[n++] = sqlite3_column_int64(st->next_series, 0);
+    }
+    sqlite3_reset(st->next_series);
+    if (exec_sql(st->db, "BEGIN") < 0) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_bind_int64(st->prune_sketches, 1, ids[i]);
+        sqlite3_bind_int64(st->prune_sketches, 2, now - SKETCH_KEEP_60_S);
+        sqlite3_bind_int64(st->prune_sketches, 3, now - SKETCH_KEEP_1_S);
+        step_stmt(st->prune_sketches);
+        sqlite3_bind_int64(st->prune_corr, 1, ids[i]);
+        sqlite3_bind_int64(st->prune_corr, 2, now - CORR_KEEP_S);
+        step_stmt(st->prune_corr);
+    }
+    if (exec_sql(st->db, "COMMIT") < 0) {
+        exec_sql(st->db, "ROLLBACK");
+    }
+    if (n < PRUNE_BATCH) {
+        st->prune_after_id = INT64_MIN;
+        return false;
+    }
+    st->prune_after_id = ids[n - 1];
+    return true;
+}
+
 static void *store_thread(void *arg)
 {
     struct st_store *st = arg;
     unsigned backoff_ms = 0;
     for (;;) {
         pthread_mutex_lock(&st->lock);
-        while (!st->queue.head && !st->stop) {
-            pthread_cond_wait(&st->cond, &st->lock);
+        while (!st->queue.head && !st->stop && st_mono_us() < st->next_prune_us) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += 1;
+            pthread_cond_timedwait(&st->cond, &st->lock, &until);
         }
         struct st_store_job *jobs = st->queue.head;
         st->queue.head = st->queue.tail = NULL;
@@ -504,6 +556,12 @@ static void *store_thread(void *arg)
         if (!jobs) {
             if (stop) {
                 break;
+            }
+            /* Idle: take one step of the pruning walk, then wait for the next. */
+            if (!prune_step(st)) {
+                pthread_mutex_lock(&st->lock);
+                st->next_prune_us = st_mono_us() + PRUNE_EVERY_US;
+                pthread_mutex_unlock(&st->lock);
             }
             continue;
         }
@@ -559,6 +617,14 @@ void st_store_submit(struct st_store *st, struct st_store_job *job)
     pthread_mutex_unlock(&st->lock);
 }
 
+void st_store_request_prune(struct st_store *st)
+{
+    pthread_mutex_lock(&st->lock);
+    st->next_prune_us = 0;
+    pthread_cond_signal(&st->cond);
+    pthread_mutex_unlock(&st->lock);
+}
+
 void st_store_get_stats(struct st_store *st, struct st_store_stats *ret)
 {
     pthread_mutex_lock(&st->stats_lock);
@@ -586,6 +652,9 @@ void st_store_free(struct st_store *st)
     sqlite3_finalize(st->put_corr);
     sqlite3_finalize(st->put_series);
     sqlite3_finalize(st->put_meta);
+    sqlite3_finalize(st->next_series);
+    sqlite3_finalize(st->prune_sketches);
+    sqlite3_finalize(st->prune_corr);
     sqlite3_close(st->db);
     for (size_t i = 0; i < st->files.cap; i++) {
         st_free(st->files.slots[i].value);
@@ -641,6 +710,8 @@ int st_store_open(struct event_base *base, const struct st_store_opts *opts, st_
     }
     int r;
     st->dir_fd = -1;
+    st->prune_after_id = INT64_MIN;
+    st->next_prune_us = st_mono_us() + 60 * 1000000ull;
     pthread_mutex_init(&st->lock, NULL);
     pthread_cond_init(&st->cond, NULL);
     pthread_mutex_init(&st->done_lock, NULL);
@@ -672,7 +743,15 @@ int st_store_open(struct event_base *base, const struct st_store_opts *opts, st_
         sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO series VALUES(?, ?, ?)", -1,
                            &st->put_series, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO meta VALUES('done_lsn', ?)", -1,
-                           &st->put_meta, NULL) != SQLITE_OK) {
+                           &st->put_meta, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(st->db, "SELECT id FROM series WHERE id > ? ORDER BY id LIMIT ?", -1,
+                           &st->next_series, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(st->db,
+                           "DELETE FROM sketches WHERE id = ?1 AND ((step = 60 AND t < ?2) OR "
+                           "(step = 1 AND t < ?3))",
+                           -1, &st->prune_sketches, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(st->db, "DELETE FROM corrections WHERE id = ? AND t < ?", -1,
+                           &st->prune_corr, NULL) != SQLITE_OK) {
         r = st_error_set(err, -EIO, ST_ERR_INTERNAL_FAILURE, "store: sqlite: %s",
                          sqlite3_errmsg(st->db));
         goto fail;

@@ -87,6 +87,13 @@ int st_store_open(struct event_base *base, const struct st_store_opts *opts, st_
 /* Queues a job (takes it until the done callback). */
 void st_store_submit(struct st_store *st, struct st_store_job *job);
 
+/*
+ * Sketches older than their tier's retention (15 days for 60 s, 3 hours for 1 s) and
+ * corrections older than 455 days are pruned by the store thread when idle, walking the index
+ * every 10 minutes. This starts a walk now (tests).
+ */
+void st_store_request_prune(struct st_store *st);
+
 /* Finishes the queued jobs (running their callbacks) and frees the store. NULL ok. */
 void st_store_free(struct st_store *st);
 

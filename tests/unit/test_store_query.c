@@ -346,6 +346,44 @@ static void test_unit_filter_selects_one_unit_and_mixed_units_report_none(void *
     assert_int_equal(f->resp->n_datapoints, 0);
 }
 
+static void count_sketch(int64_t t, const uint8_t *blob, size_t len, void *data)
+{
+    (void)t, (void)blob, (void)len;
+    (*(int *)data)++;
+}
+
+static int stored_sketches(struct fx *f, int64_t start_ms, int64_t end_ms)
+{
+    struct st_series *s = NULL;
+    for (size_t i = 0; i < f->hot.series.cap && !s; i++) {
+        s = f->hot.series.slots[i].value;
+    }
+    int n = 0;
+    assert_int_equal(st_store_read_sketches(f->reader, s->id, 60, start_ms / 1000, end_ms / 1000,
+                                            count_sketch, &n),
+                     0);
+    return n;
+}
+
+static void test_sketches_past_the_60s_retention_are_pruned(void **state)
+{
+    struct fx *f = *state;
+    int64_t old = f->now_ms - 16 * DAY_MS, recent = f->now_ms - 3600000;
+    struct req_builder b;
+    rb_init(&b, "App");
+    rb_value(&b, "Lat", "a", old, 1);
+    rb_value(&b, "Lat", "a", recent, 2);
+    put(f, &b);
+    marker(f, 0, f->now_ms / 1000, true);
+    assert_int_equal(stored_sketches(f, old, old + 60000), 1);
+    st_store_request_prune(f->store);
+    for (int i = 0; i < 5000 && stored_sketches(f, old, old + 60000) > 0; i++) {
+        usleep(1000);
+    }
+    assert_int_equal(stored_sketches(f, old, old + 60000), 0);
+    assert_int_equal(stored_sketches(f, recent, recent + 60000), 1);
+}
+
 static void test_unknown_metric_is_an_empty_answer(void **state)
 {
     struct fx *f = *state;
@@ -368,6 +406,7 @@ int main(void)
         T(test_standard_series_answers_short_periods_at_minute_granularity),
         T(test_unit_filter_selects_one_unit_and_mixed_units_report_none),
         T(test_unknown_metric_is_an_empty_answer),
+        T(test_sketches_past_the_60s_retention_are_pruned),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
