@@ -99,13 +99,17 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
             }
         }
     }
+    /* Every 10 s, a walk (64k slots a tick) finds how much of the WAL is still needed. */
     uint64_t now_us = st_mono_us();
-    if (now_us - c->last_truncate_us >= 10 * 1000000ull) {
+    if (!c->walking && now_us - c->last_truncate_us >= 10 * 1000000ull) {
         c->last_truncate_us = now_us;
-        /* Records after the newest one handed to the WAL are not applied yet. */
-        uint64_t next = c->hot.confirmed_lsn + 1;
-        uint64_t oldest = st_hot_oldest_needed_lsn(&c->hot, next);
-        st_wal_truncate_before(c->wal, oldest);
+        /* Records after the newest confirmed job may not be applied yet: keep them. */
+        st_hot_walk_start(&c->hot, &c->walk, c->hot.confirmed_lsn + 1);
+        c->walking = true;
+    }
+    if (c->walking && st_hot_walk_step(&c->hot, &c->walk, 65536)) {
+        c->walking = false;
+        st_wal_truncate_before(c->wal, c->walk.oldest);
     }
 }
 

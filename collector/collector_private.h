@@ -40,6 +40,8 @@ struct st_collector {
     struct event *tick_ev;
     int64_t marker_w1, marker_w60; /* watermarks last sent in a marker */
     uint64_t last_truncate_us;
+    struct st_hot_walk walk; /* toward the next WAL truncation */
+    bool walking;
     struct put_ctx *free_ctx;
     unsigned n_free_ctx;
     struct st_arena replay_arena;

@@ -531,22 +531,52 @@ void st_hot_job_done(struct st_hot *h, struct st_store_job *job)
     st_store_job_free(job);
 }
 
-uint64_t st_hot_oldest_needed_lsn(const struct st_hot *h, uint64_t next_lsn)
+void st_hot_walk_start(const struct st_hot *h, struct st_hot_walk *walk, uint64_t next_lsn)
 {
-    uint64_t oldest = next_lsn;
-    for (size_t i = 0; i < h->series.cap; i++) {
-        const struct st_series *s = h->series.slots[i].value;
-        if (!s) {
-            continue;
+    walk->pos = 0;
+    walk->cap = h->series.cap;
+    walk->oldest = next_lsn;
+    walk->bound = next_lsn;
+}
+
+static uint64_t series_oldest(const struct st_series *s, uint64_t oldest)
+{
+    for (int t = 0; t < ST_N_HOT_TIERS; t++) {
+        for (const struct st_bucket *b = s->hot[t]; b; b = b->next) {
+            oldest = b->first_lsn < oldest ? b->first_lsn : oldest;
         }
-        for (int t = 0; t < ST_N_HOT_TIERS; t++) {
-            for (const struct st_bucket *b = s->hot[t]; b; b = b->next) {
-                oldest = b->first_lsn < oldest ? b->first_lsn : oldest;
-            }
-            for (const struct st_bucket *b = s->late[t]; b; b = b->next) {
-                oldest = b->first_lsn < oldest ? b->first_lsn : oldest;
-            }
+        for (const struct st_bucket *b = s->late[t]; b; b = b->next) {
+            oldest = b->first_lsn < oldest ? b->first_lsn : oldest;
         }
     }
     return oldest;
+}
+
+bool st_hot_walk_step(const struct st_hot *h, struct st_hot_walk *walk, size_t budget)
+{
+    if (walk->cap != h->series.cap) {
+        /* The table was rehashed: slots moved, so a series could be missed. Start again. */
+        st_hot_walk_start(h, walk, walk->bound);
+    }
+    size_t end = budget < walk->cap - walk->pos ? walk->pos + budget : walk->cap;
+    for (; walk->pos < end; walk->pos++) {
+        const struct st_series *s = h->series.slots[walk->pos].value;
+        if (s) {
+            walk->oldest = series_oldest(s, walk->oldest);
+        }
+    }
+    /*
+     * A bucket created during the walk holds records newer than `bound`, and one freed during
+     * it is durable, so the minimum over the slots visited is the answer.
+     */
+    return walk->pos >= walk->cap;
+}
+
+uint64_t st_hot_oldest_needed_lsn(const struct st_hot *h, uint64_t next_lsn)
+{
+    struct st_hot_walk walk;
+    st_hot_walk_start(h, &walk, next_lsn);
+    while (!st_hot_walk_step(h, &walk, SIZE_MAX)) {
+    }
+    return walk.oldest;
 }

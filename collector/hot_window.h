@@ -74,7 +74,21 @@ int st_hot_apply_marker(struct st_hot *h, uint64_t lsn, int64_t w1, int64_t w60,
 /* The store made `job` durable: free what it carried and move the confirmed boundaries. */
 void st_hot_job_done(struct st_hot *h, struct st_store_job *job);
 
-/* The oldest WAL LSN that still holds data not yet durable below the hot window. */
+/*
+ * The oldest WAL LSN that still holds data not yet durable below the hot window, found by a
+ * walk over the series table that runs a bounded number of slots per call, so that a table of
+ * millions never stalls the loop. Start a walk with st_hot_walk_start(next_lsn), where
+ * next_lsn bounds every record not yet applied; call st_hot_walk_step until it returns true,
+ * then walk->oldest is the answer. A walk restarts by itself if the table grew meanwhile.
+ */
+struct st_hot_walk {
+    size_t pos, cap;
+    uint64_t oldest, bound;
+};
+void st_hot_walk_start(const struct st_hot *h, struct st_hot_walk *walk, uint64_t next_lsn);
+bool st_hot_walk_step(const struct st_hot *h, struct st_hot_walk *walk, size_t budget);
+
+/* The same in one call (tests). */
 uint64_t st_hot_oldest_needed_lsn(const struct st_hot *h, uint64_t next_lsn);
 
 /* Looks up a series by key (NULL if unknown). */

@@ -225,6 +225,15 @@ static void test_oldest_needed_lsn_follows_open_buckets(void **state)
     rb_value(&b, "Lat", "b", T0, 1);
     apply(h, 5, &b);
     assert_int_equal(st_hot_oldest_needed_lsn(h, 9), 3);
+    /* The same answer from a walk of one slot per step. */
+    struct st_hot_walk walk;
+    st_hot_walk_start(h, &walk, 9);
+    size_t steps = 0;
+    while (!st_hot_walk_step(h, &walk, 1)) {
+        steps++;
+    }
+    assert_int_equal(walk.oldest, 3);
+    assert_true(steps + 1 >= h->series.cap);
     struct st_store_job *job;
     assert_int_equal(st_hot_apply_marker(h, 6, 0, T0 / 1000 + 60, &job), 0);
     assert_int_equal(st_hot_oldest_needed_lsn(h, 9), 3); /* handed, not yet durable */
