@@ -383,17 +383,15 @@ static int pack_reply(struct st_query *q, struct run *r)
             }
             for (unsigned k = 0; k < q->q.n_quantiles; k++) {
                 Stratus__ExtendedStatistic *es = st_arena_alloc(&arena, sizeof(*es));
-                char *name = st_arena_alloc(&arena, 16);
                 double v;
-                if (!es || !name) {
+                if (!es) {
                     goto out;
                 }
                 if (st_sketch_quantile(&a->sketch, q->q.quantiles[k], &v) < 0) {
                     continue;
                 }
                 stratus__extended_statistic__init(es);
-                es->name = name;
-                snprintf(name, 16, "%s", q->qnames[k]);
+                es->name = q->qnames[k]; /* lives as long as the query, past the packing */
                 es->has_value = true;
                 es->value = v;
                 dp->extended_statistics[dp->n_extended_statistics++] = es;

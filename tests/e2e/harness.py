@@ -15,6 +15,7 @@ import unittest
 
 COLLECTOR = os.environ.get("STRATUS_COLLECTOR", "build/collector/stratus-collector")
 CLI = os.environ.get("STRATUS_CLI", "build/cli/stratus")
+AGENT = os.environ.get("STRATUS_AGENT", "build/agent/stratus-agent")
 
 
 class Collector:
@@ -90,6 +91,37 @@ class Collector:
         return json.loads(out) if out.strip() else None
 
 
+class Agent:
+    """The real stratus-agent with a JSON config written for the test."""
+
+    def __init__(self, tmp, config, *args):
+        self.config_path = os.path.join(tmp, "agent-%d.json" % id(self))
+        with open(self.config_path, "w") as f:
+            json.dump(config, f)
+        self.args = list(args)
+        self.log_path = os.path.join(tmp, "agent.log")
+        self.proc = None
+
+    def start(self):
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen([AGENT, "--config", self.config_path] + self.args,
+                                         stdout=log, stderr=log)
+        return self
+
+    def log(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()[-6000:]
+        except OSError:
+            return ""
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(20)
+        return self.proc.returncode if self.proc else None
+
+
 def iso(t):
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
@@ -105,6 +137,11 @@ class CollectorTest(unittest.TestCase):
         self._problems_before = len(result.failures) + len(result.errors)
 
     def tearDown(self):
+        for a in getattr(self, "agents", []):
+            try:
+                a.stop(signal.SIGKILL)
+            except Exception:
+                pass
         for c in self.collectors:
             try:
                 c.stop()
@@ -116,7 +153,14 @@ class CollectorTest(unittest.TestCase):
         if failed:
             for c in self.collectors:
                 print("---- collector log ----\n" + c.log())
+            for a in getattr(self, "agents", []):
+                print("---- agent log ----\n" + a.log())
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def agent(self, config, *args):
+        a = Agent(self.tmp, config, *args).start()
+        self.agents = getattr(self, "agents", []) + [a]
+        return a
 
     def start(self, *args, data="data"):
         c = Collector(os.path.join(self.tmp, data), *(self.collector_args + args)).start()

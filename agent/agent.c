@@ -1,0 +1,378 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The agent core (see agent.h). Everything runs on the event-loop thread: a section's
+ * collection reads a few small /proc files, and the only disk write is the spool's, once per
+ * sealed batch.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "batcher.h"
+#include "sender.h"
+#include "spool.h"
+#include "stratus/alloc.h"
+#include "stratus/log.h"
+#include "stratus/series_key.h"
+#include "stratus/time_util.h"
+
+#define MAX_DIMS ST_MAX_DIMENSIONS
+
+struct section_run {
+    struct st_emitter emitter; /* first: the emit callback finds the run from it */
+    struct st_agent *a;
+    const struct st_section_cfg *cfg;
+    enum st_section_id id;
+    void *state;
+    struct event *timer;
+    int64_t interval_s;
+    int64_t ts_ms; /* the aligned time of the collection in progress */
+    struct st_ratelimit err_rl;
+};
+
+struct shard {
+    struct st_spool *spool;
+    struct st_sender *sender;
+    struct st_batcher batcher;
+};
+
+struct st_agent {
+    struct event_base *base;
+    struct st_agent_config *cfg;
+    char root[PATH_MAX];
+    char hostname[256];
+    struct section_run runs[ST_N_SECTIONS];
+    struct shard shards[ST_AGENT_MAX_ENDPOINTS];
+    size_t n_shards;
+    struct event *flush_ev;
+    bool stopping;
+};
+
+/* ${aws:...} placeholders of CloudWatch configs: there is no EC2 metadata service here. */
+static const char *resolve(const struct st_agent *a, const char *value)
+{
+    if (strncmp(value, "${aws:", 6) != 0) {
+        return value;
+    }
+    if (strcmp(value, "${aws:InstanceId}") == 0) {
+        return a->hostname;
+    }
+    return NULL; /* ImageId, InstanceType, AutoScalingGroupName: unknown, dimension omitted */
+}
+
+static int add_dim(Stratus__Dimension *dims, Stratus__Dimension **ptrs, size_t *n, const char *name,
+                   const char *value)
+{
+    if (!value || *n >= MAX_DIMS) {
+        return 0;
+    }
+    for (size_t i = 0; i < *n; i++) {
+        if (strcmp(dims[i].name, name) == 0) {
+            return 0; /* the first one wins: source, then host, then appended */
+        }
+    }
+    stratus__dimension__init(&dims[*n]);
+    dims[*n].name = (char *)name;
+    dims[*n].value = (char *)value;
+    ptrs[*n] = &dims[*n];
+    (*n)++;
+    return 1;
+}
+
+static size_t shard_of(const struct st_agent *a, const Stratus__MetricDatum *d)
+{
+    if (a->n_shards == 1) {
+        return 0;
+    }
+    uint8_t key[ST_SERIES_KEY_MAX];
+    size_t len;
+    enum st_unit unit = ST_UNIT_NONE;
+    if (d->unit) {
+        st_unit_parse(d->unit, &unit);
+    }
+    if (st_series_key_build_pb(a->cfg->namespace_, d->metric_name, d->dimensions, d->n_dimensions,
+                               unit, key, &len) < 0) {
+        return 0;
+    }
+    return (size_t)(st_series_id(key, len) % a->n_shards);
+}
+
+static void send_datum(struct st_agent *a, Stratus__MetricDatum *d)
+{
+    struct shard *sh = &a->shards[shard_of(a, d)];
+    if (st_batcher_add(&sh->batcher, d) < 0) {
+        st_log_error("agent: out of memory building a batch; datum dropped");
+    }
+}
+
+static void emit(struct st_emitter *e, const char *measurement, enum st_unit unit, double value,
+                 const struct st_dim_kv *sdims, size_t n_sdims)
+{
+    struct section_run *run = (struct section_run *)e;
+    struct st_agent *a = run->a;
+    const struct st_section_cfg *sc = run->cfg;
+    const struct st_measure_cfg *mc = NULL;
+    if (!sc->all_measurements) {
+        for (size_t i = 0; i < sc->n_meas && !mc; i++) {
+            if (strcmp(sc->meas[i].name, measurement) == 0) {
+                mc = &sc->meas[i];
+            }
+        }
+        if (!mc) {
+            return;
+        }
+    }
+    char name[ST_AGENT_STR + 64];
+    if (mc && mc->rename[0]) {
+        snprintf(name, sizeof(name), "%s", mc->rename);
+    } else {
+        snprintf(name, sizeof(name), "%s_%s", st_section_name(run->id), measurement);
+    }
+    Stratus__Dimension dims[MAX_DIMS], *ptrs[MAX_DIMS];
+    size_t n = 0;
+    for (size_t i = 0; i < n_sdims; i++) {
+        add_dim(dims, ptrs, &n, sdims[i].name, sdims[i].value);
+    }
+    if (!a->cfg->omit_hostname) {
+        add_dim(dims, ptrs, &n, "host", a->hostname);
+    }
+    for (size_t i = 0; i < sc->n_append; i++) {
+        add_dim(dims, ptrs, &n, sc->append[i].key, resolve(a, sc->append[i].value));
+    }
+    for (size_t i = 0; i < a->cfg->n_append; i++) {
+        add_dim(dims, ptrs, &n, a->cfg->append[i].key, resolve(a, a->cfg->append[i].value));
+    }
+    Stratus__MetricDatum d = STRATUS__METRIC_DATUM__INIT;
+    d.metric_name = name;
+    d.dimensions = ptrs;
+    d.n_dimensions = n;
+    d.has_timestamp_ms = true;
+    d.timestamp_ms = run->ts_ms;
+    d.has_value = true;
+    d.value = value;
+    d.unit = (char *)st_unit_name(mc && mc->has_unit ? mc->unit : unit);
+    d.has_storage_resolution = true;
+    d.storage_resolution = run->interval_s < 60 ? 1 : 60;
+    send_datum(a, &d);
+
+    /* aggregation_dimensions: the same value again under each listed subset of dimensions. */
+    for (size_t k = 0; k < a->cfg->n_agg; k++) {
+        const struct st_agg_set *set = &a->cfg->agg[k];
+        if (set->n == n) {
+            continue; /* the full set: that is the datum already sent */
+        }
+        Stratus__Dimension *sub[MAX_DIMS];
+        size_t m = 0;
+        for (size_t j = 0; j < set->n; j++) {
+            for (size_t i = 0; i < n; i++) {
+                if (strcmp(dims[i].name, set->dims[j]) == 0) {
+                    sub[m++] = &dims[i];
+                    break;
+                }
+            }
+        }
+        if (m != set->n) {
+            continue; /* the datum lacks one of the set's dimensions */
+        }
+        d.dimensions = sub;
+        d.n_dimensions = m;
+        send_datum(a, &d);
+    }
+}
+
+static void arm(struct section_run *run)
+{
+    /* Fire on the next multiple of the interval, so timestamps are aligned. */
+    int64_t now = st_wall_ms();
+    int64_t step = run->interval_s * 1000;
+    int64_t next = (now / step + 1) * step;
+    run->ts_ms = next;
+    int64_t delay = next - now;
+    struct timeval tv = {delay / 1000, (delay % 1000) * 1000};
+    evtimer_add(run->timer, &tv);
+}
+
+static void on_collect(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    struct section_run *run = arg;
+    int r = run->cfg->ops->collect(run->state, &run->emitter);
+    if (r < 0 && st_ratelimit_allow(&run->err_rl)) {
+        st_log_warning("agent: %s: collection failed: %s (non-fatal)", st_section_name(run->id),
+                       strerror(-r));
+    }
+    if (!run->a->stopping) {
+        arm(run);
+    }
+}
+
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    struct st_agent *a = arg;
+    for (size_t i = 0; i < a->n_shards; i++) {
+        st_batcher_flush(&a->shards[i].batcher);
+    }
+}
+
+void st_agent_free(struct st_agent *a)
+{
+    if (!a) {
+        return;
+    }
+    for (int i = 0; i < ST_N_SECTIONS; i++) {
+        struct section_run *run = &a->runs[i];
+        if (run->timer) {
+            event_free(run->timer);
+        }
+        if (run->state) {
+            run->cfg->ops->fini(run->state);
+        }
+    }
+    for (size_t i = 0; i < a->n_shards; i++) {
+        st_batcher_fini(&a->shards[i].batcher);
+        st_sender_free(a->shards[i].sender);
+        st_spool_free(a->shards[i].spool);
+    }
+    if (a->flush_ev) {
+        event_free(a->flush_ev);
+    }
+    st_free(a->cfg);
+    st_free(a);
+}
+
+static void on_grace(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    event_base_loopbreak(arg);
+}
+
+void st_agent_shutdown(struct st_agent *a, int grace_ms)
+{
+    a->stopping = true;
+    for (int i = 0; i < ST_N_SECTIONS; i++) {
+        if (a->runs[i].timer) {
+            evtimer_del(a->runs[i].timer);
+        }
+    }
+    on_flush(-1, 0, a);
+    struct event *deadline = evtimer_new(a->base, on_grace, a->base);
+    struct timeval tv = {grace_ms / 1000, (grace_ms % 1000) * 1000};
+    if (deadline) {
+        evtimer_add(deadline, &tv);
+    }
+    for (;;) {
+        bool idle = true;
+        for (size_t i = 0; i < a->n_shards; i++) {
+            idle &= st_sender_idle(a->shards[i].sender);
+        }
+        if (idle || !deadline || !evtimer_pending(deadline, NULL)) {
+            break;
+        }
+        event_base_loop(a->base, EVLOOP_ONCE);
+    }
+    if (deadline) {
+        event_free(deadline);
+    }
+    size_t left = 0;
+    for (size_t i = 0; i < a->n_shards; i++) {
+        left += st_spool_count(a->shards[i].spool);
+    }
+    st_log_info("agent: stopped; %zu batches stay spooled for the next start", left);
+}
+
+int st_agent_new(struct event_base *base, const struct st_agent_config *cfg, const char *root,
+                 struct st_agent **ret, struct st_error *err)
+{
+    struct st_agent *a = st_calloc(1, sizeof(*a));
+    int r = -ENOMEM;
+    if (!a || !(a->cfg = st_malloc(sizeof(*a->cfg)))) {
+        st_free(a);
+        return st_error_set(err, -ENOMEM, ST_ERR_INTERNAL_FAILURE, "agent: out of memory");
+    }
+    *a->cfg = *cfg;
+    a->base = base;
+    snprintf(a->root, sizeof(a->root), "%s", root ? root : "/");
+    if (gethostname(a->hostname, sizeof(a->hostname) - 1) < 0 || !a->hostname[0]) {
+        snprintf(a->hostname, sizeof(a->hostname), "localhost");
+    }
+
+    char spool_base[PATH_MAX];
+    if (cfg->spool_dir[0]) {
+        snprintf(spool_base, sizeof(spool_base), "%s", cfg->spool_dir);
+    } else {
+        const char *state = getenv("STATE_DIRECTORY"), *xdg = getenv("XDG_STATE_HOME");
+        const char *home = getenv("HOME");
+        if (state && *state) {
+            snprintf(spool_base, sizeof(spool_base), "%s/spool", state);
+        } else if (xdg && *xdg) {
+            snprintf(spool_base, sizeof(spool_base), "%s/stratus-agent/spool", xdg);
+        } else {
+            snprintf(spool_base, sizeof(spool_base), "%s/.local/state/stratus-agent/spool",
+                     home && *home ? home : ".");
+        }
+    }
+    a->n_shards = cfg->n_endpoints;
+    for (size_t i = 0; i < a->n_shards; i++) {
+        struct shard *sh = &a->shards[i];
+        char dir[PATH_MAX + 32];
+        /* One spool per endpoint, named by position: endpoint strings never become paths. */
+        snprintf(dir, sizeof(dir), "%s/%u", spool_base, (unsigned)i);
+        if ((r = st_spool_open(dir, (uint64_t)cfg->spool_max_bytes / a->n_shards, true, &sh->spool,
+                               err)) < 0 ||
+            (r = st_sender_new(base, cfg->endpoints[i], sh->spool, &sh->sender, err)) < 0) {
+            goto fail;
+        }
+        st_batcher_init(&sh->batcher, cfg->namespace_, sh->spool, sh->sender);
+        if (st_spool_count(sh->spool) > 0) {
+            st_log_info("agent: %zu batches spooled by an earlier run for %s; sending them",
+                        st_spool_count(sh->spool), cfg->endpoints[i]);
+            st_sender_kick(sh->sender);
+        }
+    }
+    for (int i = 0; i < ST_N_SECTIONS; i++) {
+        const struct st_section_cfg *sc = &a->cfg->sections[i];
+        struct section_run *run = &a->runs[i];
+        if (!sc->ops) {
+            continue;
+        }
+        run->emitter.emit = emit;
+        run->a = a;
+        run->cfg = sc;
+        run->id = (enum st_section_id)i;
+        run->interval_s = sc->interval_s ? sc->interval_s : a->cfg->interval_s;
+        run->err_rl = (struct st_ratelimit)ST_RATELIMIT_INIT(600000, 3);
+        struct st_source_config src = sc->src;
+        src.root = a->root;
+        if ((r = sc->ops->init(&src, &run->state)) < 0) {
+            st_error_set(err, r, ST_ERR_INTERNAL_FAILURE, "agent: %s: cannot start: %s",
+                         st_section_name(run->id), strerror(-r));
+            goto fail;
+        }
+        if (!(run->timer = evtimer_new(base, on_collect, run))) {
+            r = st_error_set(err, -ENOMEM, ST_ERR_INTERNAL_FAILURE, "agent: out of memory");
+            goto fail;
+        }
+        /* A first reading now primes the counters; its deltas are not emitted. */
+        run->ts_ms = st_wall_ms() / (run->interval_s * 1000) * run->interval_s * 1000;
+        sc->ops->collect(run->state, &run->emitter);
+        arm(run);
+    }
+    a->flush_ev = event_new(base, -1, EV_PERSIST, on_flush, a);
+    if (!a->flush_ev) {
+        r = st_error_set(err, -ENOMEM, ST_ERR_INTERNAL_FAILURE, "agent: out of memory");
+        goto fail;
+    }
+    struct timeval ftv = {cfg->force_flush_s, 0};
+    event_add(a->flush_ev, &ftv);
+    *ret = a;
+    return 0;
+fail:
+    st_agent_free(a);
+    return r;
+}

@@ -1,0 +1,117 @@
+# SPDX-License-Identifier: MIT
+"""End-to-end tests of stratus-agent with the real collector on loopback."""
+import calendar
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import AGENT, CollectorTest, iso  # noqa: E402
+
+
+def config(port, spool, **metrics_extra):
+    metrics = {"namespace": "E2EAgent", "force_flush_interval": 1,
+               "metrics_collected": {
+                   "cpu": {"measurement": ["cpu_usage_idle", "cpu_usage_user"], "totalcpu": True},
+                   "mem": {"measurement": ["mem_used_percent"]},
+                   "disk": {"measurement": ["used_percent"], "resources": ["/"]},
+                   "net": {"measurement": ["bytes_sent"]}}}
+    metrics.update(metrics_extra)
+    return {"agent": {"metrics_collection_interval": 1, "endpoint": "http://127.0.0.1:%d" % port,
+                      "spool_dir": spool, "spool_max_bytes": 10000000},
+            "metrics": metrics}
+
+
+class Agent(CollectorTest):
+    def wait_for(self, predicate, seconds, what):
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            if predicate():
+                return
+            time.sleep(0.2)
+        self.fail("timed out waiting for " + what)
+
+    def names(self, c):
+        return {m["MetricName"] for m in c.cli_json("list-metrics", "--namespace",
+                                                     "E2EAgent")["Metrics"]}
+
+    def seconds_stored(self, c, dims, t0, t1):
+        out = c.cli_json("get-metric-statistics", "--namespace", "E2EAgent", "--metric-name",
+                         "mem_used_percent", "--dimensions", dims, "--start-time", iso(t0),
+                         "--end-time", iso(t1), "--period", 1, "--statistics", "SampleCount")
+        return sorted(calendar.timegm(time.strptime(p["Timestamp"][:19], "%Y-%m-%dT%H:%M:%S"))
+                      for p in out["Datapoints"])
+
+    def test_cloudwatch_names_and_dimensions_arrive(self):
+        c = self.start()
+        self.agent(config(c.port, os.path.join(self.tmp, "spool")))
+        want = {"cpu_usage_idle", "cpu_usage_user", "mem_used_percent", "disk_used_percent",
+                "net_bytes_sent"}
+        self.wait_for(lambda: want <= self.names(c), 20, "the agent's metrics")
+        metrics = c.cli_json("list-metrics", "--namespace", "E2EAgent")["Metrics"]
+        by = {}
+        for m in metrics:
+            by.setdefault(m["MetricName"], []).append(
+                {d["Name"]: d["Value"] for d in m.get("Dimensions", [])})
+        self.assertIn({"cpu": "cpu-total", "host": os.uname().nodename}, by["cpu_usage_idle"])
+        self.assertTrue(any(d.get("path") == "/" and "fstype" in d
+                            for d in by["disk_used_percent"]), by["disk_used_percent"])
+        self.assertTrue(all("interface" in d for d in by["net_bytes_sent"]))
+
+    def test_collector_outage_loses_no_second(self):
+        c = self.start()
+        self.agent(config(c.port, os.path.join(self.tmp, "spool")))
+        self.wait_for(lambda: "mem_used_percent" in self.names(c), 20, "mem_used_percent")
+        dims = "host=" + os.uname().nodename
+        c.kill9()
+        t0 = int(time.time())
+        time.sleep(8)
+        t1 = int(time.time())
+        c = self.start()
+        want = list(range(t0 - 2, t1 + 2))
+        self.wait_for(lambda: set(want) <= set(self.seconds_stored(c, dims, t0 - 2, t1 + 2)),
+                      60, "every second of the outage")
+
+    def test_sigterm_spools_what_was_gathered_and_a_restart_delivers_it(self):
+        c = self.start()
+        spool = os.path.join(self.tmp, "spool")
+        a = self.agent(config(c.port, spool))
+        self.wait_for(lambda: "mem_used_percent" in self.names(c), 20, "mem_used_percent")
+        c.kill9()
+        time.sleep(3)
+        self.assertEqual(a.stop(signal.SIGTERM), 0)
+        spooled = [f for _, _, fs in os.walk(spool) for f in fs if f.endswith(".batch")]
+        self.assertGreater(len(spooled), 0, "SIGTERM did not leave the gathered data spooled")
+        t_stop = int(time.time())
+        c = self.start()
+        self.agent(config(c.port, spool))
+        dims = "host=" + os.uname().nodename
+        self.wait_for(lambda: len(self.seconds_stored(c, dims, t_stop - 4, t_stop)) >= 3, 60,
+                      "the spooled seconds after the restart")
+
+    def test_check_config_accepts_good_and_refuses_bad_files(self):
+        good = os.path.join(self.tmp, "good.json")
+        with open(good, "w") as f:
+            json.dump(config(4780, "/tmp/x"), f)
+        self.assertEqual(subprocess.run([AGENT, "--check-config", good],
+                                        capture_output=True).returncode, 0)
+        cases = ['{"metrics": {"metrics_collected": {"cpu": {"measurement": 7}}}}',
+                 '{"agent": {"metrics_collection_interval": "x"}}',
+                 '{"agent": {"bogus": 1}}',
+                 '{"agent": ',
+                 '{"metrics": {"metrics_collected": {"mem": {"measurement": ["nope"]}}}}']
+        for i, text in enumerate(cases):
+            path = os.path.join(self.tmp, "bad%d.json" % i)
+            with open(path, "w") as f:
+                f.write(text)
+            p = subprocess.run([AGENT, "--check-config", path], capture_output=True, text=True)
+            self.assertEqual(p.returncode, 2, (text, p.stdout, p.stderr))
+            self.assertIn(path, p.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
