@@ -46,9 +46,10 @@ static inline void st_emit(struct st_emitter *e, const char *measurement, enum s
 /* The section's settings that sources use (the rest is the core's). */
 struct st_source_config {
     const char *root;   /* "/" or a fixture tree; /proc, /sys and mounts are below it */
-    bool all_resources; /* "resources": ["*"] or absent */
+    bool all_resources; /* "resources": ["*"] or absent; an empty list means all too */
     char resources[ST_SOURCE_MAX_RESOURCES][ST_SOURCE_NAME_MAX]; /* cpu ids, mount paths,
-                                                                    devices, interfaces */
+                                                                    devices, interfaces, each
+                                                                    an fnmatch(3) pattern */
     size_t n_resources;
     bool totalcpu;          /* cpu: also emit cpu=cpu-total (default true) */
     bool percpu;            /* cpu: emit each cpuN (default: when resources name any) */
@@ -59,12 +60,18 @@ struct st_source_config {
 
 struct st_source_ops {
     const char *name; /* the config section and metric prefix: "cpu" */
-    /* Builds the source's state; returns 0 or a negative errno. */
+    /*
+     * Builds the source's state; returns 0 or a negative errno (-ENOMEM). cfg is borrowed for
+     * the call only: the source copies what it keeps. init reads nothing under the root, so a
+     * wrong root shows as collect's -ENOENT.
+     */
     int (*init)(const struct st_source_config *cfg, void **ret_state);
     /*
      * Reads the counters and emits this interval's measurements. Counters that need a previous
      * reading (deltas, rates, cpu percentages) are not emitted on the first call. Returns 0 or
-     * a negative errno (the agent logs it, rate-limited, and goes on).
+     * a negative errno (the agent logs it, rate-limited, and goes on). A source may have emitted
+     * part of the interval before an error: lines it cannot parse are skipped, the rest is
+     * emitted and the call returns -EBADMSG. One thread at a time per state.
      */
     int (*collect)(void *state, struct st_emitter *out);
     void (*fini)(void *state);

@@ -34,6 +34,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -62,6 +63,7 @@ struct config {
     uint64_t step_ms;
     uint64_t max_rate;
     uint64_t max_pool_mb;
+    int server_pid;
     bool progress;
 };
 
@@ -98,7 +100,6 @@ struct shard {
     size_t next;
     uint64_t completed_samples;
     bool first_round_done;
-    bool in_flight;
     struct evhttp_connection *conn;
     evutil_socket_t nodelay_fd;
 };
@@ -113,6 +114,7 @@ struct load {
     enum phase phase;
     struct counters now, at_start, at_end, at_last_tick;
     uint64_t begin_us, start_us, end_us, last_tick_us, first_round_us;
+    double server_cpu_start_s, server_cpu_end_s;
     unsigned shards_first_round_done;
     unsigned in_flight;
     bool pool_exhausted;
@@ -303,11 +305,41 @@ static void print_counters(FILE *f, const char *prefix, const struct counters *c
             prefix, c->failed);
 }
 
+/*
+ * CPU seconds (user + system, all threads) that process pid has used, or -1 when pid is 0 or
+ * its /proc/PID/stat cannot be read. Lets the report say how much of its core the server had.
+ */
+static double process_cpu_s(int pid)
+{
+    char path[64], buf[1024];
+    unsigned long long utime, stime;
+
+    if (pid <= 0) {
+        return -1;
+    }
+    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        return -1;
+    }
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* The command name may hold spaces and parentheses; the fields follow the last ')'. */
+    const char *p = strrchr(buf, ')');
+    if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+                     &stime) != 2) {
+        return -1;
+    }
+    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
 static void end_measurement(struct load *load)
 {
     if (load->phase == PHASE_MEASURE) {
         load->at_end = load->now;
         load->end_us = mono_us();
+        load->server_cpu_end_s = process_cpu_s(load->cfg->server_pid);
         load->measured = true;
     }
     load->phase = PHASE_DRAIN;
@@ -360,7 +392,6 @@ static void send_next(struct shard *sh)
         end_measurement(load);
         return;
     }
-    sh->in_flight = true;
     load->in_flight++;
 
     /*
@@ -404,7 +435,6 @@ static void on_response(struct evhttp_request *req, void *arg)
     struct load *load = sh->load;
     int code = req ? evhttp_request_get_response_code(req) : 0;
 
-    sh->in_flight = false;
     load->in_flight--;
     if (code >= 200 && code < 300) {
         load->now.ok_requests++;
@@ -465,6 +495,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
             load->shards_first_round_done == load->n_shards) {
             load->at_start = load->now;
             load->start_us = now_us;
+            load->server_cpu_start_s = process_cpu_s(cfg->server_pid);
             load->phase = PHASE_MEASURE;
         } else if (now_us - load->begin_us > WARMUP_LIMIT_US) {
             fprintf(stderr, "remote_write_load: warm-up did not reach every series, giving up\n");
@@ -567,12 +598,13 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: remote_write_load --port P [--series S] [--connections K] [--seconds D]\n"
                "         [--warmup W] [--batch N] [--step-ms MS] [--max-rate R] [--max-pool-mb M]\n"
-               "         [--progress]\n"
+               "         [--server-pid PID] [--progress]\n"
                "Posts snappy protobuf remote-write requests of N samples (default 1000) over S\n"
                "series (default 1000) to http://" HOST ":P" WRITE_PATH " on K connections\n"
                "(default 8) for W s of warm-up (default 3, and until every series exists), then D\n"
                "seconds (default 20), and prints the samples/s answered 2xx. Requests for R\n"
-               "samples/s (default 1000000) are encoded up front, at most M MB (default 4096).\n");
+               "samples/s (default 1000000) are encoded up front, at most M MB (default 4096).\n"
+               "With --server-pid, also prints the CPU seconds PID used during the measurement.\n");
 }
 
 static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
@@ -615,6 +647,7 @@ static int parse_args(int argc, char **argv, struct config *cfg)
         {"step-ms", required_argument, NULL, 't'},
         {"max-rate", required_argument, NULL, 'r'},
         {"max-pool-mb", required_argument, NULL, 'm'},
+        {"server-pid", required_argument, NULL, 'S'},
         {"progress", no_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -665,6 +698,10 @@ static int parse_args(int argc, char **argv, struct config *cfg)
             break;
         case 'm':
             r = parse_u64(optarg, 1, 1 << 20, &cfg->max_pool_mb);
+            break;
+        case 'S':
+            r = parse_u64(optarg, 1, INT_MAX, &v);
+            cfg->server_pid = (int)v;
             break;
         case 'P':
             cfg->progress = true;
@@ -749,6 +786,12 @@ int main(int argc, char **argv)
     printf(" pool_exhausted=%d total_samples_2xx=%" PRIu64 " ", load->pool_exhausted ? 1 : 0,
            load->now.ok_samples);
     print_counters(stdout, "total_", &load->now);
+    if (load->server_cpu_start_s >= 0 && load->server_cpu_end_s >= 0) {
+        double cpu_s = load->server_cpu_end_s - load->server_cpu_start_s;
+
+        printf(" server_cpu_s=%.2f server_cpu_share=%.3f samples_per_server_cpu_s=%.0f", cpu_s,
+               cpu_s / window_s, cpu_s > 0 ? (double)d.ok_samples / cpu_s : 0.0);
+    }
     putchar('\n');
     status = 0;
 out:

@@ -14,18 +14,18 @@
 #include "stratus.pb-c.h"
 #include "stratus/error.h"
 
-#define ST_MAX_NAME_LEN          255  /* namespace, metric name, dimension name */
-#define ST_MAX_DIM_VALUE_LEN     1024 /* dimension value */
-#define ST_MAX_DIMENSIONS        30
-#define ST_MAX_DATUMS            1000
-#define ST_MAX_VALUES            150  /* Values/Counts array length */
-#define ST_MAX_REQUEST_BYTES     (1024 * 1024)
-#define ST_MAX_STATISTICS        5
-#define ST_MAX_EXT_STATISTICS    10
-#define ST_MAX_DATAPOINTS        1440
-#define ST_MAX_PAST_MS           (14LL * 24 * 3600 * 1000) /* two weeks */
-#define ST_MAX_FUTURE_MS         (2LL * 3600 * 1000)       /* two hours */
-#define ST_VALUE_LIMIT_LOG2      360                       /* |value| <= 2^360 */
+#define ST_MAX_NAME_LEN       255  /* namespace, metric name, dimension name */
+#define ST_MAX_DIM_VALUE_LEN  1024 /* dimension value */
+#define ST_MAX_DIMENSIONS     30
+#define ST_MAX_DATUMS         1000
+#define ST_MAX_VALUES         150 /* Values/Counts array length */
+#define ST_MAX_REQUEST_BYTES  (1024 * 1024)
+#define ST_MAX_STATISTICS     5
+#define ST_MAX_EXT_STATISTICS 10
+#define ST_MAX_DATAPOINTS     1440
+#define ST_MAX_PAST_MS        (14LL * 24 * 3600 * 1000) /* two weeks */
+#define ST_MAX_FUTURE_MS      (2LL * 3600 * 1000)       /* two hours */
+#define ST_VALUE_LIMIT_LOG2   360                       /* |value| <= 2^360 */
 
 /* CloudWatch's StandardUnit enum, in its documented order. */
 enum st_unit {

@@ -26,11 +26,11 @@ class Collector:
         self.port = None
         self.log_path = data_dir + ".log"
 
-    def start(self, timeout=20):
+    def start(self, timeout=20, port=0):
         r, w = os.pipe()
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                [COLLECTOR, "--listen", "127.0.0.1:0", "--data-dir", self.data_dir,
+                [COLLECTOR, "--listen", "127.0.0.1:%d" % port, "--data-dir", self.data_dir,
                  "--ready-fd", str(w)] + self.args,
                 stdout=log, stderr=log, pass_fds=(w,))
         os.close(w)
@@ -162,7 +162,7 @@ class CollectorTest(unittest.TestCase):
         self.agents = getattr(self, "agents", []) + [a]
         return a
 
-    def start(self, *args, data="data"):
-        c = Collector(os.path.join(self.tmp, data), *(self.collector_args + args)).start()
+    def start(self, *args, data="data", port=0):
+        c = Collector(os.path.join(self.tmp, data), *(self.collector_args + args)).start(port=port)
         self.collectors.append(c)
         return c

@@ -33,7 +33,7 @@ class Agent(CollectorTest):
             if predicate():
                 return
             time.sleep(0.2)
-        self.fail("timed out waiting for " + what)
+        self.fail("timed out waiting for " + (what if isinstance(what, str) else what()))
 
     def names(self, c):
         return {m["MetricName"] for m in c.cli_json("list-metrics", "--namespace",
@@ -66,15 +66,22 @@ class Agent(CollectorTest):
         c = self.start()
         self.agent(config(c.port, os.path.join(self.tmp, "spool")))
         self.wait_for(lambda: "mem_used_percent" in self.names(c), 20, "mem_used_percent")
+        time.sleep(3)  # the window checked below starts 2 s before the outage: after the start
         dims = "host=" + os.uname().nodename
         c.kill9()
         t0 = int(time.time())
         time.sleep(8)
         t1 = int(time.time())
-        c = self.start()
-        want = list(range(t0 - 2, t1 + 2))
-        self.wait_for(lambda: set(want) <= set(self.seconds_stored(c, dims, t0 - 2, t1 + 2)),
-                      60, "every second of the outage")
+        c = self.start(port=c.port)  # where the agent keeps sending
+        want = set(range(t0 - 2, t1 + 2))
+        got = set()
+
+        def complete():
+            got.clear()
+            got.update(self.seconds_stored(c, dims, t0 - 2, t1 + 2))
+            return want <= got
+        self.wait_for(complete, 60, lambda: "every second of the outage; missing %s" % sorted(
+            t - t0 for t in want - got))
 
     def test_sigterm_spools_what_was_gathered_and_a_restart_delivers_it(self):
         c = self.start()

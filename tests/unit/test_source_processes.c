@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of the processes source: states and thread counts of the /proc/<pid>/stat files of
+ * the fixture trees (command names with spaces and parentheses included), malformed files and
+ * garbage.
+ */
+#include "test_source_capture.h"
+
+#include <errno.h>
+
+#define TOL 1e-9
+
+static int setup(void **state)
+{
+    return source_setup(state, &st_source_processes);
+}
+
+static void test_counts_by_state(void **state)
+{
+    struct source_test *t = *state;
+    assert_int_equal(source_test_init(t), 0);
+    assert_int_equal(source_test_collect(t, NULL), 0);
+    /* proc-a: S S I R Z D T t W X P. */
+    assert_double_near(cap_value(t->cap, "sleeping", NULL, NULL), 2, TOL);
+    assert_double_near(cap_value(t->cap, "idle", NULL, NULL), 1, TOL);
+    assert_double_near(cap_value(t->cap, "running", NULL, NULL), 1, TOL);
+    assert_double_near(cap_value(t->cap, "zombies", NULL, NULL), 1, TOL);
+    assert_double_near(cap_value(t->cap, "blocked", NULL, NULL), 1, TOL);
+    assert_double_near(cap_value(t->cap, "stopped", NULL, NULL), 2, TOL);
+    assert_double_near(cap_value(t->cap, "paging", NULL, NULL), 1, TOL);
+    assert_double_near(cap_value(t->cap, "dead", NULL, NULL), 1, TOL);
+}
+
+static void test_total_includes_other_states(void **state)
+{
+    struct source_test *t = *state;
+    assert_int_equal(source_test_init(t), 0);
+    assert_int_equal(source_test_collect(t, NULL), 0);
+    /* 11 processes; the parked one (P) counts in total only. */
+    assert_double_near(cap_value(t->cap, "total", NULL, NULL), 11, TOL);
+}
+
+static void test_total_threads_sums_num_threads(void **state)
+{
+    struct source_test *t = *state;
+    assert_int_equal(source_test_init(t), 0);
+    assert_int_equal(source_test_collect(t, NULL), 0);
+    /* 1+1+1+8+1+1+2+1+1+1+1. */
+    assert_double_near(cap_value(t->cap, "total_threads", NULL, NULL), 19, TOL);
+}
+
+static void test_every_measurement_as_a_count(void **state)
+{
+    struct source_test *t = *state;
+    assert_int_equal(source_test_init(t), 0);
+    assert_int_equal(source_test_collect(t, NULL), 0);
+    assert_int_equal(t->cap->n, 10);
+    for (size_t i = 0; i < t->cap->n; i++) {
+        assert_int_equal(t->cap->rec[i].unit, ST_UNIT_COUNT);
+    }
+}
+
+static void test_second_collect_reads_the_new_snapshot(void **state)
+{
+    struct source_test *t = *state;
+    assert_int_equal(source_test_init(t), 0);
+    assert_int_equal(source_test_collect(t, NULL), 0);
+    assert_int_equal(source_test_collect(t, "proc-b"), 0);
+    /* proc-b: S S I R(9 threads) S R R. */
+    assert_double_near(cap_value(t->cap, "total", NULL, NULL), 7, TOL);
+    assert_double_near(cap_value(t->cap, "running", NULL, NULL), 3, TOL);
+    assert_double_near(cap_value(t->cap, "sleeping", NULL, NULL), 3, TOL);
+    assert_double_near(cap_value(t->cap, "zombies", NULL, NULL), 0, TOL);
+    assert_double_near(cap_value(t->cap, "total_threads", NULL, NULL), 15, TOL);
+}
+
+static void test_state_follows_the_last_parenthesis(void **state)
+{
+    struct source_test *t = *state;
+    assert_int_equal(source_test_init(t), 0);
+    /* pid 201 of proc-b is called "cc1) R 1 2": its real state is after the last ')'. */
+    assert_int_equal(source_test_collect(t, "proc-b"), 0);
+    assert_double_near(cap_value(t->cap, "blocked", NULL, NULL), 0, TOL);
+    assert_double_near(cap_value(t->cap, "total", NULL, NULL), 7, TOL);
+}
+
+static void test_malformed_stat_files_are_skipped(void **state)
+{
+    struct source_test *t = *state;
+    assert_int_equal(source_test_init(t), 0);
+    assert_int_equal(source_test_collect(t, "proc-bad"), -EBADMSG);
+    /* Only pid 3 (S, 4 threads) is well formed. */
+    assert_double_near(cap_value(t->cap, "total", NULL, NULL), 1, TOL);
+    assert_double_near(cap_value(t->cap, "sleeping", NULL, NULL), 1, TOL);
+    assert_double_near(cap_value(t->cap, "total_threads", NULL, NULL), 4, TOL);
+}
+
+static void test_newline_in_command_name(void **state)
+{
+    struct scratch_test *t = *state;
+    assert_int_equal(write_file(t->dir, "proc/42/stat",
+                                "42 (evil\n) Z 1 2 3) D 1 42 42 0 -1 0 0 0 0 0 0 0 0 0 20 0 3 0\n"),
+                     0);
+    assert_int_equal(scratch_test_collect(t, &st_source_processes, NULL), 0);
+    assert_double_near(cap_value(t->cap, "blocked", NULL, NULL), 1, TOL);
+    assert_double_near(cap_value(t->cap, "zombies", NULL, NULL), 0, TOL);
+    assert_double_near(cap_value(t->cap, "total_threads", NULL, NULL), 3, TOL);
+}
+
+static void test_many_processes(void **state)
+{
+    struct scratch_test *t = *state;
+    /* More directory entries than one getdents64 buffer holds. */
+    for (int pid = 1; pid <= 1500; pid++) {
+        char rel[64], text[256];
+        snprintf(rel, sizeof(rel), "proc/%d/stat", pid);
+        snprintf(text, sizeof(text), "%d (p) %c 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 2 0 1 1 1\n", pid,
+                 pid % 3 == 0 ? 'R' : 'S');
+        assert_int_equal(write_file(t->dir, rel, text), 0);
+    }
+    assert_int_equal(scratch_test_collect(t, &st_source_processes, NULL), 0);
+    assert_double_near(cap_value(t->cap, "total", NULL, NULL), 1500, TOL);
+    assert_double_near(cap_value(t->cap, "running", NULL, NULL), 500, TOL);
+    assert_double_near(cap_value(t->cap, "total_threads", NULL, NULL), 3000, TOL);
+}
+
+static void test_missing_proc_is_enoent(void **state)
+{
+    struct source_test *t = *state;
+    assert_int_equal(source_test_init(t), 0);
+    assert_int_equal(source_test_collect(t, "no-such-tree"), -ENOENT);
+    assert_int_equal(t->cap->n, 0);
+}
+
+static void test_garbage_never_crashes(void **state)
+{
+    static const char *const rels[] = {"proc/1/stat", "proc/2/stat", "proc/77/stat"};
+    fuzz_source(*state, &st_source_processes, rels, 3, 300, false);
+}
+
+static void test_init_out_of_memory(void **state)
+{
+    (void)state;
+    check_init_out_of_memory(&st_source_processes);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_counts_by_state, setup, source_teardown),
+        cmocka_unit_test_setup_teardown(test_total_includes_other_states, setup, source_teardown),
+        cmocka_unit_test_setup_teardown(test_total_threads_sums_num_threads, setup,
+                                        source_teardown),
+        cmocka_unit_test_setup_teardown(test_every_measurement_as_a_count, setup, source_teardown),
+        cmocka_unit_test_setup_teardown(test_second_collect_reads_the_new_snapshot, setup,
+                                        source_teardown),
+        cmocka_unit_test_setup_teardown(test_state_follows_the_last_parenthesis, setup,
+                                        source_teardown),
+        cmocka_unit_test_setup_teardown(test_malformed_stat_files_are_skipped, setup,
+                                        source_teardown),
+        cmocka_unit_test_setup_teardown(test_newline_in_command_name, scratch_test_setup,
+                                        scratch_test_teardown),
+        cmocka_unit_test_setup_teardown(test_many_processes, scratch_test_setup,
+                                        scratch_test_teardown),
+        cmocka_unit_test_setup_teardown(test_missing_proc_is_enoent, setup, source_teardown),
+        cmocka_unit_test_setup_teardown(test_garbage_never_crashes, scratch_test_setup,
+                                        scratch_test_teardown),
+        cmocka_unit_test(test_init_out_of_memory),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
