@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "agent_private.h"
 #include "batcher.h"
+#include "listeners.h"
 #include "sender.h"
 #include "spool.h"
 #include "stratus/alloc.h"
@@ -50,8 +52,17 @@ struct st_agent {
     struct shard shards[ST_AGENT_MAX_ENDPOINTS];
     size_t n_shards;
     struct event *flush_ev;
+    struct st_statsd_server *statsd;
+    struct st_collectd_server *collectd;
+    uint64_t invalid_dropped;
+    struct st_ratelimit invalid_rl;
     bool stopping;
 };
+
+const struct st_agent_config *st_agent_config(const struct st_agent *a)
+{
+    return a->cfg;
+}
 
 /* ${aws:...} placeholders of CloudWatch configs: there is no EC2 metadata service here. */
 static const char *resolve(const struct st_agent *a, const char *value)
@@ -110,6 +121,56 @@ static void send_datum(struct st_agent *a, Stratus__MetricDatum *d)
     }
 }
 
+/* Adds the host and the appended dimensions (section ones first) after the datum's own. */
+static void add_common_dims(const struct st_agent *a, const struct st_section_cfg *sc,
+                            Stratus__Dimension *dims, Stratus__Dimension **ptrs, size_t *n)
+{
+    if (!a->cfg->omit_hostname) {
+        add_dim(dims, ptrs, n, "host", a->hostname);
+    }
+    for (size_t i = 0; sc && i < sc->n_append; i++) {
+        add_dim(dims, ptrs, n, sc->append[i].key, resolve(a, sc->append[i].value));
+    }
+    for (size_t i = 0; i < a->cfg->n_append; i++) {
+        add_dim(dims, ptrs, n, a->cfg->append[i].key, resolve(a, a->cfg->append[i].value));
+    }
+}
+
+int st_agent_submit(struct st_agent *a, Stratus__MetricDatum *d)
+{
+    Stratus__Dimension dims[MAX_DIMS], *ptrs[MAX_DIMS];
+    size_t n = 0;
+    for (size_t i = 0; i < d->n_dimensions; i++) {
+        add_dim(dims, ptrs, &n, d->dimensions[i]->name, d->dimensions[i]->value);
+    }
+    add_common_dims(a, NULL, dims, ptrs, &n);
+    Stratus__Dimension **own = d->dimensions;
+    size_t n_own = d->n_dimensions;
+    d->dimensions = ptrs;
+    d->n_dimensions = n;
+    /* One bad datum would make the collector refuse its whole batch: check it here. */
+    Stratus__PutMetricDataRequest req = STRATUS__PUT_METRIC_DATA_REQUEST__INIT;
+    Stratus__MetricDatum *one = d;
+    req.namespace_ = a->cfg->namespace_;
+    req.metric_data = &one;
+    req.n_metric_data = 1;
+    struct st_error err;
+    int r = st_validate_put_metric_data(&req, st_wall_ms(), NULL, &err);
+    if (r < 0) {
+        a->invalid_dropped++;
+        if (st_ratelimit_allow(&a->invalid_rl)) {
+            st_log_warning("agent: dropping a datum the collector would refuse: %s (%llu so "
+                           "far)",
+                           err.message, (unsigned long long)a->invalid_dropped);
+        }
+    } else {
+        send_datum(a, d);
+    }
+    d->dimensions = own;
+    d->n_dimensions = n_own;
+    return r;
+}
+
 static void emit(struct st_emitter *e, const char *measurement, enum st_unit unit, double value,
                  const struct st_dim_kv *sdims, size_t n_sdims)
 {
@@ -138,15 +199,7 @@ static void emit(struct st_emitter *e, const char *measurement, enum st_unit uni
     for (size_t i = 0; i < n_sdims; i++) {
         add_dim(dims, ptrs, &n, sdims[i].name, sdims[i].value);
     }
-    if (!a->cfg->omit_hostname) {
-        add_dim(dims, ptrs, &n, "host", a->hostname);
-    }
-    for (size_t i = 0; i < sc->n_append; i++) {
-        add_dim(dims, ptrs, &n, sc->append[i].key, resolve(a, sc->append[i].value));
-    }
-    for (size_t i = 0; i < a->cfg->n_append; i++) {
-        add_dim(dims, ptrs, &n, a->cfg->append[i].key, resolve(a, a->cfg->append[i].value));
-    }
+    add_common_dims(a, sc, dims, ptrs, &n);
     Stratus__MetricDatum d = STRATUS__METRIC_DATUM__INIT;
     d.metric_name = name;
     d.dimensions = ptrs;
@@ -242,6 +295,8 @@ void st_agent_free(struct st_agent *a)
     if (a->flush_ev) {
         event_free(a->flush_ev);
     }
+    st_statsd_server_free(a->statsd);
+    st_collectd_server_free(a->collectd);
     st_free(a->cfg);
     st_free(a);
 }
@@ -259,6 +314,22 @@ void st_agent_shutdown(struct st_agent *a, int grace_ms)
         if (a->runs[i].timer) {
             evtimer_del(a->runs[i].timer);
         }
+    }
+    struct st_listener_stats ls;
+    if (a->statsd) {
+        st_statsd_server_flush(a->statsd); /* the aggregates gathered so far go too */
+        st_statsd_server_get_stats(a->statsd, &ls);
+        st_log_info("statsd: %llu datagrams, %llu malformed lines dropped, %llu datums sent, "
+                    "%llu dropped",
+                    (unsigned long long)ls.datagrams, (unsigned long long)ls.bad,
+                    (unsigned long long)ls.datums, (unsigned long long)ls.dropped);
+    }
+    if (a->collectd) {
+        st_collectd_server_get_stats(a->collectd, &ls);
+        st_log_info("collectd: %llu datagrams, %llu malformed or unauthenticated dropped, %llu "
+                    "datums sent, %llu dropped",
+                    (unsigned long long)ls.datagrams, (unsigned long long)ls.bad,
+                    (unsigned long long)ls.datums, (unsigned long long)ls.dropped);
     }
     on_flush(-1, 0, a);
     struct event *deadline = evtimer_new(a->base, on_grace, a->base);
@@ -362,6 +433,13 @@ int st_agent_new(struct event_base *base, const struct st_agent_config *cfg, con
         run->ts_ms = st_wall_ms() / (run->interval_s * 1000) * run->interval_s * 1000;
         sc->ops->collect(run->state, &run->emitter);
         arm(run);
+    }
+    a->invalid_rl = (struct st_ratelimit)ST_RATELIMIT_INIT(60000, 5);
+    if (a->cfg->statsd && (r = st_statsd_server_new(base, a, &a->statsd, err)) < 0) {
+        goto fail;
+    }
+    if (a->cfg->collectd && (r = st_collectd_server_new(base, a, &a->collectd, err)) < 0) {
+        goto fail;
     }
     a->flush_ev = event_new(base, -1, EV_PERSIST, on_flush, a);
     if (!a->flush_ev) {

@@ -20,7 +20,7 @@ trap '[ -n "$CP" ] && kill $CP 2>/dev/null; wait 2>/dev/null; rm -rf "$D"' EXIT
 start() { # start DATA-DIR GRACE: sets CP and P
   rm -f "$D/port"
   "$B/collector/stratus-collector" --listen 127.0.0.1:0 --data-dir "$1" --ready-fd 3 \
-    --flush-grace-60s "$2" 3>"$D/port" 2>>"$D/log" &
+    --flush-grace-60s "$2" --store-batch-ms 0 3>"$D/port" 2>>"$D/log" &
   CP=$!
   for _ in $(seq 100); do [ -s "$D/port" ] && break; sleep 0.1; done
   P=$(cat "$D/port")

@@ -1186,11 +1186,17 @@ struct size_report {
 };
 
 /* The step the issue asks about: per-minute jobs with sync vs rrdcached's normal use. */
-static size_t headline_step(void)
+/*
+ * The headline compares what the collector does (a marker per minute, jobs held by the store's
+ * write-back and written together: one rrd_update per file, one syncfs) with rrdcached's normal
+ * use (updates cached, one FLUSHALL, no sync): the same rows, rrdcached's side not durable.
+ */
+static size_t find_step(enum stratus_mode mode, bool sync, bool rrdc_sync)
 {
     for (size_t i = 0; i < N_STEPS; i++) {
-        if (plan[i].timed && !plan[i].phase0 && plan[i].stratus_sync &&
-            plan[i].stratus_mode == STRATUS_PER_MINUTE && plan[i].rrdc_mode == RRDC_CACHED) {
+        if (plan[i].timed && !plan[i].phase0 && plan[i].stratus_sync == sync &&
+            plan[i].stratus_mode == mode && plan[i].rrdc_mode == RRDC_CACHED &&
+            plan[i].rrdc_sync == rrdc_sync) {
             return i;
         }
     }
@@ -1205,16 +1211,17 @@ static void print_report(const struct opts *o, const struct size_report *rep, si
            "(4 DS values: count, sum, -min, max; 1 PDP each).\n",
            o->datums);
     printf("rrdcached: %s\n\n", cmdline[0] ? cmdline : "(not run)");
-    size_t headline = headline_step();
+    size_t s_step = find_step(STRATUS_QUEUED, true, true);
+    size_t c_step = find_step(STRATUS_PER_MINUTE, true, false);
 
-    printf("## Headline: one job per minute, sync=true (production) vs rrdcached cached, one "
-           "FLUSHALL\n\n");
+    printf("## Headline: the collector's write-back (minutes queued, one update per file, syncfs) "
+           "vs rrdcached cached, one FLUSHALL, no sync\n\n");
     printf("| series | rows   | stratus rows/s | stratus datums/s | rrdcached rows/s | ratio | "
            "rrdcached rows/s without the sends |\n");
     printf("|-------:|-------:|---------------:|-----------------:|-----------------:|------:|"
            "---:|\n");
     for (size_t k = 0; k < n_rep; k++) {
-        const struct step_result *s = &rep[k].s.steps[headline], *c = &rep[k].c.steps[headline];
+        const struct step_result *s = &rep[k].s.steps[s_step], *c = &rep[k].c.steps[c_step];
         double sr = rate(s->rows, s->ns), cr = rate(c->rows, c->ns);
         printf("| %6zu | %6" PRIu64 " | %14.0f | %16.0f | %16.0f | %5.2f | %.0f |\n", rep[k].n,
                s->rows, sr, sr * o->datums, cr, cr > 0 ? sr / cr : 0,

@@ -31,6 +31,7 @@ void st_collector_opts_default(struct st_collector_opts *o)
     o->tick_ms = 1000;
     o->wal_fsync = true;
     o->store_sync = true;
+    o->store_batch_ms = 60000; /* RRD write-back: at most a minute behind the WAL */
     o->query_threads = 2;
     o->ready_fd = -1;
 }
@@ -234,7 +235,10 @@ int st_collector_new(struct event_base *base, const struct st_collector_opts *op
     if ((r = make_dirs(c, err)) < 0) {
         goto fail;
     }
-    struct st_store_opts so = {.dir = c->opts.data_dir, .sync = c->opts.store_sync};
+    struct st_store_opts so = {.dir = c->opts.data_dir,
+                               .sync = c->opts.store_sync,
+                               .batch_ms = c->opts.store_batch_ms,
+                               .batch_max_jobs = 600};
     uint64_t done_lsn;
     if ((r = st_store_open(base, &so, on_job_done, c, on_load, c, &done_lsn, &c->store, err)) < 0) {
         goto fail;

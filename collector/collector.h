@@ -24,6 +24,7 @@ struct st_collector_opts {
     int tick_ms;           /* how often the watermarks may advance */
     bool wal_fsync;
     bool store_sync;
+    unsigned store_batch_ms; /* hold store jobs this long to write each RRD file once (0: no) */
     bool allow_aws_namespace;
     unsigned query_threads;
     int ready_fd; /* >= 0: write "PORT\n" here once listening, then close it */

@@ -33,6 +33,8 @@ static void usage(FILE *f)
             "  --max-body-bytes N      PutMetricData body limit (default 1048576)\n"
             "  --flush-grace-1s N      seconds a 1 s bucket stays open after it ends (10)\n"
             "  --flush-grace-60s N     seconds a 60 s bucket stays open after it ends (120)\n"
+            "  --store-batch-ms N      hold closed buckets up to N ms so each RRD file gets one\n"
+            "                          write for all its rows (60000; 0 writes at once)\n"
             "  --allow-aws-namespaces  accept namespaces that start with AWS/\n"
             "  --no-fsync              do not fsync the log or the store (benchmarks only:\n"
             "                          acknowledged data can be lost on power failure)\n"
@@ -97,7 +99,7 @@ struct file_config {
     char listen[300];
     char data_dir[4000];
     char log_level[16];
-    int64_t max_body_bytes, grace1, grace60, query_threads;
+    int64_t max_body_bytes, grace1, grace60, query_threads, store_batch_ms;
     bool allow_aws, fsync;
 };
 
@@ -108,6 +110,7 @@ static int load_config(const char *path, struct st_collector_opts *o)
         .grace1 = o->grace1_s,
         .grace60 = o->grace60_s,
         .query_threads = o->query_threads,
+        .store_batch_ms = o->store_batch_ms,
         .allow_aws = o->allow_aws_namespace,
         .fsync = o->wal_fsync,
     };
@@ -120,6 +123,7 @@ static int load_config(const char *path, struct st_collector_opts *o)
         {F("flush_grace_1s", ST_CFG_INT, grace1), .min = 0, .max = 14 * 86400},
         {F("flush_grace_60s", ST_CFG_INT, grace60), .min = 0, .max = 14 * 86400},
         {F("query_threads", ST_CFG_INT, query_threads), .min = 1, .max = 64},
+        {F("store_batch_ms", ST_CFG_INT, store_batch_ms), .min = 0, .max = 3600000},
         {F("allow_aws_namespaces", ST_CFG_BOOL, allow_aws)},
         {F("fsync", ST_CFG_BOOL, fsync)},
         {NULL},
@@ -159,6 +163,7 @@ static int load_config(const char *path, struct st_collector_opts *o)
     o->grace1_s = fc.grace1;
     o->grace60_s = fc.grace60;
     o->query_threads = (unsigned)fc.query_threads;
+    o->store_batch_ms = (unsigned)fc.store_batch_ms;
     o->allow_aws_namespace = fc.allow_aws;
     o->wal_fsync = o->store_sync = fc.fsync;
     return 0;
@@ -195,6 +200,7 @@ int main(int argc, char **argv)
         OPT_BODY,
         OPT_G1,
         OPT_G60,
+        OPT_BATCH,
         OPT_AWS,
         OPT_NOSYNC,
         OPT_READY,
@@ -209,6 +215,7 @@ int main(int argc, char **argv)
         {"max-body-bytes", required_argument, NULL, OPT_BODY},
         {"flush-grace-1s", required_argument, NULL, OPT_G1},
         {"flush-grace-60s", required_argument, NULL, OPT_G60},
+        {"store-batch-ms", required_argument, NULL, OPT_BATCH},
         {"allow-aws-namespaces", no_argument, NULL, OPT_AWS},
         {"no-fsync", no_argument, NULL, OPT_NOSYNC},
         {"ready-fd", required_argument, NULL, OPT_READY},
@@ -251,6 +258,13 @@ int main(int argc, char **argv)
                 return 2;
             }
             *(opt == OPT_G1 ? &o.grace1_s : &o.grace60_s) = v;
+            break;
+        case OPT_BATCH:
+            if (parse_long(optarg, 0, 3600000, &v) < 0) {
+                fprintf(stderr, "stratus-collector: --store-batch-ms takes 0..3600000\n");
+                return 2;
+            }
+            o.store_batch_ms = (unsigned)v;
             break;
         case OPT_AWS:
             o.allow_aws_namespace = true;

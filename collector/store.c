@@ -46,6 +46,7 @@ struct st_store {
     char *dir;
     int dir_fd;
     bool sync;
+    unsigned batch_ms, batch_max_jobs;
     sqlite3 *db;
     sqlite3_stmt *put_sketch, *put_corr, *put_series, *put_meta;
     sqlite3_stmt *next_series, *prune_sketches, *prune_corr;
@@ -62,6 +63,9 @@ struct st_store {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     struct job_queue queue;
+    size_t queue_len;
+    struct timespec queue_since; /* CLOCK_MONOTONIC: when the oldest queued job arrived */
+    bool flush_now;              /* st_store_flush: end the held batch */
     bool stop;
 
     pthread_mutex_t done_lock;
@@ -450,24 +454,46 @@ static int write_rows(struct st_store *st, struct st_store_job *job, uint8_t **b
     return step_stmt(st->put_meta);
 }
 
+/*
+ * Writes the buckets of every job in the batch, merged so that each RRD file gets one
+ * rrd_update carrying all its rows (ascending t) rather than one per job.
+ */
+static int write_batch_rrd(struct st_store *st, struct st_store_job *jobs)
+{
+    size_t n = 0;
+    for (struct st_store_job *j = jobs; j; j = j->next) {
+        n += j->n_flush;
+    }
+    if (n == 0) {
+        return 0;
+    }
+    struct st_store_item *all = st_malloc(n * sizeof(*all));
+    if (!all) {
+        return -ENOMEM;
+    }
+    size_t at = 0;
+    for (struct st_store_job *j = jobs; j; j = j->next) {
+        memcpy(all + at, j->flush, j->n_flush * sizeof(*all));
+        at += j->n_flush;
+    }
+    qsort(all, n, sizeof(*all), cmp_items);
+    int r = 0;
+    for (size_t i = 0; i < n && r == 0;) {
+        size_t k = i + 1;
+        while (k < n && all[k].series == all[i].series && all[k].tier == all[i].tier) {
+            k++;
+        }
+        r = write_rrd(st, all + i, k - i);
+        i = k;
+    }
+    st_free(all);
+    return r;
+}
+
 /* Store thread: makes one batch of jobs durable. Returns 0 or a negative errno. */
 static int run_jobs(struct st_store *st, struct st_store_job *jobs)
 {
-    int r = 0;
-    for (struct st_store_job *j = jobs; j && r == 0; j = j->next) {
-        if (j->n_flush > 1) {
-            qsort(j->flush, j->n_flush, sizeof(*j->flush), cmp_items);
-        }
-        for (size_t i = 0; i < j->n_flush && r == 0;) {
-            size_t k = i + 1;
-            while (k < j->n_flush && j->flush[k].series == j->flush[i].series &&
-                   j->flush[k].tier == j->flush[i].tier) {
-                k++;
-            }
-            r = write_rrd(st, j->flush + i, k - i);
-            i = k;
-        }
-    }
+    int r = write_batch_rrd(st, jobs);
     if (r < 0) {
         return r;
     }
@@ -545,12 +571,30 @@ static void *store_thread(void *arg)
         pthread_mutex_lock(&st->lock);
         while (!st->queue.head && !st->stop && st_mono_us() < st->next_prune_us) {
             struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
+            clock_gettime(CLOCK_MONOTONIC, &until);
             until.tv_sec += 1;
             pthread_cond_timedwait(&st->cond, &st->lock, &until);
         }
+        /* Hold the batch open (see st_store_opts.batch_ms); stop and the job cap end it. */
+        if (st->batch_ms > 0) {
+            struct timespec until = st->queue_since;
+            until.tv_sec += st->batch_ms / 1000;
+            until.tv_nsec += (long)(st->batch_ms % 1000) * 1000000;
+            if (until.tv_nsec >= 1000000000) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000;
+            }
+            while (st->queue.head && !st->stop && !st->flush_now &&
+                   (st->batch_max_jobs == 0 || st->queue_len < st->batch_max_jobs)) {
+                if (pthread_cond_timedwait(&st->cond, &st->lock, &until) == ETIMEDOUT) {
+                    break;
+                }
+            }
+        }
         struct st_store_job *jobs = st->queue.head;
         st->queue.head = st->queue.tail = NULL;
+        st->queue_len = 0;
+        st->flush_now = false;
         bool stop = st->stop;
         pthread_mutex_unlock(&st->lock);
         if (!jobs) {
@@ -612,7 +656,11 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
 void st_store_submit(struct st_store *st, struct st_store_job *job)
 {
     pthread_mutex_lock(&st->lock);
+    if (!st->queue.head) {
+        clock_gettime(CLOCK_MONOTONIC, &st->queue_since);
+    }
     jq_push(&st->queue, job);
+    st->queue_len++;
     pthread_cond_signal(&st->cond);
     pthread_mutex_unlock(&st->lock);
 }
@@ -621,6 +669,14 @@ void st_store_request_prune(struct st_store *st)
 {
     pthread_mutex_lock(&st->lock);
     st->next_prune_us = 0;
+    pthread_cond_signal(&st->cond);
+    pthread_mutex_unlock(&st->lock);
+}
+
+void st_store_flush(struct st_store *st)
+{
+    pthread_mutex_lock(&st->lock);
+    st->flush_now = true;
     pthread_cond_signal(&st->cond);
     pthread_mutex_unlock(&st->lock);
 }
@@ -713,12 +769,18 @@ int st_store_open(struct event_base *base, const struct st_store_opts *opts, st_
     st->prune_after_id = INT64_MIN;
     st->next_prune_us = st_mono_us() + 60 * 1000000ull;
     pthread_mutex_init(&st->lock, NULL);
-    pthread_cond_init(&st->cond, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* waits ignore wall-clock steps */
+    pthread_cond_init(&st->cond, &ca);
+    pthread_condattr_destroy(&ca);
     pthread_mutex_init(&st->done_lock, NULL);
     pthread_mutex_init(&st->stats_lock, NULL);
     st_u64_map_init(&st->files);
     st->dir = st_strdup(opts->dir);
     st->sync = opts->sync;
+    st->batch_ms = opts->batch_ms;
+    st->batch_max_jobs = opts->batch_max_jobs;
     st->done_fn = done;
     st->done_data = done_data;
     if (!st->dir) {

@@ -71,6 +71,15 @@ typedef void (*st_store_done_fn)(struct st_store_job *job, void *data);
 struct st_store_opts {
     const char *dir; /* data directory: rrd/ and index.db live here */
     bool sync;       /* syncfs before each commit (off only in benchmarks that say so) */
+    /*
+     * Write-back batching, like rrdcached's -w: queued jobs are held until the oldest has
+     * waited batch_ms or batch_max_jobs are queued (0: no cap), then written as one batch in
+     * which every RRD file gets a single rrd_update with all its rows, followed by one syncfs
+     * and one SQLite commit. 0 writes whatever is queued as soon as the thread is free.
+     * Nothing is reported done before it is durable; st_store_free writes held jobs at once.
+     */
+    unsigned batch_ms;
+    unsigned batch_max_jobs;
 };
 
 /*
@@ -86,6 +95,9 @@ int st_store_open(struct event_base *base, const struct st_store_opts *opts, st_
 
 /* Queues a job (takes it until the done callback). */
 void st_store_submit(struct st_store *st, struct st_store_job *job);
+
+/* Ends the batch being held: what is queued is written now (for shutdown or memory pressure). */
+void st_store_flush(struct st_store *st);
 
 /*
  * Sketches older than their tier's retention (15 days for 60 s, 3 hours for 1 s) and

@@ -4,6 +4,7 @@ import calendar
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -26,7 +27,7 @@ def config(port, spool, **metrics_extra):
             "metrics": metrics}
 
 
-class Agent(CollectorTest):
+class AgentTestBase(CollectorTest):
     def wait_for(self, predicate, seconds, what):
         deadline = time.time() + seconds
         while time.time() < deadline:
@@ -46,6 +47,8 @@ class Agent(CollectorTest):
         return sorted(calendar.timegm(time.strptime(p["Timestamp"][:19], "%Y-%m-%dT%H:%M:%S"))
                       for p in out["Datapoints"])
 
+
+class Agent(AgentTestBase):
     def test_cloudwatch_names_and_dimensions_arrive(self):
         c = self.start()
         self.agent(config(c.port, os.path.join(self.tmp, "spool")))
@@ -118,6 +121,96 @@ class Agent(CollectorTest):
             p = subprocess.run([AGENT, "--check-config", path], capture_output=True, text=True)
             self.assertEqual(p.returncode, 2, (text, p.stdout, p.stderr))
             self.assertIn(path, p.stderr)
+
+
+def free_udp_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Listeners(AgentTestBase):
+    def listeners_config(self, c, statsd_port, collectd_port, security="none", auth=None):
+        collectd = {"service_address": "udp://127.0.0.1:%d" % collectd_port,
+                    "collectd_security_level": security}
+        if auth:
+            collectd["collectd_auth_file"] = auth
+        return {"agent": {"metrics_collection_interval": 60,
+                          "endpoint": "http://127.0.0.1:%d" % c.port,
+                          "spool_dir": os.path.join(self.tmp, "spool")},
+                "metrics": {"namespace": "E2EAgent", "force_flush_interval": 1,
+                            "metrics_collected": {
+                                "statsd": {"service_address": "127.0.0.1:%d" % statsd_port,
+                                           "metrics_collection_interval": 1},
+                                "collectd": collectd}}}
+
+    def stat(self, c, name, dims, stat, start, end):
+        return c.cli_json("get-metric-statistics", "--namespace", "E2EAgent", "--metric-name",
+                          name, "--dimensions", dims, "--start-time", iso(start), "--end-time",
+                          iso(end), "--period", 60, "--statistics", stat)["Datapoints"]
+
+    def test_statsd_counters_gauges_timers_and_sets_become_metrics(self):
+        c = self.start()
+        sp = free_udp_port()
+        a = self.agent(self.listeners_config(c, sp, free_udp_port()))
+        time.sleep(0.5)
+        t0 = int(time.time())
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for i in range(100):
+            s.sendto(b"api.requests:1|c|#route:home\napi.latency:%d|ms\nqueue:%d|g\n"
+                     b"visitors:u%d|s\nthis is not statsd" % (i, i, i % 7), ("127.0.0.1", sp))
+        s.sendto(b"api.requests:10|c|@0.5|#route:home", ("127.0.0.1", sp))
+        s.close()
+        time.sleep(0.3)  # let the datagrams reach the agent's socket
+        self.assertEqual(a.stop(signal.SIGTERM), 0)  # SIGTERM sends the aggregates too
+        c2 = c
+        host = os.uname().nodename
+        counter_dims = "host=%s,metric_type=counter,route=home" % host
+
+        def total(name, dims, stat):
+            dps = self.stat(c2, name, dims, stat, t0 - 120, t0 + 120)
+            return sum(p[stat] for p in dps)
+        self.wait_for(lambda: total("api_requests", counter_dims, "Sum") == 120, 30,
+                      "the counter's sum (100 + 10 at rate 0.5)")
+        self.assertEqual(total("api_latency", "host=%s,metric_type=timing" % host,
+                               "SampleCount"), 100)
+        self.assertEqual(total("api_latency", "host=%s,metric_type=timing" % host,
+                               "Maximum"), 99)
+        gauge = self.stat(c2, "queue", "host=%s,metric_type=gauge" % host, "Maximum",
+                          t0 - 120, t0 + 120)
+        self.assertEqual(max(p["Maximum"] for p in gauge), 99)
+        sets = self.stat(c2, "visitors", "host=%s,metric_type=set" % host, "Maximum",
+                         t0 - 120, t0 + 120)
+        self.assertLessEqual(max(p["Maximum"] for p in sets), 7)
+        self.assertIn("malformed", a.log())
+
+    def test_a_real_collectd_reaches_the_collector_through_the_agent(self):
+        c = self.start()
+        cp = free_udp_port()
+        self.agent(self.listeners_config(c, free_udp_port(), cp))
+        conf = os.path.join(self.tmp, "collectd.conf")
+        with open(conf, "w") as f:
+            f.write('Hostname "collectd-host"\nFQDNLookup false\nInterval 1\n'
+                    'BaseDir "%s"\nPIDFile "%s/collectd.pid"\n'
+                    'TypesDB "/usr/share/collectd/types.db"\n'
+                    'LoadPlugin load\nLoadPlugin memory\nLoadPlugin cpu\nLoadPlugin network\n'
+                    '<Plugin network>\n  Server "127.0.0.1" "%d"\n</Plugin>\n'
+                    % (self.tmp, self.tmp, cp))
+        cd = subprocess.Popen(["/usr/sbin/collectd", "-f", "-C", conf],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            self.wait_for(lambda: {"collectd_load_shortterm", "collectd_memory_value"} <=
+                          self.names(c), 60, "collectd's load and memory metrics")
+        finally:
+            cd.terminate()
+            cd.wait(10)
+        metrics = c.cli_json("list-metrics", "--namespace", "E2EAgent", "--metric-name",
+                             "collectd_load_shortterm")["Metrics"]
+        dims = {d["Name"]: d["Value"] for d in metrics[0]["Dimensions"]}
+        self.assertEqual(dims["host"], "collectd-host")
+        self.assertEqual(dims["type"], "load")
 
 
 if __name__ == "__main__":

@@ -158,7 +158,7 @@ class Durability(CollectorTest):
                 "--start-time", iso(t), "--end-time", iso(t + 600), "--period", 300,
                 "--statistics", "SampleCount")["Datapoints"]]
         for _ in range(3):  # flushed to RRD by the first restart, then replayed twice more
-            c = self.start("--flush-grace-60s", "0")
+            c = self.start("--flush-grace-60s", "0", "--store-batch-ms", "0")
             rrd = os.path.join(c.data_dir, "rrd")
             deadline = time.time() + 20
             # The flush to the RRD file is asynchronous: the answer must be exact throughout.

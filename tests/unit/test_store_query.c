@@ -392,6 +392,34 @@ static void test_unknown_metric_is_an_empty_answer(void **state)
     assert_string_equal(f->resp->label, "Lat");
 }
 
+static void test_jobs_held_in_one_batch_write_each_file_once(void **state)
+{
+    struct fx *f = *state;
+    st_store_free(f->store);
+    struct st_store_opts o = {.dir = f->dir, .sync = false, .batch_ms = 3600000};
+    uint64_t done;
+    assert_int_equal(st_store_open(f->base, &o, on_done, f, on_load, f, &done, &f->store, NULL), 0);
+    int64_t t0 = f->now_ms - 3600000;
+    five_minutes(f, "a", t0);
+    for (int m = 1; m <= 5; m++) {
+        marker(f, 0, t0 / 1000 + m * 60, false); /* one job per minute, as the tick makes */
+    }
+    st_store_flush(f->store);
+    while (f->hot.confirmed_lsn < f->lsn) {
+        event_base_loop(f->base, EVLOOP_ONCE);
+    }
+    struct st_store_stats st;
+    st_store_get_stats(f->store, &st);
+    assert_int_equal(st.jobs, 5);
+    assert_int_equal(st.rrd_updates, 1);
+    assert_int_equal(st.rrd_rows, 5);
+    query(f, "a", t0, t0 + 300000, 60, NULL, NULL);
+    assert_int_equal(f->resp->n_datapoints, 5);
+    for (int m = 0; m < 5; m++) {
+        expect_dp(f, (size_t)m, t0 + m * 60000, 30, 30 * m * 100 + 870, m * 100, m * 100 + 58);
+    }
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -407,6 +435,7 @@ int main(void)
         T(test_unit_filter_selects_one_unit_and_mixed_units_report_none),
         T(test_unknown_metric_is_an_empty_answer),
         T(test_sketches_past_the_60s_retention_are_pruned),
+        T(test_jobs_held_in_one_batch_write_each_file_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
