@@ -399,7 +399,10 @@ int st_agent_new(struct event_base *base, const struct st_agent_config *cfg, con
             (r = st_sender_new(base, cfg->endpoints[i], sh->spool, &sh->sender, err)) < 0) {
             goto fail;
         }
-        st_batcher_init(&sh->batcher, cfg->namespace_, sh->spool, sh->sender);
+        /* memory_max_bytes: a quarter for the batches being built (the spool takes the rest),
+         * a half for the StatsD aggregates (statsd_server.c). */
+        st_batcher_init(&sh->batcher, cfg->namespace_,
+                        (size_t)cfg->memory_max_bytes / 4 / a->n_shards, sh->spool, sh->sender);
         if (st_spool_count(sh->spool) > 0) {
             st_log_info("agent: %zu batches spooled by an earlier run for %s; sending them",
                         st_spool_count(sh->spool), cfg->endpoints[i]);

@@ -52,10 +52,11 @@ static void start(struct st_batcher *b)
     }
 }
 
-void st_batcher_init(struct st_batcher *b, const char *namespace_, struct st_spool *spool,
-                     struct st_sender *sender)
+void st_batcher_init(struct st_batcher *b, const char *namespace_, size_t max_bytes,
+                     struct st_spool *spool, struct st_sender *sender)
 {
     memset(b, 0, sizeof(*b));
+    b->max_bytes = max_bytes && max_bytes < ST_BATCH_MAX_BYTES ? max_bytes : ST_BATCH_MAX_BYTES;
     snprintf(b->namespace_, sizeof(b->namespace_), "%s", namespace_);
     b->spool = spool;
     b->sender = sender;

@@ -23,13 +23,15 @@ struct st_batcher {
     uint8_t *buf;
     size_t len, cap;
     size_t n_datums;
+    size_t max_bytes;         /* seal before a batch grows past this */
     struct st_spool *spool;   /* borrowed */
     struct st_sender *sender; /* borrowed */
     uint64_t sealed, spool_errors;
 };
 
-void st_batcher_init(struct st_batcher *b, const char *namespace_, struct st_spool *spool,
-                     struct st_sender *sender);
+/* max_bytes is capped at ST_BATCH_MAX_BYTES (0 picks that). */
+void st_batcher_init(struct st_batcher *b, const char *namespace_, size_t max_bytes,
+                     struct st_spool *spool, struct st_sender *sender);
 void st_batcher_fini(struct st_batcher *b);
 /* Packs a datum (borrowed). Seals first if the batch is full. Returns 0 or -ENOMEM. */
 int st_batcher_add(struct st_batcher *b, const Stratus__MetricDatum *d);

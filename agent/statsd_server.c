@@ -180,7 +180,9 @@ int st_statsd_server_new(struct event_base *base, struct st_agent *a, struct st_
     struct sockaddr_storage addr;
     socklen_t alen;
     int r;
-    struct st_statsd_agg_config ac = {.max_keys = (size_t)cfg->statsd_pending};
+    /* Half the agent's memory cap for the aggregates: about 64 bytes a key or stored value. */
+    struct st_statsd_agg_config ac = {.max_keys = (size_t)cfg->statsd_pending,
+                                      .max_cells = (size_t)cfg->memory_max_bytes / 2 / 64};
     if (st_agent_parse_udp_address(cfg->statsd_address, &addr, &alen) < 0) {
         r = st_error_set(err, -EINVAL, ST_ERR_INVALID_PARAMETER_VALUE,
                          "statsd: service_address %s is not [HOST]:PORT", cfg->statsd_address);

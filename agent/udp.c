@@ -65,9 +65,15 @@ int st_agent_udp_socket(const struct sockaddr_storage *addr, socklen_t len)
     if (fd < 0) {
         return -errno;
     }
-    /* Bursts must wait in the kernel, not be dropped there, while the loop is busy. */
-    int rcvbuf = 4 * 1024 * 1024;
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+    /*
+     * Bursts must wait in the kernel, not be dropped there, while the loop is busy. SO_RCVBUF
+     * is capped by net.core.rmem_max (about 200 kB by default, a few ms of a busy StatsD
+     * stream); SO_RCVBUFFORCE is not, when the agent may use it (CAP_NET_ADMIN).
+     */
+    int rcvbuf = 8 * 1024 * 1024;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0) {
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+    }
     if (bind(fd, (const struct sockaddr *)addr, len) < 0) {
         int r = -errno;
         close(fd);

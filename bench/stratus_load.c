@@ -8,6 +8,11 @@
  *     (so that all series exist), waits W seconds, then keeps K keep-alive connections busy for D
  * seconds and prints the datapoints per second that were acknowledged (HTTP 200).
  *
+ *   stratus_load statsd --port P --rate R --seconds D
+ *     Sends StatsD datagrams (a counter with a tag and a timer, two lines each) to UDP
+ *     127.0.0.1:P at R datagrams per second for D seconds, paced in batches of 64 with
+ *     sendmmsg, and prints how many were sent.
+ *
  *   stratus_load query --port P --requests N [--percentile p99]
  *     Sends N GetMetricStatistics requests, one at a time on one keep-alive connection, for the
  *     last 24 hours of Bench/q at a 60 s period (1440 datapoints) with the five statistics, or
@@ -20,7 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -211,10 +218,56 @@ static const char *arg_str(int argc, char **argv, const char *name)
     return NULL;
 }
 
+static int statsd_load(int port, long rate, long seconds)
+{
+    enum { BATCH = 64 };
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    char bufs[BATCH][128];
+    struct iovec iov[BATCH];
+    struct mmsghdr msgs[BATCH];
+    uint64_t sent = 0, start = st_mono_us(), end = start + (uint64_t)seconds * 1000000;
+    for (uint64_t now = start; now < end; now = st_mono_us()) {
+        /* Keep to the rate: send only what is due by now. */
+        uint64_t due = (now - start) * (uint64_t)rate / 1000000;
+        if (sent >= due) {
+            struct timespec nap = {0, 50000};
+            nanosleep(&nap, NULL);
+            continue;
+        }
+        int n = due - sent < BATCH ? (int)(due - sent) : BATCH;
+        for (int i = 0; i < n; i++) {
+            uint64_t k = sent + (uint64_t)i;
+            int len =
+                snprintf(bufs[i], sizeof(bufs[i]), "app.requests:1|c|#route:r%u\napp.latency:%u|ms",
+                         (unsigned)(k % 10), (unsigned)(k % 500));
+            iov[i] = (struct iovec){bufs[i], (size_t)len};
+            memset(&msgs[i], 0, sizeof(msgs[i]));
+            msgs[i].msg_hdr.msg_name = &to;
+            msgs[i].msg_hdr.msg_namelen = sizeof(to);
+            msgs[i].msg_hdr.msg_iov = &iov[i];
+            msgs[i].msg_hdr.msg_iovlen = 1;
+        }
+        int r = sendmmsg(fd, msgs, (unsigned)n, 0);
+        if (r > 0) {
+            sent += (uint64_t)r;
+        }
+    }
+    close(fd);
+    printf("sent=%" PRIu64 " seconds=%.2f\n", sent, (double)(st_mono_us() - start) / 1e6);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc >= 2 && strcmp(argv[1], "statsd") == 0) {
+        return statsd_load((int)arg_long(argc, argv, "--port", 8125),
+                           arg_long(argc, argv, "--rate", 100000),
+                           arg_long(argc, argv, "--seconds", 5));
+    }
     if (argc < 2 || (strcmp(argv[1], "ingest") != 0 && strcmp(argv[1], "query") != 0)) {
-        fprintf(stderr, "usage: stratus_load ingest|query --port P [options]\n");
+        fprintf(stderr, "usage: stratus_load ingest|query|statsd --port P [options]\n");
         return 2;
     }
     bool ingest = strcmp(argv[1], "ingest") == 0;
