@@ -103,6 +103,45 @@ class Agent(AgentTestBase):
         self.wait_for(lambda: len(self.seconds_stored(c, dims, t_stop - 4, t_stop)) >= 3, 60,
                       "the spooled seconds after the restart")
 
+    def test_kill9_of_the_agent_loses_at_most_the_batch_being_built(self):
+        c = self.start()
+        spool = os.path.join(self.tmp, "spool")
+        a = self.agent(config(c.port, spool))
+        self.wait_for(lambda: "mem_used_percent" in self.names(c), 20, "mem_used_percent")
+        port = c.port
+        c.kill9()
+        t_down = int(time.time())
+        time.sleep(4)
+        a.stop(signal.SIGKILL)  # batches sealed so far are in the spool already
+        t_kill = int(time.time())
+        c = self.start(port=port)
+        self.agent(config(c.port, spool))
+        dims = "host=" + os.uname().nodename
+        # Every second up to the last flush before the kill (force_flush_interval is 1 s).
+        want = set(range(t_down, t_kill - 1))
+        self.wait_for(lambda: want <= set(self.seconds_stored(c, dims, t_down, t_kill)), 60,
+                      "the seconds spooled before the kill -9")
+
+    def test_endpoints_shard_series_between_collectors(self):
+        c1 = self.start(data="one")
+        c2 = self.start(data="two")
+        cfg = config(c1.port, os.path.join(self.tmp, "spool"))
+        del cfg["agent"]["endpoint"]
+        cfg["agent"]["endpoints"] = [c1.endpoint, c2.endpoint]
+        cfg["metrics"]["metrics_collected"]["cpu"]["resources"] = ["*"]
+        self.agent(cfg)
+
+        def series(c):
+            return {(m["MetricName"], tuple(sorted((d["Name"], d["Value"])
+                                                  for d in m.get("Dimensions", []))))
+                    for m in c.cli_json("list-metrics", "--namespace", "E2EAgent")["Metrics"]}
+        self.wait_for(lambda: len(series(c1)) > 0 and len(series(c2)) > 0, 30,
+                      "series on both collectors")
+        time.sleep(2)
+        s1, s2 = series(c1), series(c2)
+        self.assertFalse(s1 & s2, "a series went to both collectors")
+        self.assertIn("mem_used_percent", {n for n, _ in s1 | s2})
+
     def test_check_config_accepts_good_and_refuses_bad_files(self):
         good = os.path.join(self.tmp, "good.json")
         with open(good, "w") as f:
