@@ -4,12 +4,15 @@
 # metric section at a 1 s interval, beside collectd with the equivalent plugins at Interval 1,
 # both running at the same time on the same machine. The agent really sends: it posts to a
 # real stratus-collector on 127.0.0.1 (port 0, read from its ready fd), with force_flush_interval
-# 1 and its spool in the temporary directory. collectd sends the same data with its network
-# plugin over UDP to a free 127.0.0.1 port where nothing listens, so it does the same encoding
-# and send work. After a 10 s warm-up the script reads utime+stime of each daemon from
+# 1 and its spool in the temporary directory. collectd sends the equivalent data with its
+# network plugin over UDP to a free 127.0.0.1 port, so it does its encoding and send work too;
+# nothing listens there except for the second half of the warm-up, when the script counts the
+# values collectd sends. After a 10 s warm-up the script reads utime+stime of each daemon from
 # /proc/PID/stat at the start and end of the window (CPU % = CPU seconds / wall seconds x 100,
 # all threads), and VmRSS from /proc/PID/status every 5 s (max and mean), then VmHWM at the
-# end. Only the agent is measured on the Stratus side, not the collector. MB here is MiB.
+# end. Only the agent is measured on the Stratus side, not the collector. At the end it checks
+# delivery: the series the collector lists (ListMetrics) and the batches left in the spool.
+# MB here is MiB. It fails if any daemon exits, or if collectd did not load every plugin.
 # Usage: bench/bench_agent_footprint.sh [BUILD_DIR] [SECONDS]   (defaults: build, 300)
 set -euo pipefail
 cd "$(dirname "$0")/.."
