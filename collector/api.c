@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The native HTTP API (/v1/<Operation>, protobuf bodies). Every handler ends in exactly one
- * reply: a 200 with a protobuf body, or an AWS-shaped JSON error {"__type", "message"} with the
- * HTTP status AWS uses for that code. PutMetricData replies only once its WAL record is durable.
+ * The native HTTP API: POST /v1/<Operation> with a protobuf body of the op's request type
+ * (op.h). This front end finds the op, checks method, content type and size, decodes the body
+ * into a call and runs the op; the op's answer goes back as a 200 with the packed response, or
+ * as an AWS-shaped JSON error {"__type", "message"} with the HTTP status AWS uses for that code.
+ * Every request ends in exactly one reply.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -21,10 +23,36 @@
 #include <json-c/json.h>
 
 #include "collector_private.h"
+#include "op.h"
 #include "stratus/alloc.h"
 #include "stratus/time_util.h"
 
-#define MAX_FREE_CTX 64
+#define NATIVE_PREFIX    "/v1/"
+#define DEFAULT_MAX_BODY (64 * 1024)
+
+const char *st_api_status_reason(int status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 413:
+        return "Payload Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Internal Server Error";
+    }
+}
 
 void st_api_send_error(struct evhttp_request *req, int status, const char *code,
                        const char *message)
@@ -40,13 +68,7 @@ void st_api_send_error(struct evhttp_request *req, int status, const char *code,
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     evhttp_add_header(h, "Content-Type", "application/json");
     evhttp_add_header(h, "x-amzn-ErrorType", code);
-    const char *reason = status == 400   ? "Bad Request"
-                         : status == 404 ? "Not Found"
-                         : status == 405 ? "Method Not Allowed"
-                         : status == 413 ? "Payload Too Large"
-                         : status == 415 ? "Unsupported Media Type"
-                         : status == 503 ? "Service Unavailable"
-                                         : "Internal Server Error";
+    const char *reason = st_api_status_reason(status);
     evhttp_send_reply(req, status, reason, out);
     if (out) {
         evbuffer_free(out);
@@ -54,37 +76,56 @@ void st_api_send_error(struct evhttp_request *req, int status, const char *code,
     json_object_put(o);
 }
 
-static void send_error_st(struct evhttp_request *req, const struct st_error *err)
+static void native_reply(struct st_call *call, const ProtobufCMessage *resp, const uint8_t *packed,
+                         size_t packed_len)
 {
-    int status = strcmp(err->code, ST_ERR_INTERNAL_FAILURE) == 0 ? 500 : 400;
-    st_api_send_error(req, status, err->code, err->message);
+    struct evhttp_request *req = call->fe_data;
+    struct evbuffer *out = evbuffer_new();
+    int r = out ? 0 : -ENOMEM;
+    if (out && resp) {
+        size_t len = protobuf_c_message_get_packed_size(resp);
+        struct evbuffer_iovec v;
+        if (len && evbuffer_reserve_space(out, (ev_ssize_t)len, &v, 1) == 1) {
+            v.iov_len = protobuf_c_message_pack(resp, v.iov_base);
+            r = evbuffer_commit_space(out, &v, 1);
+        } else if (len) {
+            r = -ENOMEM;
+        }
+    } else if (out && packed_len) {
+        r = evbuffer_add(out, packed, packed_len);
+    }
+    if (r < 0) {
+        st_api_send_error(req, 500, ST_ERR_INTERNAL_FAILURE, "out of memory");
+    } else {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                          "application/x-protobuf");
+        evhttp_send_reply(req, 200, "OK", out);
+    }
+    if (out) {
+        evbuffer_free(out);
+    }
+    st_call_release(call);
 }
 
-static void send_proto(struct evhttp_request *req, const uint8_t *body, size_t len)
+static void native_fail(struct st_call *call, int status, const char *code, const char *message)
 {
-    struct evbuffer *out = evbuffer_new();
-    if (!out) {
-        st_api_send_error(req, 500, ST_ERR_INTERNAL_FAILURE, "out of memory");
-        return;
-    }
-    evbuffer_add(out, body, len);
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-                      "application/x-protobuf");
-    evhttp_send_reply(req, 200, "OK", out);
-    evbuffer_free(out);
+    st_api_send_error(call->fe_data, status, code, message);
+    st_call_release(call);
+}
+
+static const struct st_frontend native_frontend = {native_reply, native_fail};
+
+size_t st_api_max_body(const struct st_collector *c, const struct st_op *op)
+{
+    return op->large_body ? c->opts.max_body_bytes : DEFAULT_MAX_BODY;
 }
 
 /*
- * Checks method, content type and size. Returns the body (contiguous, borrowed from the
- * request) or NULL after replying with an error.
+ * Checks content type and size. Returns the body (contiguous, borrowed from the request) or
+ * NULL after replying with an error.
  */
-static const uint8_t *take_body(struct st_collector *c, struct evhttp_request *req, size_t max,
-                                size_t *ret_len)
+static const uint8_t *take_body(struct evhttp_request *req, size_t max, size_t *ret_len)
 {
-    if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
-        st_api_send_error(req, 405, "InvalidAction", "the native API takes POST requests only");
-        return NULL;
-    }
     const char *ct = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
     if (!ct || strncasecmp(ct, "application/x-protobuf", 22) != 0 ||
         (ct[22] != '\0' && ct[22] != ';')) {
@@ -100,209 +141,68 @@ static const uint8_t *take_body(struct st_collector *c, struct evhttp_request *r
         st_api_send_error(req, 413, "RequestEntityTooLarge", msg);
         return NULL;
     }
-    (void)c;
     *ret_len = len;
     static const uint8_t empty[1];
     return len ? evbuffer_pullup(in, -1) : empty;
 }
 
-static void bad_input(struct st_collector *c, struct evhttp_request *req, const char *what)
+void st_api_peer(struct evhttp_request *req, char *buf, size_t size)
 {
-    if (st_ratelimit_allow(&c->bad_request_rl)) {
-        st_log_warning("api: %s from %s, rejecting (non-fatal)", what,
-                       evhttp_request_get_host(req) ? evhttp_request_get_host(req) : "?");
+    struct evhttp_connection *conn = evhttp_request_get_connection(req);
+    const char *addr = NULL;
+    ev_uint16_t port = 0;
+    if (conn) {
+        evhttp_connection_get_peer(conn, (char **)&addr, &port);
     }
-    char msg[160];
-    snprintf(msg, sizeof(msg), "The request body is not a valid %s message.", what);
-    st_api_send_error(req, 400, "MalformedInput", msg);
+    snprintf(buf, size, "%s:%u", addr ? addr : "?", (unsigned)port);
 }
 
-static struct put_ctx *ctx_get(struct st_collector *c)
+static void handle_native(struct st_collector *c, struct evhttp_request *req, const char *name,
+                          size_t name_len)
 {
-    struct put_ctx *ctx = c->free_ctx;
-    if (ctx) {
-        c->free_ctx = ctx->next_free;
-        c->n_free_ctx--;
-        return ctx;
-    }
-    ctx = st_calloc(1, sizeof(*ctx));
-    if (ctx) {
-        ctx->c = c;
-        st_arena_init(&ctx->arena, 256 * 1024, 16u * 1024 * 1024);
-    }
-    return ctx;
-}
-
-static void ctx_put(struct st_collector *c, struct put_ctx *ctx)
-{
-    st_arena_reset(&ctx->arena);
-    ctx->req = NULL;
-    ctx->msg = NULL;
-    if (c->n_free_ctx >= MAX_FREE_CTX) {
-        st_arena_fini(&ctx->arena);
-        st_free(ctx);
+    const struct st_op *op = st_op_find(name, name_len);
+    if (!op) {
+        char msg[200];
+        snprintf(msg, sizeof(msg), "No operation at /v1/%.*s",
+                 (int)(name_len > 120 ? 120 : name_len), name);
+        st_api_send_error(req, 404, "UnknownOperationException", msg);
         return;
     }
-    ctx->next_free = c->free_ctx;
-    c->free_ctx = ctx;
-    c->n_free_ctx++;
-}
-
-void st_api_put_ctx_free_all(struct st_collector *c)
-{
-    while (c->free_ctx) {
-        struct put_ctx *ctx = c->free_ctx;
-        c->free_ctx = ctx->next_free;
-        st_arena_fini(&ctx->arena);
-        st_free(ctx);
-    }
-    c->n_free_ctx = 0;
-}
-
-static void on_put_durable(uint64_t lsn, int status, void *data)
-{
-    struct put_ctx *ctx = data;
-    struct st_collector *c = ctx->c;
-    if (status < 0) {
-        st_api_send_error(ctx->req, 503, "ServiceUnavailable",
-                          "the collector cannot write its log; the data was not stored");
-        ctx_put(c, ctx);
+    if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+        st_api_send_error(req, 405, "InvalidAction", "the native API takes POST requests only");
         return;
     }
-    struct st_error err;
-    int r = st_hot_apply_put(&c->hot, lsn, ctx->arrival_ms, ctx->msg, &err);
-    if (r == -ENOMEM) {
-        st_log_error("collector: out of memory applying record %llu; exiting so that a "
-                     "restart replays the log",
-                     (unsigned long long)lsn);
-        exit(1);
-    }
-    if (r < 0) {
-        st_log_warning("api: %s", err.message);
-    }
-    send_proto(ctx->req, NULL, 0);
-    ctx_put(c, ctx);
-}
-
-static void handle_put(struct st_collector *c, struct evhttp_request *req)
-{
     size_t len;
-    const uint8_t *body = take_body(c, req, c->opts.max_body_bytes, &len);
+    const uint8_t *body = take_body(req, st_api_max_body(c, op), &len);
     if (!body) {
         return;
     }
-    if (c->failed) {
-        st_api_send_error(req, 503, "ServiceUnavailable",
-                          "the collector cannot write its log; the data was not stored");
-        return;
-    }
-    struct put_ctx *ctx = ctx_get(c);
-    if (!ctx) {
+    struct st_call *call = st_call_new(c);
+    if (!call) {
         st_api_send_error(req, 500, ST_ERR_INTERNAL_FAILURE, "out of memory");
         return;
     }
-    ctx->req = req;
-    ctx->arrival_ms = st_wall_ms();
-    ctx->msg = stratus__put_metric_data_request__unpack(st_arena_protobuf(&ctx->arena), len, body);
-    if (!ctx->msg) {
-        bad_input(c, req, "PutMetricDataRequest");
-        ctx_put(c, ctx);
-        return;
-    }
-    struct st_validate_opts vo = {.allow_aws_namespace = c->opts.allow_aws_namespace};
-    struct st_error err;
-    if (st_validate_put_metric_data(ctx->msg, ctx->arrival_ms, &vo, &err) < 0) {
-        send_error_st(req, &err);
-        ctx_put(c, ctx);
-        return;
-    }
-    uint8_t *copy = st_malloc(len ? len : 1);
-    if (!copy) {
-        st_api_send_error(req, 500, ST_ERR_INTERNAL_FAILURE, "out of memory");
-        ctx_put(c, ctx);
-        return;
-    }
-    memcpy(copy, body, len);
-    if (st_wal_append(c->wal, ST_WAL_PUT, ctx->arrival_ms, copy, len, on_put_durable, ctx, NULL) <
-        0) {
-        c->failed = true;
-        st_api_send_error(req, 503, "ServiceUnavailable",
-                          "the collector cannot write its log; the data was not stored");
-        ctx_put(c, ctx);
-    }
-}
-
-void st_api_on_query_done(struct st_query *q, void *data)
-{
-    (void)data;
-    struct evhttp_request *req = q->data;
-    if (q->status < 0) {
-        st_api_send_error(req, 500, ST_ERR_INTERNAL_FAILURE, "the query failed");
-    } else {
-        send_proto(req, q->reply, q->reply_len);
-    }
-    st_query_free(q);
-}
-
-static void handle_get_stats(struct st_collector *c, struct evhttp_request *req)
-{
-    size_t len;
-    const uint8_t *body = take_body(c, req, 64 * 1024, &len);
-    if (!body) {
-        return;
-    }
-    struct st_arena arena;
-    st_arena_init(&arena, 16 * 1024, 1024 * 1024);
-    Stratus__GetMetricStatisticsRequest *msg =
-        stratus__get_metric_statistics_request__unpack(st_arena_protobuf(&arena), len, body);
-    struct st_stats_query q;
-    struct st_error err;
-    int64_t now = st_wall_ms();
-    if (!msg) {
-        bad_input(c, req, "GetMetricStatisticsRequest");
-    } else if (st_validate_get_metric_statistics(msg, now, &q, &err) < 0) {
-        send_error_st(req, &err);
-    } else {
-        struct st_query *qr = st_query_snapshot(&c->hot, msg, &q, now);
-        if (!qr) {
-            st_api_send_error(req, 500, ST_ERR_INTERNAL_FAILURE, "out of memory");
-        } else {
-            qr->data = req;
-            st_query_pool_submit(c->qpool, qr);
+    call->op = op;
+    call->fe = &native_frontend;
+    call->fe_data = req;
+    call->arrival_ms = st_wall_ms();
+    call->raw = body;
+    call->raw_len = len;
+    call->request =
+        protobuf_c_message_unpack(op->request, st_arena_protobuf(&call->arena), len, body);
+    if (!call->request) {
+        st_api_peer(req, call->peer, sizeof(call->peer));
+        if (st_ratelimit_allow(&c->bad_request_rl)) {
+            st_log_warning("api: malformed %s body from %s, rejecting (non-fatal)",
+                           op->request->short_name, call->peer);
         }
-    }
-    st_arena_fini(&arena);
-}
-
-static void handle_list_metrics(struct st_collector *c, struct evhttp_request *req)
-{
-    size_t len;
-    const uint8_t *body = take_body(c, req, 64 * 1024, &len);
-    if (!body) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "The request body is not a valid %s message.",
+                 op->request->short_name);
+        st_call_fail_status(call, 400, "MalformedInput", msg);
         return;
     }
-    struct st_arena arena;
-    st_arena_init(&arena, 16 * 1024, 1024 * 1024);
-    Stratus__ListMetricsRequest *msg =
-        stratus__list_metrics_request__unpack(st_arena_protobuf(&arena), len, body);
-    struct st_error err;
-    uint8_t *reply = NULL;
-    size_t reply_len;
-    if (!msg) {
-        bad_input(c, req, "ListMetricsRequest");
-    } else if (st_validate_list_metrics(msg, &err) < 0 ||
-               st_list_metrics(&c->hot, msg, st_wall_ms(), &reply, &reply_len, &err) < 0) {
-        send_error_st(req, &err);
-    } else {
-        send_proto(req, reply, reply_len);
-    }
-    st_free(reply);
-    st_arena_fini(&arena);
-}
-
-static bool path_is(const char *uri, size_t len, const char *path)
-{
-    return strlen(path) == len && strncmp(uri, path, len) == 0;
+    op->run(c, call);
 }
 
 static void on_request(struct evhttp_request *req, void *arg)
@@ -310,18 +210,14 @@ static void on_request(struct evhttp_request *req, void *arg)
     struct st_collector *c = arg;
     const char *uri = evhttp_request_get_uri(req);
     size_t path_len = strcspn(uri, "?#");
-    if (path_is(uri, path_len, "/v1/PutMetricData")) {
-        handle_put(c, req);
-    } else if (path_is(uri, path_len, "/v1/GetMetricStatistics")) {
-        handle_get_stats(c, req);
-    } else if (path_is(uri, path_len, "/v1/ListMetrics")) {
-        handle_list_metrics(c, req);
-    } else {
-        char msg[200];
-        snprintf(msg, sizeof(msg), "No operation at %.*s", (int)(path_len > 120 ? 120 : path_len),
-                 uri);
-        st_api_send_error(req, 404, "UnknownOperationException", msg);
+    size_t pl = strlen(NATIVE_PREFIX);
+    if (path_len > pl && strncmp(uri, NATIVE_PREFIX, pl) == 0) {
+        handle_native(c, req, uri + pl, path_len - pl);
+        return;
     }
+    char msg[200];
+    snprintf(msg, sizeof(msg), "No operation at %.*s", (int)(path_len > 120 ? 120 : path_len), uri);
+    st_api_send_error(req, 404, "UnknownOperationException", msg);
 }
 
 int st_api_init(struct st_collector *c)

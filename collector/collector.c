@@ -218,6 +218,13 @@ static int make_dirs(struct st_collector *c, struct st_error *err)
     return 0;
 }
 
+/* The query pool's callback: each query says who gets it (loop thread). */
+static void on_query_done(struct st_query *q, void *data)
+{
+    (void)data;
+    q->done(q, q->data);
+}
+
 int st_collector_new(struct event_base *base, const struct st_collector_opts *opts,
                      struct st_collector **ret, struct st_error *err)
 {
@@ -268,8 +275,8 @@ int st_collector_new(struct event_base *base, const struct st_collector_opts *op
     if ((r = st_wal_open(base, &wo, next_lsn, &c->wal, err)) < 0) {
         goto fail;
     }
-    if ((r = st_query_pool_new(base, c->opts.data_dir, c->opts.query_threads, st_api_on_query_done,
-                               c, &c->qpool)) < 0) {
+    if ((r = st_query_pool_new(base, c->opts.data_dir, c->opts.query_threads, on_query_done, c,
+                               &c->qpool)) < 0) {
         st_error_set(err, r, ST_ERR_INTERNAL_FAILURE, "cannot start query threads");
         goto fail;
     }
@@ -314,7 +321,7 @@ void st_collector_free(struct st_collector *c)
     if (c->http) {
         evhttp_free(c->http);
     }
-    st_api_put_ctx_free_all(c);
+    st_call_pool_free(c);
     st_hot_fini(&c->hot);
     st_arena_fini(&c->replay_arena);
     if (c->lock_fd >= 0) {

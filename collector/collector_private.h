@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The collector's internals, shared by collector.c (lifecycle, ticks, replay), api.c (HTTP
- * handlers) and list_metrics.c. Loop thread only.
+ * The collector's internals, shared by collector.c (lifecycle, ticks, replay), api.c (the native
+ * HTTP front end), ops.c and the op modules (metric_ops.c, list_metrics.c). Loop thread only.
  */
 #ifndef STRATUS_COLLECTOR_COLLECTOR_PRIVATE_H
 #define STRATUS_COLLECTOR_COLLECTOR_PRIVATE_H
@@ -10,20 +10,12 @@
 
 #include "collector.h"
 #include "hot_window.h"
+#include "op.h"
 #include "query.h"
 #include "store.h"
 #include "stratus/arena.h"
 #include "stratus/log.h"
 #include "wal.h"
-
-struct put_ctx {
-    struct put_ctx *next_free;
-    struct st_collector *c;
-    struct evhttp_request *req;
-    struct st_arena arena;
-    Stratus__PutMetricDataRequest *msg;
-    int64_t arrival_ms;
-};
 
 struct st_collector {
     struct event_base *base;
@@ -42,8 +34,8 @@ struct st_collector {
     uint64_t last_truncate_us;
     struct st_hot_walk walk; /* toward the next WAL truncation */
     bool walking;
-    struct put_ctx *free_ctx;
-    unsigned n_free_ctx;
+    struct st_call *free_calls; /* op.h's call pool */
+    unsigned n_free_calls;
     struct st_arena replay_arena;
     struct st_ratelimit bad_request_rl;
     bool failed; /* the WAL failed: refuse writes */
@@ -51,11 +43,15 @@ struct st_collector {
 
 /* api.c */
 int st_api_init(struct st_collector *c);
+/* Replies with an AWS-shaped JSON error {"__type", "message"} (the native API's shape). */
 void st_api_send_error(struct evhttp_request *req, int status, const char *code,
                        const char *message);
-void st_api_put_ctx_free_all(struct st_collector *c);
-/* The query pool's done callback: replies to the GetMetricStatistics request. */
-void st_api_on_query_done(struct st_query *q, void *data);
+/* The HTTP reason phrase of a status. */
+const char *st_api_status_reason(int status);
+/* The largest request body op takes. */
+size_t st_api_max_body(const struct st_collector *c, const struct st_op *op);
+/* Writes the request's peer address "host:port" into buf. */
+void st_api_peer(struct evhttp_request *req, char *buf, size_t size);
 
 /* list_metrics.c: answers ListMetrics from the series table. */
 int st_list_metrics(const struct st_hot *h, const Stratus__ListMetricsRequest *req, int64_t now_ms,

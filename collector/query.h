@@ -52,7 +52,8 @@ struct st_query {
     uint8_t *reply; /* packed GetMetricStatisticsResponse, st_malloc'ed */
     size_t reply_len;
     int status; /* 0 or negative errno */
-    /* owner's data */
+    /* owner's: the collector's pool callback calls done(q, data) (loop thread); done owns q */
+    void (*done)(struct st_query *q, void *data);
     void *data;
 };
 

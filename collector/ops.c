@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The operation table and the calls that carry operations (op.h): every API operation the
+ * collector serves is one line of `ops`, whatever protocol asks for it. Calls are pooled with
+ * their arenas so that the ingest path does not allocate per request. Loop thread only.
+ */
+#include <string.h>
+
+#include "collector_private.h"
+#include "op.h"
+#include "stratus/alloc.h"
+
+#define MAX_FREE_CALLS 64
+
+static const struct st_op ops[] = {
+    {"PutMetricData", &stratus__put_metric_data_request__descriptor,
+     &stratus__put_metric_data_response__descriptor, st_op_put_metric_data, true},
+    {"GetMetricStatistics", &stratus__get_metric_statistics_request__descriptor,
+     &stratus__get_metric_statistics_response__descriptor, st_op_get_metric_statistics, false},
+    {"ListMetrics", &stratus__list_metrics_request__descriptor,
+     &stratus__list_metrics_response__descriptor, st_op_list_metrics, false},
+};
+
+#define N_OPS (sizeof(ops) / sizeof(ops[0]))
+
+const struct st_op *st_op_find(const char *name, size_t len)
+{
+    for (size_t i = 0; i < N_OPS; i++) {
+        if (strlen(ops[i].name) == len && memcmp(ops[i].name, name, len) == 0) {
+            return &ops[i];
+        }
+    }
+    return NULL;
+}
+
+const struct st_op *st_op_all(size_t *ret_n)
+{
+    *ret_n = N_OPS;
+    return ops;
+}
+
+struct st_call *st_call_new(struct st_collector *c)
+{
+    struct st_call *call = c->free_calls;
+    if (call) {
+        c->free_calls = call->next_free;
+        c->n_free_calls--;
+    } else {
+        call = st_calloc(1, sizeof(*call));
+        if (!call) {
+            return NULL;
+        }
+        st_arena_init(&call->arena, 256 * 1024, 16u * 1024 * 1024);
+    }
+    struct st_arena arena = call->arena;
+    memset(call, 0, sizeof(*call));
+    call->arena = arena;
+    call->c = c;
+    return call;
+}
+
+void st_call_release(struct st_call *call)
+{
+    struct st_collector *c = call->c;
+    st_arena_reset(&call->arena);
+    if (c->n_free_calls >= MAX_FREE_CALLS) {
+        st_arena_fini(&call->arena);
+        st_free(call);
+        return;
+    }
+    call->next_free = c->free_calls;
+    c->free_calls = call;
+    c->n_free_calls++;
+}
+
+void st_call_pool_free(struct st_collector *c)
+{
+    while (c->free_calls) {
+        struct st_call *call = c->free_calls;
+        c->free_calls = call->next_free;
+        st_arena_fini(&call->arena);
+        st_free(call);
+    }
+    c->n_free_calls = 0;
+}
+
+void st_call_reply(struct st_call *call, const ProtobufCMessage *resp)
+{
+    call->fe->reply(call, resp, NULL, 0);
+}
+
+void st_call_reply_packed(struct st_call *call, const uint8_t *packed, size_t len)
+{
+    call->fe->reply(call, NULL, packed, len);
+}
+
+void st_call_fail(struct st_call *call, const struct st_error *err)
+{
+    call->fe->fail(call, st_error_status(err->code), err->code, err->message);
+}
+
+void st_call_fail_status(struct st_call *call, int http_status, const char *code,
+                         const char *message)
+{
+    call->fe->fail(call, http_status, code, message);
+}
+
+int st_error_status(const char *code)
+{
+    static const struct {
+        const char *code;
+        int status;
+    } map[] = {
+        {ST_ERR_INVALID_PARAMETER_VALUE, 400},
+        {ST_ERR_MISSING_PARAMETER, 400},
+        {ST_ERR_INVALID_PARAMETER_COMBINATION, 400},
+        {ST_ERR_LIMIT_EXCEEDED, 400},
+        {ST_ERR_INVALID_NEXT_TOKEN, 400},
+        {"MalformedInput", 400},
+        {"InvalidFormat", 400},
+        {"ValidationException", 400},
+        {"InvalidRequestException", 400},
+        {"InvalidAction", 400},
+        {ST_ERR_RESOURCE_NOT_FOUND, 404},
+        {"ResourceNotFoundException", 404},
+        {"ServiceUnavailable", 503},
+        {"ThrottlingException", 400},
+    };
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+        if (strcmp(code, map[i].code) == 0) {
+            return map[i].status;
+        }
+    }
+    return 500;
+}
