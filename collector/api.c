@@ -22,6 +22,7 @@
 #include <event2/keyvalq_struct.h>
 #include <json-c/json.h>
 
+#include "aws.h"
 #include "collector_private.h"
 #include "op.h"
 #include "stratus/alloc.h"
@@ -215,13 +216,29 @@ static void on_request(struct evhttp_request *req, void *arg)
         handle_native(c, req, uri + pl, path_len - pl);
         return;
     }
+    if (st_aws_route(c, req, uri, path_len)) { /* the AWS protocols (aws.h) */
+        return;
+    }
     char msg[200];
     snprintf(msg, sizeof(msg), "No operation at %.*s", (int)(path_len > 120 ? 120 : path_len), uri);
     st_api_send_error(req, 404, "UnknownOperationException", msg);
 }
 
+/* Whether host is a loopback address, where unsigned AWS requests are allowed. */
+static bool is_loopback(const char *host)
+{
+    return strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
+           strcmp(host, "::1") == 0 || strcmp(host, "[::1]") == 0;
+}
+
 int st_api_init(struct st_collector *c)
 {
+    if (!is_loopback(c->opts.listen_host) && c->opts.access_keys.n == 0) {
+        st_log_error("api: listening on %s needs access_keys in the configuration, so that "
+                     "AWS-protocol requests are verified (docs/api.md)",
+                     c->opts.listen_host);
+        return -EPERM;
+    }
     c->http = evhttp_new(c->base);
     if (!c->http) {
         return -ENOMEM;

@@ -12,6 +12,7 @@
 
 #include <event2/event.h>
 
+#include "sigv4.h"
 #include "stratus/error.h"
 
 struct st_collector_opts {
@@ -28,6 +29,9 @@ struct st_collector_opts {
     bool allow_aws_namespace;
     unsigned query_threads;
     int ready_fd; /* >= 0: write "PORT\n" here once listening, then close it */
+    /* SigV4 access keys (config "access_keys"): with none, AWS-protocol signatures are parsed
+     * but not verified, which is allowed on loopback addresses only. */
+    struct st_sigv4_keys access_keys;
 };
 
 void st_collector_opts_default(struct st_collector_opts *o);

@@ -101,7 +101,48 @@ struct file_config {
     char log_level[16];
     int64_t max_body_bytes, grace1, grace60, query_threads, store_batch_ms;
     bool allow_aws, fsync;
+    struct st_sigv4_keys keys;
 };
+
+/* "access_keys": [{"access_key_id": "...", "secret_access_key": "..."}, ...] */
+static int parse_access_keys(json_object *v, const char *path, void *dest, struct st_error *err)
+{
+    struct st_sigv4_keys *keys = dest;
+    static const struct st_cfg_field key_fields[] = {
+        {.key = "access_key_id",
+         .type = ST_CFG_STRING,
+         .offset = offsetof(struct st_sigv4_key, id),
+         .size = ST_SIGV4_KEY_MAX + 1},
+        {.key = "secret_access_key",
+         .type = ST_CFG_STRING,
+         .offset = offsetof(struct st_sigv4_key, secret),
+         .size = ST_SIGV4_KEY_MAX + 1},
+        {NULL},
+    };
+    if (!json_object_is_type(v, json_type_array) ||
+        json_object_array_length(v) > ST_SIGV4_MAX_KEYS) {
+        return st_error_set(err, -EINVAL, "InvalidParameterValue",
+                            "%s: expected a list of at most %d access keys", path,
+                            ST_SIGV4_MAX_KEYS);
+    }
+    keys->n = 0;
+    for (size_t i = 0; i < json_object_array_length(v); i++) {
+        char p[64];
+        snprintf(p, sizeof(p), "%s[%zu]", path, i);
+        struct st_sigv4_key *k = &keys->keys[keys->n];
+        memset(k, 0, sizeof(*k));
+        int r = st_config_apply(json_object_array_get_idx(v, i), p, key_fields, k, err);
+        if (r < 0) {
+            return r;
+        }
+        if (!k->id[0] || !k->secret[0]) {
+            return st_error_set(err, -EINVAL, "InvalidParameterValue",
+                                "%s: needs access_key_id and secret_access_key", p);
+        }
+        keys->n++;
+    }
+    return 0;
+}
 
 static int load_config(const char *path, struct st_collector_opts *o)
 {
@@ -126,6 +167,7 @@ static int load_config(const char *path, struct st_collector_opts *o)
         {F("store_batch_ms", ST_CFG_INT, store_batch_ms), .min = 0, .max = 3600000},
         {F("allow_aws_namespaces", ST_CFG_BOOL, allow_aws)},
         {F("fsync", ST_CFG_BOOL, fsync)},
+        {F("access_keys", ST_CFG_CUSTOM, keys), .parse = parse_access_keys},
         {NULL},
     };
 #undef F
@@ -166,6 +208,7 @@ static int load_config(const char *path, struct st_collector_opts *o)
     o->store_batch_ms = (unsigned)fc.store_batch_ms;
     o->allow_aws_namespace = fc.allow_aws;
     o->wal_fsync = o->store_sync = fc.fsync;
+    o->access_keys = fc.keys;
     return 0;
 }
 

@@ -1,0 +1,174 @@
+# SPDX-License-Identifier: MIT
+"""End-to-end tests of the AWS protocol front ends with the real aws CLIs: Debian's aws 2.x
+(/usr/bin/aws, CloudWatch over the Query protocol) and, when one is on PATH, the pip aws 1.x
+(CloudWatch over JSON 1.0), with dummy credentials and --endpoint-url pointing at a collector on
+a free port. Assertions are on the CLIs' parsed --output json and on their error lines."""
+import datetime
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import CollectorTest, iso  # noqa: E402
+
+DEBIAN_AWS = "/usr/bin/aws"
+
+
+def pip_aws():
+    for d in os.environ.get("PATH", "").split(os.pathsep):
+        p = os.path.join(d, "aws")
+        if d and os.path.isfile(p) and os.access(p, os.X_OK) and \
+                os.path.realpath(p) != os.path.realpath(DEBIAN_AWS) and \
+                not p.startswith(("/usr/bin", "/bin")):
+            # pyenv shims exist even when the current version lacks the command
+            if subprocess.run([p, "--version"], capture_output=True).returncode == 0:
+                return p
+    return None
+
+
+CLIS = [("debian", DEBIAN_AWS)] if os.access(DEBIAN_AWS, os.X_OK) else []
+if pip_aws():
+    CLIS.append(("pip", pip_aws()))
+
+
+def aws_env(key="test", secret="test"):
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("AWS_")}
+    env.update(AWS_ACCESS_KEY_ID=key, AWS_SECRET_ACCESS_KEY=secret,
+               AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE="/dev/null",
+               AWS_SHARED_CREDENTIALS_FILE="/dev/null", AWS_PAGER="",
+               AWS_EC2_METADATA_DISABLED="true",)
+    return env
+
+
+def ts(v):
+    """Epoch seconds of a timestamp as a CLI prints it: the aws CLI 2 prints ISO 8601, the aws
+    CLI 1 prints what the server sent (epoch seconds over JSON 1.0, ISO 8601 over Query)."""
+    if isinstance(v, (int, float)):
+        return v
+    return datetime.datetime.fromisoformat(v.replace("Z", "+00:00")).timestamp()
+
+
+def minute(offset_min=0):
+    return int(time.time()) // 60 * 60 + 60 * offset_min
+
+
+@unittest.skipUnless(CLIS, "needs Debian's awscli (scripts/install-deps)")
+class AwsCliTest(CollectorTest):
+    def aws(self, c, exe, *args, check=True, env=None):
+        p = subprocess.run([exe, "--endpoint-url", c.endpoint, "--output", "json"] +
+                           [str(a) for a in args], capture_output=True, text=True, timeout=60,
+                           env=env or aws_env())
+        if check and p.returncode != 0:
+            raise AssertionError("%s %s -> %d\n%s\n%s" % (exe, " ".join(map(str, args)),
+                                                          p.returncode, p.stdout, p.stderr))
+        return p
+
+    def aws_json(self, c, exe, *args):
+        out = self.aws(c, exe, *args).stdout
+        return json.loads(out) if out.strip() else {}
+
+    def test_put_get_list_metrics(self):
+        c = self.start()
+        t = minute(-5)
+        for label, exe in CLIS:
+            with self.subTest(cli=label):
+                ns = "Aws/" + label
+                self.aws(c, exe, "cloudwatch", "put-metric-data", "--namespace", ns,
+                         "--metric-name", "Lat", "--dimensions", "Host=a,Api=get", "--value", 7,
+                         "--unit", "Milliseconds", "--timestamp", iso(t + 1))
+                data = [{"MetricName": "Lat", "Dimensions": [{"Name": "Host", "Value": "a"},
+                                                            {"Name": "Api", "Value": "get"}],
+                         "Timestamp": iso(t + 2), "Unit": "Milliseconds",
+                         "StatisticValues": {"SampleCount": 2, "Sum": 30, "Minimum": 10,
+                                             "Maximum": 20}},
+                        {"MetricName": "Lat", "Dimensions": [{"Name": "Host", "Value": "a"},
+                                                            {"Name": "Api", "Value": "get"}],
+                         "Timestamp": iso(t + 3), "Unit": "Milliseconds",
+                         "Values": [1.5, 3], "Counts": [2, 1]}]
+                self.aws(c, exe, "cloudwatch", "put-metric-data", "--namespace", ns,
+                         "--metric-data", json.dumps(data))
+                r = self.aws_json(c, exe, "cloudwatch", "get-metric-statistics", "--namespace",
+                                  ns, "--metric-name", "Lat", "--dimensions",
+                                  "Name=Host,Value=a", "Name=Api,Value=get", "--start-time",
+                                  iso(t - 60), "--end-time", iso(t + 120), "--period", 60,
+                                  "--statistics", "Sum", "SampleCount", "Minimum", "Maximum",
+                                  "Average")
+                self.assertEqual(r["Label"], "Lat")
+                self.assertEqual(len(r["Datapoints"]), 1, r)
+                p = r["Datapoints"][0]
+                self.assertEqual(p["Sum"], 7 + 30 + 1.5 * 2 + 3)
+                self.assertEqual(p["SampleCount"], 6)
+                self.assertEqual(p["Minimum"], 1.5)
+                self.assertEqual(p["Maximum"], 20)
+                self.assertAlmostEqual(p["Average"], 43 / 6)
+                self.assertEqual(p["Unit"], "Milliseconds")
+                self.assertEqual(ts(p["Timestamp"]), t // 60 * 60)
+                r = self.aws_json(c, exe, "cloudwatch", "get-metric-statistics", "--namespace",
+                                  ns, "--metric-name", "Lat", "--dimensions",
+                                  "Name=Host,Value=a", "Name=Api,Value=get", "--start-time",
+                                  iso(t - 60), "--end-time", iso(t + 120), "--period", 60,
+                                  "--extended-statistics", "p100")
+                # the StatisticSet does not feed percentiles (SampleCount 2, Min != Max)
+                self.assertAlmostEqual(r["Datapoints"][0]["ExtendedStatistics"]["p100"], 7,
+                                       delta=0.07)
+                r = self.aws_json(c, exe, "cloudwatch", "list-metrics", "--namespace", ns)
+                self.assertEqual(len(r["Metrics"]), 1)
+                m = r["Metrics"][0]
+                self.assertEqual((m["Namespace"], m["MetricName"]), (ns, "Lat"))
+                self.assertEqual(sorted((d["Name"], d["Value"]) for d in m["Dimensions"]),
+                                 [("Api", "get"), ("Host", "a")])
+                r = self.aws_json(c, exe, "cloudwatch", "list-metrics", "--namespace", ns,
+                                  "--dimensions", "Name=Host,Value=b")
+                self.assertEqual(r["Metrics"], [])
+
+    def test_errors_print_the_usual_line(self):
+        c = self.start()
+        for label, exe in CLIS:
+            with self.subTest(cli=label):
+                p = self.aws(c, exe, "cloudwatch", "get-metric-statistics", "--namespace", "E",
+                             "--metric-name", "M", "--start-time", iso(minute(-5)),
+                             "--end-time", iso(minute()), "--period", 7, "--statistics",
+                             "Sum", check=False)
+                self.assertNotEqual(p.returncode, 0)
+                self.assertIn("An error occurred (InvalidParameterValue) when calling the "
+                              "GetMetricStatistics operation: ", p.stderr)
+                self.assertIn("period", p.stderr.lower())
+                p = self.aws(c, exe, "cloudwatch", "put-metric-data", "--namespace", "AWS/EC2",
+                             "--metric-name", "M", "--value", 1, check=False)
+                self.assertIn("An error occurred (InvalidParameterValue) when calling the "
+                              "PutMetricData operation: ", p.stderr)
+                p = self.aws(c, exe, "cloudwatch", "get-metric-statistics", "--namespace", "E",
+                             "--metric-name", "M", "--start-time", iso(minute(-5)),
+                             "--end-time", iso(minute()), "--period", 60, check=False)
+                self.assertIn("An error occurred (InvalidParameterCombination) when calling the "
+                              "GetMetricStatistics operation: ", p.stderr)
+
+    def test_signatures_verified_with_access_keys(self):
+        cfg = os.path.join(self.tmp, "collector.json")
+        with open(cfg, "w") as f:
+            json.dump({"access_keys": [{"access_key_id": "AKIDSTRATUS",
+                                        "secret_access_key": "s3cret/key+x"}]}, f)
+        c = self.start("--config", cfg)
+        good = aws_env("AKIDSTRATUS", "s3cret/key+x")
+        for label, exe in CLIS:
+            with self.subTest(cli=label):
+                self.aws(c, exe, "cloudwatch", "put-metric-data", "--namespace", "Sig",
+                         "--metric-name", label, "--value", 1, env=good)
+                r = json.loads(self.aws(c, exe, "cloudwatch", "list-metrics", "--namespace",
+                                        "Sig", env=good).stdout)
+                self.assertIn(label, [m["MetricName"] for m in r["Metrics"]])
+                p = self.aws(c, exe, "cloudwatch", "list-metrics", check=False,
+                             env=aws_env("AKIDSTRATUS", "wrong"))
+                self.assertIn("An error occurred (SignatureDoesNotMatch)", p.stderr)
+                p = self.aws(c, exe, "cloudwatch", "list-metrics", check=False,
+                             env=aws_env("AKIDOTHER", "s3cret/key+x"))
+                self.assertIn("An error occurred (InvalidClientTokenId)", p.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
