@@ -180,7 +180,7 @@ static int parse_dimension(const char *path, json_object *o, Stratus__Dimension 
 static int parse_dimensions(const char *path, json_object *o, Stratus__MetricDatum *d,
                             struct st_error *err)
 {
-    size_t n;
+    size_t n = 0;
     int r = get_array(path, o, ST_MAX_DIMENSIONS, &n, err);
     if (r < 0) {
         return r;
@@ -208,7 +208,7 @@ static int parse_dimensions(const char *path, json_object *o, Stratus__MetricDat
 static int parse_numbers(const char *path, json_object *o, double **ret, size_t *ret_n,
                          struct st_error *err)
 {
-    size_t n;
+    size_t n = 0;
     int r = get_array(path, o, ST_MAX_VALUES, &n, err);
     if (r < 0) {
         return r;
