@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_dashboards.h"
 #include "cmd_metrics.h"
 #include "stratus/alloc.h"
 
@@ -53,6 +54,24 @@ static const struct verb verbs[] = {
      "\n"
      "Prints {\"Metrics\": [...]}, following every NextToken unless --next-token asks for one\n"
      "page; with --max-items, stops after N metrics and prints the NextToken to resume from.\n"},
+    {"put-dashboard", st_cmd_put_dashboard,
+     "usage: stratus put-dashboard --dashboard-name NAME --dashboard-body JSON|file://body.json\n"
+     "\n"
+     "Creates or replaces a dashboard. The body is CloudWatch's dashboard-body JSON; prints\n"
+     "{\"DashboardValidationMessages\": [...]} (warnings that did not stop the put).\n"},
+    {"get-dashboard", st_cmd_get_dashboard,
+     "usage: stratus get-dashboard --dashboard-name NAME\n"
+     "\n"
+     "Prints {\"DashboardArn\", \"DashboardBody\", \"DashboardName\"}.\n"},
+    {"list-dashboards", st_cmd_list_dashboards,
+     "usage: stratus list-dashboards [--dashboard-name-prefix PREFIX]\n"
+     "\n"
+     "Prints {\"DashboardEntries\": [{DashboardName, DashboardArn, LastModified, Size}]},\n"
+     "following every NextToken.\n"},
+    {"delete-dashboards", st_cmd_delete_dashboards,
+     "usage: stratus delete-dashboards --dashboard-names NAME [NAME ...]\n"
+     "\n"
+     "Deletes the dashboards, or none of them when one does not exist. Prints nothing.\n"},
 };
 
 #define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))
@@ -67,6 +86,10 @@ static const char general_help[] =
     "  put-metric-data        publish data points\n"
     "  get-metric-statistics  statistics of a metric over time\n"
     "  list-metrics           the metrics the collector knows\n"
+    "  put-dashboard          create or replace a dashboard\n"
+    "  get-dashboard          a dashboard's body\n"
+    "  list-dashboards        the stored dashboards\n"
+    "  delete-dashboards      delete dashboards\n"
     "\n"
     "Global flags (anywhere on the line):\n"
     "  --endpoint URL   the collector, http://HOST[:PORT] (default $STRATUS_ENDPOINT, else\n"

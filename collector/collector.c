@@ -280,6 +280,10 @@ int st_collector_new(struct event_base *base, const struct st_collector_opts *op
         st_error_set(err, r, ST_ERR_INTERNAL_FAILURE, "cannot start query threads");
         goto fail;
     }
+    if ((r = st_dash_store_new(base, c->opts.data_dir, ST_DASH_LIST_PAGE, &c->dash)) < 0) {
+        st_error_set(err, r, ST_ERR_INTERNAL_FAILURE, "cannot start the dashboard store");
+        goto fail;
+    }
     if ((r = st_api_init(c)) < 0) {
         st_error_set(err, r, ST_ERR_INTERNAL_FAILURE, "cannot listen on %s:%u: %s",
                      c->opts.listen_host, c->opts.listen_port, strerror(-r));
@@ -317,6 +321,7 @@ void st_collector_free(struct st_collector *c)
     st_wal_free(c->wal);
     c->wal = NULL;
     st_query_pool_free(c->qpool);
+    st_dash_store_free(c->dash);
     st_store_free(c->store);
     if (c->http) {
         evhttp_free(c->http);

@@ -9,6 +9,7 @@
 #include <event2/http.h>
 
 #include "collector.h"
+#include "dashboard_store.h"
 #include "hot_window.h"
 #include "op.h"
 #include "query.h"
@@ -29,6 +30,7 @@ struct st_collector {
     struct st_wal *wal;
     struct st_store *store;
     struct st_query_pool *qpool;
+    struct st_dash_store *dash; /* dashboard_store.h */
     struct event *tick_ev;
     int64_t marker_w1, marker_w60; /* watermarks last sent in a marker */
     uint64_t last_truncate_us;

@@ -97,4 +97,10 @@ void st_op_put_metric_data(struct st_collector *c, struct st_call *call);
 void st_op_get_metric_statistics(struct st_collector *c, struct st_call *call);
 void st_op_list_metrics(struct st_collector *c, struct st_call *call);
 
+/* The dashboard operations (dashboard_ops.c). */
+void st_op_put_dashboard(struct st_collector *c, struct st_call *call);
+void st_op_get_dashboard(struct st_collector *c, struct st_call *call);
+void st_op_list_dashboards(struct st_collector *c, struct st_call *call);
+void st_op_delete_dashboards(struct st_collector *c, struct st_call *call);
+
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "collector_private.h"
+#include "dashboards.pb-c.h"
 #include "op.h"
 #include "stratus/alloc.h"
 
@@ -19,6 +20,14 @@ static const struct st_op ops[] = {
      &stratus__get_metric_statistics_response__descriptor, st_op_get_metric_statistics, false},
     {"ListMetrics", &stratus__list_metrics_request__descriptor,
      &stratus__list_metrics_response__descriptor, st_op_list_metrics, false},
+    {"PutDashboard", &stratus__put_dashboard_request__descriptor,
+     &stratus__put_dashboard_response__descriptor, st_op_put_dashboard, true},
+    {"GetDashboard", &stratus__get_dashboard_request__descriptor,
+     &stratus__get_dashboard_response__descriptor, st_op_get_dashboard, false},
+    {"ListDashboards", &stratus__list_dashboards_request__descriptor,
+     &stratus__list_dashboards_response__descriptor, st_op_list_dashboards, false},
+    {"DeleteDashboards", &stratus__delete_dashboards_request__descriptor,
+     &stratus__delete_dashboards_response__descriptor, st_op_delete_dashboards, false},
 };
 
 #define N_OPS (sizeof(ops) / sizeof(ops[0]))
@@ -121,6 +130,7 @@ int st_error_status(const char *code)
         {"ValidationException", 400},
         {"InvalidRequestException", 400},
         {"InvalidAction", 400},
+        {"InvalidParameterInput", 400},
         {ST_ERR_RESOURCE_NOT_FOUND, 404},
         {"ResourceNotFoundException", 404},
         {"ServiceUnavailable", 503},
