@@ -212,13 +212,13 @@ static int to_tree(const cbor_item_t *it, int depth, json_object **ret)
             return r;
         }
     case CBOR_TYPE_FLOAT_CTRL:
-        if (cbor_is_bool(it)) {
+        if (cbor_float_get_width(it) != CBOR_FLOAT_0) {
+            o = json_object_new_double(cbor_float_get_float(it));
+        } else if (cbor_is_bool(it)) {
             o = json_object_new_boolean(cbor_get_bool(it));
         } else if (cbor_is_null(it) || cbor_is_undef(it)) {
             *ret = NULL;
             return 0;
-        } else if (cbor_float_get_width(it) != CBOR_FLOAT_0) {
-            o = json_object_new_double(cbor_float_get_float(it));
         } else {
             return -EINVAL;
         }

@@ -108,6 +108,10 @@ static int form_put(json_object *root, char *key, const char *value, size_t valu
         bool list = i + 2 < n &&
                     (strcmp(segs[i + 1], "member") == 0 || strcmp(segs[i + 1], "entry") == 0) &&
                     is_index(segs[i + 2], &idx);
+        if (!list && i + 2 < n &&
+            (strcmp(segs[i + 1], "member") == 0 || strcmp(segs[i + 1], "entry") == 0)) {
+            return form_err(err, "Bad list index", whole);
+        }
         json_object *child = NULL;
         bool have = json_object_object_get_ex(node, segs[i], &child);
         if (list) {

@@ -182,7 +182,7 @@ int st_aws_parse_time(const char *s, int64_t *ret_ms)
     char *end;
     errno = 0;
     double secs = strtod(s, &end);
-    if (end != s && *end == '\0' && errno == 0 && isfinite(secs) && fabs(secs) < 1e13 &&
+    if (end != s && *end == '\0' && errno == 0 && isfinite(secs) && fabs(secs) < 1e11 &&
         !isspace((unsigned char)s[0])) {
         *ret_ms = (int64_t)llround(secs * 1000.0);
         return 0;
@@ -423,10 +423,13 @@ static int decode_value(struct dec *dc, const ProtobufCFieldDescriptor *f, json_
         if (!json_object_is_type(v, json_type_string)) {
             return fail_value(dc, "a string");
         }
-        char *s = arena_strdup(dc->arena, json_object_get_string(v),
-                               (size_t)json_object_get_string_len(v));
+        size_t n = (size_t)json_object_get_string_len(v);
+        char *s = arena_strdup(dc->arena, json_object_get_string(v), n);
         if (!s) {
             return -ENOMEM;
+        }
+        if (strlen(s) != n) {
+            return fail_value(dc, "a string without NUL characters");
         }
         *(char **)slot = s;
         return 0;
@@ -484,7 +487,7 @@ static int decode_value(struct dec *dc, const ProtobufCFieldDescriptor *f, json_
                 if (st_aws_parse_time(json_object_get_string(v), &i64) < 0) {
                     return fail_value(dc, "a valid timestamp");
                 }
-            } else if ((r = get_double(dc, v, &dv)) < 0 || !isfinite(dv) || fabs(dv) > 1e13) {
+            } else if ((r = get_double(dc, v, &dv)) < 0 || !isfinite(dv) || fabs(dv) > 1e11) {
                 return fail_value(dc, "a valid timestamp");
             } else {
                 i64 = (int64_t)llround(dv * 1000.0);

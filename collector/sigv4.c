@@ -118,6 +118,13 @@ int st_sigv4_parse_authorization(const char *value, struct st_sigv4_auth *ret, s
         strlen(ret->signature) != 64 || strspn(ret->signature, "0123456789abcdef") != 64) {
         return incomplete(err, "no Signature of 64 hex digits");
     }
+    size_t slashes = 0;
+    for (const char *p = cred; *p; p++) {
+        slashes += *p == '/';
+    }
+    if (slashes != 4) {
+        return incomplete(err, "the Credential is not KEY/DATE/REGION/SERVICE/aws4_request");
+    }
     char *parts[5];
     size_t n = 0;
     for (char *p = cred; n < 5;) {
