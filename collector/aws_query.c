@@ -434,7 +434,7 @@ void st_aws_query_reply(struct st_aws_req *ar, const struct st_op *op, json_obje
                 ? -ENOMEM
                 : 0;
     }
-    if (r == 0 && op->response->n_fields > 0) {
+    if (r == 0) {
         r = evbuffer_add_printf(out, "<%sResult>", op->name) < 0 ? -ENOMEM : 0;
         if (r == 0) {
             r = xml_value(out, result, 0);

@@ -148,6 +148,27 @@ class AwsCliTest(CollectorTest):
                 self.assertIn("An error occurred (InvalidParameterCombination) when calling the "
                               "GetMetricStatistics operation: ", p.stderr)
 
+    def test_dashboards(self):
+        c = self.start()
+        body = json.dumps({"widgets": [{"type": "text", "x": 0, "y": 0, "width": 6,
+                                        "height": 3, "properties": {"markdown": "hi"}}]})
+        for label, exe in CLIS:
+            with self.subTest(cli=label):
+                name = "dash-" + label
+                r = self.aws_json(c, exe, "cloudwatch", "put-dashboard", "--dashboard-name", name,
+                                  "--dashboard-body", body)
+                self.assertEqual(r, {"DashboardValidationMessages": []})
+                r = self.aws_json(c, exe, "cloudwatch", "get-dashboard", "--dashboard-name", name)
+                self.assertEqual(r["DashboardName"], name)
+                self.assertEqual(json.loads(r["DashboardBody"]), json.loads(body))
+                r = self.aws_json(c, exe, "cloudwatch", "list-dashboards")
+                self.assertIn(name, [d["DashboardName"] for d in r["DashboardEntries"]])
+                self.aws(c, exe, "cloudwatch", "delete-dashboards", "--dashboard-names", name)
+                p = self.aws(c, exe, "cloudwatch", "get-dashboard", "--dashboard-name", name,
+                             check=False)
+                self.assertIn("An error occurred (ResourceNotFound) when calling the "
+                              "GetDashboard operation: ", p.stderr)
+
     def test_signatures_verified_with_access_keys(self):
         cfg = os.path.join(self.tmp, "collector.json")
         with open(cfg, "w") as f:

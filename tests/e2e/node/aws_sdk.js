@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: MIT
+// Drives a collector with the real AWS SDK for JavaScript v3 and prints what the SDK returned
+// as one JSON object, for tests/e2e/test_aws_sdk.py to assert on. Usage:
+//   node aws_sdk.js ENDPOINT json|cbor T0
+// json: the CloudWatch client as shipped (AWS JSON 1.0); cbor: the same client configured
+// with the SDK's Smithy RPC v2 CBOR protocol. T0 is a minute-aligned epoch second to put at.
+"use strict";
+const cw = require("@aws-sdk/client-cloudwatch");
+const { AwsSmithyRpcV2CborProtocol } = require("@aws-sdk/core/protocols");
+
+const [endpoint, proto, t0s] = process.argv.slice(2);
+const t0 = Number(t0s);
+const config = {
+  endpoint,
+  region: "us-east-1",
+  credentials: { accessKeyId: "test", secretAccessKey: "test" },
+  maxAttempts: 1,
+};
+if (proto === "cbor") config.protocol = AwsSmithyRpcV2CborProtocol;
+const client = new cw.CloudWatchClient(config);
+const seen = { paths: new Set(), types: new Set(), targets: new Set() };
+client.middlewareStack.add((next) => async (args) => {
+  seen.paths.add(args.request.path);
+  seen.types.add(args.request.headers["content-type"]);
+  if (args.request.headers["x-amz-target"]) seen.targets.add(args.request.headers["x-amz-target"]);
+  return next(args);
+}, { step: "finalizeRequest", name: "stratusSeen" });
+const ns = "Sdk/" + proto;
+const dims = [{ Name: "Host", Value: "a" }];
+
+function plain(o) { // Dates as epoch seconds, no $metadata
+  return JSON.parse(JSON.stringify(o, (k, v) => (k === "$metadata" ? undefined : v)),
+    (k, v) => (typeof v === "string" && /^\d{4}-\d\d-\d\dT/.test(v) ? Date.parse(v) / 1000 : v));
+}
+
+async function error(p) {
+  try {
+    await p;
+    return null;
+  } catch (e) {
+    return { name: e.name, message: e.message, status: e.$metadata && e.$metadata.httpStatusCode,
+             fault: e.$fault };
+  }
+}
+
+async function main() {
+  const out = {};
+  const put = await client.send(new cw.PutMetricDataCommand({
+    Namespace: ns,
+    MetricData: [
+      { MetricName: "Lat", Dimensions: dims, Value: 7, Unit: "Milliseconds",
+        Timestamp: new Date((t0 + 1) * 1000) },
+      { MetricName: "Lat", Dimensions: dims, Unit: "Milliseconds", Timestamp: new Date((t0 + 2) * 1000),
+        StatisticValues: { SampleCount: 2, Sum: 30, Minimum: 10, Maximum: 20 } },
+    ],
+  }));
+  out.put = put.$metadata.httpStatusCode;
+  out.stats = plain(await client.send(new cw.GetMetricStatisticsCommand({
+    Namespace: ns, MetricName: "Lat", Dimensions: dims, StartTime: new Date((t0 - 60) * 1000),
+    EndTime: new Date((t0 + 120) * 1000), Period: 60, Statistics: ["Sum", "SampleCount", "Maximum"],
+  })));
+  out.list = plain(await client.send(new cw.ListMetricsCommand({ Namespace: ns })));
+  out.badPeriod = await error(client.send(new cw.GetMetricStatisticsCommand({
+    Namespace: ns, MetricName: "Lat", StartTime: new Date((t0 - 60) * 1000),
+    EndTime: new Date(t0 * 1000), Period: 7, Statistics: ["Sum"],
+  })));
+  out.missing = await error(client.send(new cw.PutMetricDataCommand({ MetricData: [] })));
+  out.wire = { paths: [...seen.paths].sort(), types: [...seen.types].sort(),
+               targets: [...seen.targets].sort() };
+  console.log(JSON.stringify(out));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,65 @@
+# SPDX-License-Identifier: MIT
+"""End-to-end tests with the real AWS SDK for JavaScript v3 (@aws-sdk/client-cloudwatch, installed
+by scripts/install-npm-deps): the CloudWatch client as shipped (AWS JSON 1.0) and configured with
+the SDK's Smithy RPC v2 CBOR protocol, against a collector on a free port. tests/e2e/node/
+aws_sdk.js prints what the SDK returned; the assertions are here."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import CollectorTest  # noqa: E402
+
+NPM_DIR = os.environ.get("STRATUS_NPM_DIR", os.path.expanduser("~/.cache/stratus-npm"))
+NODE_PATH = os.path.join(NPM_DIR, "node_modules")
+SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "node", "aws_sdk.js")
+HAVE_SDK = shutil.which("node") and \
+    os.path.isdir(os.path.join(NODE_PATH, "@aws-sdk", "client-cloudwatch"))
+
+
+@unittest.skipUnless(HAVE_SDK, "needs node and scripts/install-npm-deps")
+class AwsSdkTest(CollectorTest):
+    def run_sdk(self, c, proto, t0):
+        env = dict(os.environ, NODE_PATH=NODE_PATH, NODE_NO_WARNINGS="1")
+        env = {k: v for k, v in env.items() if not k.startswith("AWS_")}
+        p = subprocess.run(["node", SCRIPT, c.endpoint, proto, str(t0)], capture_output=True,
+                           text=True, timeout=60, env=env)
+        if p.returncode != 0:
+            raise AssertionError("aws_sdk.js %s -> %d\n%s" % (proto, p.returncode, p.stderr))
+        return json.loads(p.stdout)
+
+    def test_cloudwatch_metrics_over_json_and_cbor(self):
+        c = self.start()
+        t0 = int(time.time()) // 60 * 60 - 120
+        for proto in ("json", "cbor"):
+            with self.subTest(protocol=proto):
+                r = self.run_sdk(c, proto, t0)
+                if proto == "json":
+                    self.assertEqual(r["wire"]["types"], ["application/x-amz-json-1.0"])
+                    self.assertIn("GraniteServiceVersion20100801.PutMetricData",
+                                  r["wire"]["targets"])
+                else:
+                    self.assertEqual(r["wire"]["types"], ["application/cbor"])
+                    self.assertIn("/service/GraniteServiceVersion20100801/operation/PutMetricData",
+                                  r["wire"]["paths"])
+                self.assertEqual(r["put"], 200)
+                self.assertEqual(r["stats"]["Label"], "Lat")
+                self.assertEqual(r["stats"]["Datapoints"], [
+                    {"Timestamp": t0, "SampleCount": 3, "Sum": 37, "Maximum": 20,
+                     "Unit": "Milliseconds"}])
+                self.assertEqual(r["list"]["Metrics"], [
+                    {"Namespace": "Sdk/" + proto, "MetricName": "Lat",
+                     "Dimensions": [{"Name": "Host", "Value": "a"}]}])
+                self.assertEqual(r["badPeriod"]["name"], "InvalidParameterValueException")
+                self.assertEqual(r["badPeriod"]["status"], 400)
+                self.assertIn("Period", r["badPeriod"]["message"])
+                self.assertEqual(r["missing"]["name"], "MissingRequiredParameterException")
+                self.assertEqual(r["missing"]["message"], "The parameter Namespace is required.")
+
+
+if __name__ == "__main__":
+    unittest.main()
