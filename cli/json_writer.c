@@ -145,6 +145,12 @@ void st_json_int(struct st_json_writer *w, int64_t v)
     fprintf(w->f, "%" PRId64, v);
 }
 
+void st_json_bool(struct st_json_writer *w, bool v)
+{
+    before_value(w);
+    fputs(v ? "true" : "false", w->f);
+}
+
 void st_json_end(struct st_json_writer *w)
 {
     assert(w->depth == 0);

@@ -35,6 +35,7 @@ void st_json_key(struct st_json_writer *w, const char *key);
 void st_json_string(struct st_json_writer *w, const char *s);
 void st_json_double(struct st_json_writer *w, double v);
 void st_json_int(struct st_json_writer *w, int64_t v);
+void st_json_bool(struct st_json_writer *w, bool v);
 /* Ends the document with a newline, as the aws CLI does. */
 void st_json_end(struct st_json_writer *w);
 

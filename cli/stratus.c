@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "cmd_dashboards.h"
+#include "cmd_alarms.h"
 #include "cmd_metrics.h"
 #include "stratus/alloc.h"
 
@@ -72,6 +73,50 @@ static const struct verb verbs[] = {
      "usage: stratus delete-dashboards --dashboard-names NAME [NAME ...]\n"
      "\n"
      "Deletes the dashboards, or none of them when one does not exist. Prints nothing.\n"},
+    {"put-metric-alarm", st_cmd_put_metric_alarm,
+     "usage: stratus put-metric-alarm --alarm-name NAME --namespace NS --metric-name NAME\n"
+     "           [--dimensions Host=a,Api=get] (--statistic STAT | --extended-statistic pNN)\n"
+     "           --period 10|30|60*K --evaluation-periods N [--datapoints-to-alarm M]\n"
+     "           --threshold T --comparison-operator GreaterThanThreshold|...\n"
+     "           [--treat-missing-data missing|notBreaching|breaching|ignore]\n"
+     "           [--evaluate-low-sample-count-percentile evaluate|ignore] [--unit UNIT]\n"
+     "           [--alarm-actions A ...] [--ok-actions A ...] [--insufficient-data-actions A ...]\n"
+     "           [--alarm-description TEXT] [--actions-enabled | --no-actions-enabled]\n"
+     "\n"
+     "Creates or updates a metric alarm (an update keeps its state). Actions are\n"
+     "exec:/path/to/hook [args] (run without a shell, the alarm JSON on stdin),\n"
+     "http(s)://URL webhooks (an SNS-shaped POST) or scaling policy ARNs.\n"},
+    {"put-composite-alarm", st_cmd_put_composite_alarm,
+     "usage: stratus put-composite-alarm --alarm-name NAME --alarm-rule RULE\n"
+     "           [--alarm-actions A ...] [--ok-actions A ...] [--insufficient-data-actions A ...]\n"
+     "           [--alarm-description TEXT] [--actions-enabled | --no-actions-enabled]\n"
+     "\n"
+     "RULE as CloudWatch: ALARM(\"a\"), OK(\"b\"), INSUFFICIENT_DATA(\"c\"), TRUE, FALSE,\n"
+     "NOT, AND, OR and parentheses, e.g. 'ALARM(\"a\") AND NOT OK(\"b\")'.\n"},
+    {"describe-alarms", st_cmd_describe_alarms,
+     "usage: stratus describe-alarms [--alarm-names N ... | --alarm-name-prefix P]\n"
+     "           [--state-value OK|ALARM|INSUFFICIENT_DATA] [--alarm-types MetricAlarm\n"
+     "           CompositeAlarm] [--action-prefix P]\n"
+     "\n"
+     "Prints {\"MetricAlarms\", \"CompositeAlarms\"} as the aws CLI does, following pages.\n"},
+    {"describe-alarm-history", st_cmd_describe_alarm_history,
+     "usage: stratus describe-alarm-history [--alarm-name NAME] [--alarm-types T ...]\n"
+     "           [--history-item-type ConfigurationUpdate|StateUpdate|Action]\n"
+     "           [--start-date T] [--end-date T] [--scan-by TimestampDescending|\n"
+     "           TimestampAscending] [--max-items N]\n"
+     "\n"
+     "Prints {\"AlarmHistoryItems\": [...]}, newest first unless --scan-by says otherwise.\n"},
+    {"set-alarm-state", st_cmd_set_alarm_state,
+     "usage: stratus set-alarm-state --alarm-name NAME --state-value STATE\n"
+     "           --state-reason TEXT [--state-reason-data JSON]\n"
+     "\n"
+     "Sets the state until the next evaluation; a change runs the actions.\n"},
+    {"delete-alarms", st_cmd_delete_alarms,
+     "usage: stratus delete-alarms --alarm-names NAME ...\n"},
+    {"enable-alarm-actions", st_cmd_enable_alarm_actions,
+     "usage: stratus enable-alarm-actions --alarm-names NAME ...\n"},
+    {"disable-alarm-actions", st_cmd_disable_alarm_actions,
+     "usage: stratus disable-alarm-actions --alarm-names NAME ...\n"},
 };
 
 #define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))
@@ -90,6 +135,12 @@ static const char general_help[] =
     "  get-dashboard          a dashboard's body\n"
     "  list-dashboards        the stored dashboards\n"
     "  delete-dashboards      delete dashboards\n"
+    "  put-metric-alarm       create or update a metric alarm\n"
+    "  put-composite-alarm    create or update a composite alarm\n"
+    "  describe-alarms        alarms and their state\n"
+    "  describe-alarm-history state changes, actions and updates of alarms\n"
+    "  set-alarm-state        set an alarm's state (until its next evaluation)\n"
+    "  delete-alarms, enable-alarm-actions, disable-alarm-actions\n"
     "\n"
     "Global flags (anywhere on the line):\n"
     "  --endpoint URL   the collector, http://HOST[:PORT] (default $STRATUS_ENDPOINT, else\n"
@@ -202,9 +253,7 @@ static int run(int argc, char **argv, struct globals *g, struct st_error *err)
     }
     if (!verb) {
         return st_error_set(err, -EINVAL, ST_CLI_ERR_USAGE,
-                            "argument VERB: invalid choice '%s' (choose from put-metric-data, "
-                            "get-metric-statistics, list-metrics)",
-                            g->args[0]);
+                            "argument VERB: invalid choice '%s' (see stratus --help)", g->args[0]);
     }
     const char *endpoint = g->endpoint ? g->endpoint : getenv("STRATUS_ENDPOINT");
     if (!endpoint || endpoint[0] == '\0') {

@@ -34,6 +34,8 @@ void st_collector_opts_default(struct st_collector_opts *o)
     o->store_batch_ms = 60000; /* RRD write-back: at most a minute behind the WAL */
     o->query_threads = 2;
     o->ready_fd = -1;
+    o->alarm_tick_ms = 10000;
+    o->alarm_hook_timeout_ms = 30000;
 }
 
 uint16_t st_collector_port(const struct st_collector *c)
@@ -284,6 +286,10 @@ int st_collector_new(struct event_base *base, const struct st_collector_opts *op
         st_error_set(err, r, ST_ERR_INTERNAL_FAILURE, "cannot start the dashboard store");
         goto fail;
     }
+    if ((r = st_alarms_new(c, c->opts.alarm_tick_ms, c->opts.alarm_hook_timeout_ms, &c->alarms,
+                           err)) < 0) {
+        goto fail;
+    }
     if ((r = st_api_init(c)) < 0) {
         st_error_set(err, r, ST_ERR_INTERNAL_FAILURE, "cannot listen on %s:%u: %s",
                      c->opts.listen_host, c->opts.listen_port, strerror(-r));
@@ -322,6 +328,7 @@ void st_collector_free(struct st_collector *c)
     c->wal = NULL;
     st_query_pool_free(c->qpool);
     st_dash_store_free(c->dash);
+    st_alarms_free(c->alarms); /* after the pool: its last callbacks may reach alarms */
     st_store_free(c->store);
     if (c->http) {
         evhttp_free(c->http);

@@ -32,6 +32,8 @@ struct st_collector_opts {
     /* SigV4 access keys (config "access_keys"): with none, AWS-protocol signatures are parsed
      * but not verified, which is allowed on loopback addresses only. */
     struct st_sigv4_keys access_keys;
+    int alarm_tick_ms;        /* alarm evaluation tick (10 s; >= 60 s alarms every 6th) */
+    int alarm_hook_timeout_ms; /* exec hooks and webhooks are cut off after this */
 };
 
 void st_collector_opts_default(struct st_collector_opts *o);

@@ -10,6 +10,7 @@
 
 #include "collector.h"
 #include "dashboard_store.h"
+#include "alarms.h"
 #include "hot_window.h"
 #include "op.h"
 #include "query.h"
@@ -41,6 +42,7 @@ struct st_collector {
     struct st_arena replay_arena;
     struct st_ratelimit bad_request_rl;
     bool failed; /* the WAL failed: refuse writes */
+    struct st_alarms *alarms; /* alarms.c: alarm table, scheduler, actions */
 };
 
 /* api.c */

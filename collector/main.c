@@ -39,6 +39,9 @@ static void usage(FILE *f)
             "  --no-fsync              do not fsync the log or the store (benchmarks only:\n"
             "                          acknowledged data can be lost on power failure)\n"
             "  --ready-fd FD           write the bound port to FD once listening, then close it\n"
+            "  --alarm-tick-ms N       evaluate 10 s and 30 s alarms every N ms, longer ones\n"
+            "                          every 6 N ms (default 10000; smaller values are for tests)\n"
+            "  --alarm-hook-timeout-ms N  kill exec hooks, cut webhooks after N ms (30000)\n"
             "  --log-level LEVEL       error, warning, info (default) or debug\n"
             "  --help, --version\n");
 }
@@ -247,6 +250,8 @@ int main(int argc, char **argv)
         OPT_AWS,
         OPT_NOSYNC,
         OPT_READY,
+        OPT_ALARM_TICK,
+        OPT_HOOK_TIMEOUT,
         OPT_LOG,
         OPT_HELP,
         OPT_VERSION
@@ -262,6 +267,8 @@ int main(int argc, char **argv)
         {"allow-aws-namespaces", no_argument, NULL, OPT_AWS},
         {"no-fsync", no_argument, NULL, OPT_NOSYNC},
         {"ready-fd", required_argument, NULL, OPT_READY},
+        {"alarm-tick-ms", required_argument, NULL, OPT_ALARM_TICK},
+        {"alarm-hook-timeout-ms", required_argument, NULL, OPT_HOOK_TIMEOUT},
         {"log-level", required_argument, NULL, OPT_LOG},
         {"help", no_argument, NULL, OPT_HELP},
         {"version", no_argument, NULL, OPT_VERSION},
@@ -322,6 +329,15 @@ int main(int argc, char **argv)
                 return 2;
             }
             o.ready_fd = (int)v;
+            break;
+        case OPT_ALARM_TICK:
+        case OPT_HOOK_TIMEOUT:
+            if (parse_long(optarg, 100, 3600000, &v) < 0) {
+                fprintf(stderr, "stratus-collector: %s takes 100..3600000 ms\n",
+                        opt == OPT_ALARM_TICK ? "--alarm-tick-ms" : "--alarm-hook-timeout-ms");
+                return 2;
+            }
+            *(opt == OPT_ALARM_TICK ? &o.alarm_tick_ms : &o.alarm_hook_timeout_ms) = (int)v;
             break;
         case OPT_LOG:
             if (st_log_level_parse(optarg, &level) < 0) {

@@ -28,6 +28,22 @@ static const struct st_op ops[] = {
      &stratus__list_dashboards_response__descriptor, st_op_list_dashboards, false},
     {"DeleteDashboards", &stratus__delete_dashboards_request__descriptor,
      &stratus__delete_dashboards_response__descriptor, st_op_delete_dashboards, false},
+    {"PutMetricAlarm", &stratus__put_metric_alarm_request__descriptor,
+     &stratus__put_metric_alarm_response__descriptor, st_op_put_metric_alarm, false},
+    {"PutCompositeAlarm", &stratus__put_composite_alarm_request__descriptor,
+     &stratus__put_composite_alarm_response__descriptor, st_op_put_composite_alarm, false},
+    {"DescribeAlarms", &stratus__describe_alarms_request__descriptor,
+     &stratus__describe_alarms_response__descriptor, st_op_describe_alarms, false},
+    {"DescribeAlarmHistory", &stratus__describe_alarm_history_request__descriptor,
+     &stratus__describe_alarm_history_response__descriptor, st_op_describe_alarm_history, false},
+    {"SetAlarmState", &stratus__set_alarm_state_request__descriptor,
+     &stratus__set_alarm_state_response__descriptor, st_op_set_alarm_state, false},
+    {"DeleteAlarms", &stratus__delete_alarms_request__descriptor,
+     &stratus__delete_alarms_response__descriptor, st_op_delete_alarms, false},
+    {"EnableAlarmActions", &stratus__enable_alarm_actions_request__descriptor,
+     &stratus__enable_alarm_actions_response__descriptor, st_op_enable_alarm_actions, false},
+    {"DisableAlarmActions", &stratus__disable_alarm_actions_request__descriptor,
+     &stratus__disable_alarm_actions_response__descriptor, st_op_disable_alarm_actions, false},
 };
 
 #define N_OPS (sizeof(ops) / sizeof(ops[0]))
