@@ -1,0 +1,295 @@
+# SPDX-License-Identifier: MIT
+"""End-to-end tests of alarms: the real collector and CLI, 10 s high-resolution alarms fed by
+real PutMetricData (StorageResolution 1). The collector evaluates every second here
+(--alarm-tick-ms 1000), and datapoints are put into the last closed periods, which is also how
+late data reaches the next evaluation. Waits poll observable state with a deadline."""
+import json
+import os
+import stat
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import harness  # noqa: E402
+
+NS = "E2E/Alarms"
+TICK = ("--alarm-tick-ms", "1000")
+
+
+def wait_for(what, fn, timeout=30.0, interval=0.2):
+    deadline = time.monotonic() + timeout
+    while True:
+        v = fn()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(interval)
+
+
+class AlarmTest(harness.CollectorTest):
+    def hook(self, name="hook", body=None):
+        """An exec hook that records each run: its stdin and its STRATUS_ALARM_* variables."""
+        path = os.path.join(self.tmp, name)
+        runs = os.path.join(self.tmp, name + ".runs")
+        with open(path, "w") as f:
+            f.write("#!/bin/sh\n" + (body or "") +
+                    'n=$(date +%%s%%N); cat > "%s.stdin.$n"\n'
+                    '{ echo "run $n"; echo "name=$STRATUS_ALARM_NAME";'
+                    ' echo "old=$STRATUS_ALARM_OLD_STATE"; echo "new=$STRATUS_ALARM_NEW_STATE";'
+                    ' echo "reason=$STRATUS_ALARM_REASON"; } >> "%s"\n' % (path, runs))
+        os.chmod(path, os.stat(path).st_mode | stat.S_IXUSR)
+        return path, runs
+
+    def runs(self, runs_path):
+        """The recorded runs: a list of {name, old, new, reason, stdin}."""
+        if not os.path.exists(runs_path):
+            return []
+        out = []
+        with open(runs_path) as f:
+            for line in f:
+                line = line.rstrip("\n")
+                if line.startswith("run "):
+                    stdin_path = runs_path[:-len(".runs")] + ".stdin." + line[4:]
+                    with open(stdin_path) as s:
+                        out.append({"stdin": json.load(s)})
+                elif out and "=" in line:
+                    k, v = line.split("=", 1)
+                    out[-1][k] = v
+        return out
+
+    def put_alarm(self, c, name, *extra, period=10, n=2, m=2, threshold=50,
+                  op="GreaterThanThreshold"):
+        c.cli("put-metric-alarm", "--alarm-name", name, "--namespace", NS, "--metric-name",
+              "Load", "--statistic", "Average", "--period", period, "--evaluation-periods", n,
+              "--datapoints-to-alarm", m, "--threshold", threshold, "--comparison-operator", op,
+              *extra)
+
+    def put(self, c, value, periods_back=(1, 2), period=10, metric="Load", count=None):
+        """Puts value into the periods that closed periods_back periods ago."""
+        base = int(time.time()) // period * period
+        for k in periods_back:
+            ts = base - k * period + 1
+            args = ["put-metric-data", "--namespace", NS, "--metric-name", metric,
+                    "--storage-resolution", "1", "--timestamp", ts]
+            if count:
+                args += ["--statistic-values", "SampleCount=%d,Sum=%s,Minimum=%s,Maximum=%s" % (
+                    count, value * count, value, value)]
+            else:
+                args += ["--value", value]
+            c.cli(*args)
+
+    def alarm(self, c, name):
+        out = c.cli_json("describe-alarms", "--alarm-names", name)
+        return out["MetricAlarms"][0] if out["MetricAlarms"] else None
+
+    def state(self, c, name):
+        return self.alarm(c, name)["StateValue"]
+
+    def history(self, c, name, item_type=None):
+        args = ["describe-alarm-history", "--alarm-name", name]
+        if item_type:
+            args += ["--history-item-type", item_type]
+        return c.cli_json(*args)["AlarmHistoryItems"]
+
+    def wait_state(self, c, name, want, timeout=30):
+        wait_for("%s to be %s" % (name, want), lambda: self.state(c, name) == want, timeout)
+
+    def wait_actions(self, c, name, count, timeout=20):
+        wait_for("%d Action items of %s" % (count, name),
+                 lambda: len(self.history(c, name, "Action")) >= count, timeout)
+
+
+class TestTransitions(AlarmTest):
+    def test_hook_runs_once_per_transition_with_stdin_and_env(self):
+        c = self.start(*TICK)
+        hook, runs = self.hook()
+        self.put_alarm(c, "load-high", "--alarm-actions", "exec:" + hook, "--ok-actions",
+                       "exec:" + hook)
+        a = self.alarm(c, "load-high")
+        self.assertEqual(a["StateValue"], "INSUFFICIENT_DATA")
+        self.assertEqual(a["StateReason"], "Unchecked: Initial alarm creation")
+        self.assertEqual(a["Period"], 10)
+        self.assertEqual(a["Threshold"], 50.0)
+
+        self.put(c, 90)
+        self.wait_state(c, "load-high", "ALARM")
+        self.wait_actions(c, "load-high", 1)
+        time.sleep(3)  # three more evaluations: the state holds, the hook must not run again
+        r = self.runs(runs)
+        self.assertEqual(len(r), 1, r)
+        self.assertEqual(r[0]["name"], "load-high")
+        self.assertEqual(r[0]["old"], "INSUFFICIENT_DATA")
+        self.assertEqual(r[0]["new"], "ALARM")
+        self.assertTrue(r[0]["reason"].startswith("Threshold Crossed: 2 out of the last 2"),
+                        r[0]["reason"])
+        msg = r[0]["stdin"]
+        self.assertEqual(msg["AlarmName"], "load-high")
+        self.assertEqual(msg["NewStateValue"], "ALARM")
+        self.assertEqual(msg["OldStateValue"], "INSUFFICIENT_DATA")
+        self.assertEqual(msg["Trigger"]["MetricName"], "Load")
+        self.assertEqual(msg["Trigger"]["Period"], 10)
+        self.assertEqual(msg["Trigger"]["Threshold"], 50.0)
+
+        a = self.alarm(c, "load-high")
+        data = json.loads(a["StateReasonData"])
+        self.assertEqual(data["period"], 10)
+        self.assertEqual(data["statistic"], "Average")
+        self.assertEqual(data["threshold"], 50.0)
+        self.assertEqual([p["value"] for p in data["evaluatedDatapoints"]], [90.0, 90.0])
+
+        # Low values outweigh the high ones in the same periods: back to OK, the hook once more.
+        self.put(c, 0, count=100)
+        self.wait_state(c, "load-high", "OK")
+        self.wait_actions(c, "load-high", 2)
+        r = self.runs(runs)
+        self.assertEqual([(x["old"], x["new"]) for x in r],
+                         [("INSUFFICIENT_DATA", "ALARM"), ("ALARM", "OK")])
+        updates = self.history(c, "load-high", "StateUpdate")
+        self.assertEqual(len(updates), 2)
+        newest = json.loads(updates[0]["HistoryData"])
+        self.assertEqual(newest["oldState"]["stateValue"], "ALARM")
+        self.assertEqual(newest["newState"]["stateValue"], "OK")
+        self.assertIn("evaluatedDatapoints", newest["newState"]["stateReasonData"])
+        actions = self.history(c, "load-high", "Action")
+        self.assertTrue(all(json.loads(x["HistoryData"])["exitStatus"] == 0 for x in actions))
+
+    def test_kill9_keeps_state_history_and_does_not_rerun_actions(self):
+        c = self.start(*TICK)
+        hook, runs = self.hook()
+        self.put_alarm(c, "crash", "--alarm-actions", "exec:" + hook)
+        self.put(c, 90)
+        self.wait_state(c, "crash", "ALARM")
+        self.wait_actions(c, "crash", 1)
+        before = self.history(c, "crash")
+        c.kill9()
+        c.start(port=0)
+        self.assertEqual(self.state(c, "crash"), "ALARM")
+        self.assertEqual(self.history(c, "crash"), before)
+        self.put(c, 90)  # still breaching: evaluations keep ALARM, no transition
+        time.sleep(3)
+        self.assertEqual(self.state(c, "crash"), "ALARM")
+        self.assertEqual(len(self.runs(runs)), 1)
+
+    def test_treat_missing_breaching_and_disabled_actions(self):
+        c = self.start(*TICK)
+        hook, runs = self.hook()
+        self.put_alarm(c, "nodata", "--treat-missing-data", "breaching", "--alarm-actions",
+                       "exec:" + hook, "--no-actions-enabled", n=3, m=3)
+        # No data at all: every period of the range is filled as breaching.
+        self.wait_state(c, "nodata", "ALARM")
+        self.assertIn("treated as [Breaching]", self.alarm(c, "nodata")["StateReason"])
+        self.assertFalse(self.alarm(c, "nodata")["ActionsEnabled"])
+        time.sleep(2)
+        self.assertEqual(self.runs(runs), [])
+        c.cli("enable-alarm-actions", "--alarm-names", "nodata")
+        self.assertTrue(self.alarm(c, "nodata")["ActionsEnabled"])
+        c.cli("set-alarm-state", "--alarm-name", "nodata", "--state-value", "OK",
+              "--state-reason", "testing")
+        # set-alarm-state moves it; the next evaluation moves it back and runs the hook.
+        self.wait_actions(c, "nodata", 1)
+        self.assertEqual(self.runs(runs)[0]["new"], "ALARM")
+        self.assertEqual(self.runs(runs)[0]["old"], "OK")
+
+    def test_hung_hook_is_killed_and_blocks_nothing(self):
+        c = self.start(*TICK, "--alarm-hook-timeout-ms", "1500")
+        hung, _ = self.hook("hung", body="sleep 60\n")
+        quick, quick_runs = self.hook("quick")
+        self.put_alarm(c, "a-hung", "--alarm-actions", "exec:" + hung)
+        self.put_alarm(c, "b-quick", "--alarm-actions", "exec:" + quick)
+        self.put(c, 90)
+        self.wait_state(c, "a-hung", "ALARM")
+        self.wait_state(c, "b-quick", "ALARM")
+        self.wait_actions(c, "b-quick", 1)
+        self.assertEqual(len(self.runs(quick_runs)), 1)
+        self.wait_actions(c, "a-hung", 1)
+        item = self.history(c, "a-hung", "Action")[0]
+        data = json.loads(item["HistoryData"])
+        self.assertEqual(data["actionState"], "Failed")
+        self.assertIn("timeout", data["detail"])
+        # The API answered all along; it still does.
+        self.assertEqual(self.state(c, "b-quick"), "ALARM")
+
+    def test_delete_and_describe_filters(self):
+        c = self.start(*TICK)
+        self.put_alarm(c, "web-1")
+        self.put_alarm(c, "web-2", "--treat-missing-data", "breaching", n=1, m=1)
+        self.put_alarm(c, "db-1")
+        names = [a["AlarmName"] for a in c.cli_json("describe-alarms")["MetricAlarms"]]
+        self.assertEqual(names, ["db-1", "web-1", "web-2"])
+        out = c.cli_json("describe-alarms", "--alarm-name-prefix", "web-")
+        self.assertEqual([a["AlarmName"] for a in out["MetricAlarms"]], ["web-1", "web-2"])
+        self.wait_state(c, "web-2", "ALARM")
+        out = c.cli_json("describe-alarms", "--state-value", "ALARM")
+        self.assertEqual([a["AlarmName"] for a in out["MetricAlarms"]], ["web-2"])
+        c.cli("delete-alarms", "--alarm-names", "web-1", "db-1")
+        names = [a["AlarmName"] for a in c.cli_json("describe-alarms")["MetricAlarms"]]
+        self.assertEqual(names, ["web-2"])
+        kinds = [h["HistorySummary"] for h in self.history(c, "db-1", "ConfigurationUpdate")]
+        self.assertEqual(kinds, ['Alarm "db-1" deleted', 'Alarm "db-1" created'])
+
+
+class TestValidation(AlarmTest):
+    def expect_error(self, c, code, *args):
+        p = c.cli(*args, check=False)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("(%s)" % code, p.stderr)
+        return p.stderr
+
+    def test_malformed_definitions(self):
+        c = self.start()
+        base = ["put-metric-alarm", "--alarm-name", "x", "--namespace", NS, "--metric-name", "m",
+                "--evaluation-periods", "2", "--comparison-operator", "GreaterThanThreshold",
+                "--threshold", "1"]
+        cases = [
+            ("InvalidParameterValue", ["--statistic", "Average", "--period", "20"], "Period"),
+            ("InvalidParameterValue", ["--statistic", "Average", "--period", "90"], "Period"),
+            ("InvalidParameterValue", ["--statistic", "Mean", "--period", "60"], "Statistic"),
+            ("InvalidParameterValue", ["--statistic", "Average", "--extended-statistic", "p99",
+                                       "--period", "60"], "ExtendedStatistic"),
+            ("MissingParameter", ["--period", "60"], "Statistic"),
+            ("InvalidParameterValue", ["--statistic", "Average", "--period", "86400"],
+             "86400"),
+            ("InvalidParameterValue", ["--statistic", "Average", "--period", "60",
+                                       "--datapoints-to-alarm", "3"], "DatapointsToAlarm"),
+            ("InvalidParameterValue", ["--statistic", "Average", "--period", "60",
+                                       "--treat-missing-data", "zero"], "TreatMissingData"),
+            ("InvalidParameterValue", ["--statistic", "Average", "--period", "60",
+                                       "--alarm-actions", "sh -c true"], "AlarmActions"),
+            ("InvalidParameterValue", ["--statistic", "Average", "--period", "60",
+                                       "--alarm-actions", "exec:relative/hook"], "absolute"),
+            ("InvalidParameterValue", ["--extended-statistic", "p101", "--period", "60"],
+             "ExtendedStatistic"),
+        ]
+        for code, extra, word in cases:
+            err = self.expect_error(c, code, *(base + extra))
+            self.assertIn(word, err, extra)
+        err = self.expect_error(c, "MissingParameter", "put-metric-alarm", "--alarm-name", "x",
+                                "--namespace", NS, "--metric-name", "m", "--statistic", "Sum",
+                                "--period", "60", "--evaluation-periods", "1",
+                                "--comparison-operator", "LessThanThreshold")
+        self.assertIn("Threshold", err)
+        err = self.expect_error(c, "InvalidParameterValue", "put-metric-alarm", "--alarm-name",
+                                "x", "--namespace", NS, "--metric-name", "m", "--statistic",
+                                "Sum", "--period", "60", "--evaluation-periods", "1",
+                                "--comparison-operator", "Bigger", "--threshold", "1")
+        self.assertIn("ComparisonOperator", err)
+        self.assertEqual(c.cli_json("describe-alarms")["MetricAlarms"], [])
+
+    def test_unknown_alarms_and_bad_filters(self):
+        c = self.start()
+        self.expect_error(c, "ResourceNotFound", "delete-alarms", "--alarm-names", "nope")
+        self.expect_error(c, "ResourceNotFound", "set-alarm-state", "--alarm-name", "nope",
+                          "--state-value", "OK", "--state-reason", "x")
+        self.expect_error(c, "InvalidParameterCombination", "describe-alarms", "--alarm-names",
+                          "a", "--alarm-name-prefix", "b")
+        self.expect_error(c, "InvalidParameterValue", "describe-alarms", "--state-value", "BAD")
+        self.put_alarm(c, "s")
+        self.expect_error(c, "InvalidFormat", "set-alarm-state", "--alarm-name", "s",
+                          "--state-value", "OK", "--state-reason", "x", "--state-reason-data",
+                          "{not json")
+
+
+if __name__ == "__main__":
+    unittest.main()
