@@ -112,7 +112,7 @@ static void send_next(struct st_sender *s)
     if (s->in_flight || s->backing_off) {
         return;
     }
-    uint8_t *buf;
+    const uint8_t *buf;
     size_t len;
     int r;
     while ((r = st_spool_peek(s->spool, &buf, &len)) < 0 && r != -ENOENT) {
@@ -124,7 +124,6 @@ static void send_next(struct st_sender *s)
     }
     struct evhttp_request *req = evhttp_request_new(on_reply, s);
     if (!req) {
-        st_free(buf);
         back_off(s, "out of memory");
         return;
     }
@@ -134,7 +133,6 @@ static void send_next(struct st_sender *s)
     evhttp_add_header(h, "Host", host);
     evhttp_add_header(h, "Content-Type", "application/x-protobuf");
     evbuffer_add(evhttp_request_get_output_buffer(req), buf, len);
-    st_free(buf);
     s->stats.requests++;
     s->in_flight = true;
     if (evhttp_make_request(s->conn, req, EVHTTP_REQ_POST, "/v1/PutMetricData") < 0) {

@@ -3,6 +3,7 @@
 import calendar
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -94,8 +95,10 @@ class Agent(AgentTestBase):
         c.kill9()
         time.sleep(3)
         self.assertEqual(a.stop(signal.SIGTERM), 0)
-        spooled = [f for _, _, fs in os.walk(spool) for f in fs if f.endswith(".batch")]
-        self.assertGreater(len(spooled), 0, "SIGTERM did not leave the gathered data spooled")
+        m = re.search(r"stopped; (\d+) batches stay spooled", a.log())
+        self.assertTrue(m, a.log())
+        self.assertGreater(int(m.group(1)), 0, "SIGTERM did not leave the gathered data spooled")
+        self.assertTrue(any(f.endswith(".seg") for _, _, fs in os.walk(spool) for f in fs))
         t_stop = int(time.time())
         c = self.start()
         self.agent(config(c.port, spool))
