@@ -5,13 +5,22 @@
  * stopped, W paging, I idle; any other state, such as P parked, counts in total only), and
  * total_threads summed from num_threads. All gauges, from the first collection. /proc is listed
  * with getdents64 into a buffer the state owns, so a collection allocates nothing.
+ *
+ * On a real procfs the stat file of each of the first MAX_KEPT processes stays open between
+ * collections and is re-read with one pread at offset 0 (the kernel regenerates it), instead of
+ * openat, two reads and close each time. procfs lists pids in ascending order, so the kept fds
+ * are matched to the listing by a merge; a process that exited makes its fd's read fail with
+ * ESRCH and is dropped, and a reused pid is opened anew. Under a fixture root (regular files)
+ * every read opens the file.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "proc_read.h"
@@ -23,6 +32,8 @@
 #define STAT_SIZE 1024
 /* num_threads is the 18th field after the state (proc(5): field 20, the state being 3). */
 #define THREADS_FIELD 17
+/* Stat fds kept open between collections (the rest are opened each time). */
+#define MAX_KEPT 256
 
 enum {
     C_BLOCKED,
@@ -43,8 +54,16 @@ static const char *const names[C_N] = {
     "sleeping", "stopped", "total", "total_threads", "zombies",
 };
 
+struct kept {
+    uint64_t pid;
+    int fd;
+};
+
 struct processes_state {
     char *root;
+    bool procfs;                   /* root/proc is a real procfs: stat fds may be kept */
+    struct kept *kept, *next_kept; /* sorted by pid: this collection's and the next's */
+    size_t n_kept, n_next;
     _Alignas(struct dirent64) char dents[DENTS_SIZE];
     char stat[STAT_SIZE];
 };
@@ -55,6 +74,11 @@ static void processes_fini(void *state)
     if (!s) {
         return;
     }
+    for (size_t i = 0; i < s->n_kept; i++) {
+        close(s->kept[i].fd);
+    }
+    st_free(s->kept);
+    st_free(s->next_kept);
     st_free(s->root);
     st_free(s);
 }
@@ -66,6 +90,15 @@ static int processes_init(const struct st_source_config *cfg, void **ret_state)
         return -ENOMEM;
     }
     int r = st_proc_root_dup(cfg->root, &s->root);
+    char path[ST_PROC_PATH_MAX];
+    struct statfs sf;
+    if (r == 0 && st_proc_path(path, sizeof(path), s->root, "/proc") == 0 &&
+        statfs(path, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC) {
+        s->procfs = true;
+        s->kept = st_malloc(MAX_KEPT * sizeof(*s->kept));
+        s->next_kept = st_malloc(MAX_KEPT * sizeof(*s->next_kept));
+        r = s->kept && s->next_kept ? 0 : -ENOMEM;
+    }
     if (r < 0) {
         processes_fini(s);
         return r;
@@ -149,16 +182,73 @@ static bool all_digits(const char *s, size_t n)
     return true;
 }
 
+/*
+ * Reads one process's stat into s->stat, through its kept fd when there is one (and keeps a new
+ * one when there is room). Returns 0, -EFBIG, or a negative errno when the process is gone.
+ */
+static int read_stat(struct processes_state *s, int dfd, const char *pid, size_t pid_len,
+                     size_t *ki, size_t *ret_len)
+{
+    uint64_t id = 0;
+    for (size_t i = 0; i < pid_len; i++) {
+        id = id * 10 + (uint64_t)(pid[i] - '0');
+    }
+    if (s->procfs) {
+        /* Fds of pids below this one are of processes that have exited. */
+        while (*ki < s->n_kept && s->kept[*ki].pid < id) {
+            close(s->kept[(*ki)++].fd);
+        }
+        if (*ki < s->n_kept && s->kept[*ki].pid == id) {
+            struct kept k = s->kept[(*ki)++];
+            ssize_t n;
+            do {
+                n = pread(k.fd, s->stat, sizeof(s->stat), 0);
+            } while (n < 0 && errno == EINTR);
+            if (n > 0 && (size_t)n < sizeof(s->stat)) {
+                if (s->n_next < MAX_KEPT) {
+                    s->next_kept[s->n_next++] = k;
+                } else {
+                    close(k.fd); /* new pids listed first took the room */
+                }
+                *ret_len = (size_t)n;
+                return 0;
+            }
+            close(k.fd); /* exited (ESRCH), or the pid was reused: open it anew */
+        }
+    }
+    char rel[64];
+    snprintf(rel, sizeof(rel), "%.*s/stat", (int)pid_len, pid);
+    if (s->procfs && s->n_next < MAX_KEPT) {
+        int fd = openat(dfd, rel, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            return -errno;
+        }
+        ssize_t n;
+        do {
+            n = pread(fd, s->stat, sizeof(s->stat), 0);
+        } while (n < 0 && errno == EINTR);
+        if (n <= 0 || (size_t)n >= sizeof(s->stat)) {
+            /* A single read of a procfs stat file returns all of it: n fills the buffer only
+             * when it does not fit. */
+            close(fd);
+            return n < 0 ? -errno : n == 0 ? -ENOENT : -EFBIG;
+        }
+        s->next_kept[s->n_next++] = (struct kept){id, fd};
+        *ret_len = (size_t)n;
+        return 0;
+    }
+    return st_proc_read_at(dfd, rel, s->stat, sizeof(s->stat), ret_len);
+}
+
 /* Counts one pid directory's stat. Returns 0, or -EBADMSG when it could not be parsed. */
 static int count_pid(struct processes_state *s, int dfd, const char *pid, size_t pid_len,
-                     uint64_t counts[C_N])
+                     size_t *ki, uint64_t counts[C_N])
 {
-    char rel[64];
-    if (pid_len > 20 || snprintf(rel, sizeof(rel), "%.*s/stat", (int)pid_len, pid) < 0) {
+    if (pid_len > 19) {
         return -EBADMSG;
     }
     size_t len;
-    int r = st_proc_read_at(dfd, rel, s->stat, sizeof(s->stat), &len);
+    int r = read_stat(s, dfd, pid, pid_len, ki, &len);
     if (r == -EFBIG) {
         return -EBADMSG;
     }
@@ -194,6 +284,8 @@ static int processes_collect(void *state, struct st_emitter *out)
     }
     uint64_t counts[C_N] = {0};
     int err = 0;
+    size_t ki = 0;
+    s->n_next = 0;
     for (;;) {
         ssize_t n = getdents64(dfd, s->dents, sizeof(s->dents));
         if (n < 0 && errno == EINTR) {
@@ -219,12 +311,20 @@ static int processes_collect(void *state, struct st_emitter *out)
             if ((d->d_type != DT_DIR && d->d_type != DT_UNKNOWN) || !all_digits(name, name_len)) {
                 continue;
             }
-            if (count_pid(s, dfd, name, name_len, counts) < 0) {
+            if (count_pid(s, dfd, name, name_len, &ki, counts) < 0) {
                 err = -EBADMSG;
             }
         }
     }
     close(dfd);
+    /* What was kept and not listed again has exited. */
+    while (ki < s->n_kept) {
+        close(s->kept[ki++].fd);
+    }
+    struct kept *t = s->kept;
+    s->kept = s->next_kept;
+    s->next_kept = t;
+    s->n_kept = s->n_next;
     if (err < 0 && err != -EBADMSG) {
         return err;
     }

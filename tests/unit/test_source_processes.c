@@ -6,7 +6,11 @@
  */
 #include "test_source_capture.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define TOL 1e-9
 
@@ -138,6 +142,66 @@ static void test_garbage_never_crashes(void **state)
     fuzz_source(*state, &st_source_processes, rels, 3, 300, false);
 }
 
+/* How many of our fds are open on a file whose path starts with prefix. */
+static size_t fds_on(const char *prefix)
+{
+    DIR *d = opendir("/proc/self/fd");
+    assert_non_null(d);
+    struct dirent *e;
+    size_t n = 0;
+    while ((e = readdir(d))) {
+        char link[300], target[300];
+        snprintf(link, sizeof(link), "/proc/self/fd/%s", e->d_name);
+        ssize_t len = readlink(link, target, sizeof(target) - 1);
+        if (len > 0) {
+            target[len] = '\0';
+            n += strncmp(target, prefix, strlen(prefix)) == 0 &&
+                 strcmp(target + len - 5, "/stat") == 0;
+        }
+    }
+    closedir(d);
+    return n;
+}
+
+static void test_the_real_proc_keeps_fds_and_lets_go_of_exited_processes(void **state)
+{
+    (void)state;
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        pause();
+        _exit(0);
+    }
+    char mine[64];
+    snprintf(mine, sizeof(mine), "/proc/%d/", (int)child);
+    struct capture *cap = calloc(1, sizeof(*cap));
+    cap_reset(cap);
+    struct st_source_config cfg;
+    config_default(&cfg, "/");
+    void *st;
+    assert_int_equal(st_source_processes.init(&cfg, &st), 0);
+    assert_true(st_source_processes.collect(st, &cap->e) >= -EBADMSG);
+    double total = cap_value(cap, "total", NULL, NULL);
+    assert_true(total >= 2); /* this test and its child at least */
+    if (total < 200) {       /* kept: the first 256 pids, and ours are among them */
+        assert_int_equal(fds_on(mine), 1);
+    }
+    /* The second collection reads the kept fds: the same processes are there. */
+    cap_reset(cap);
+    st_source_processes.collect(st, &cap->e);
+    assert_true(cap_value(cap, "running", NULL, NULL) >= 1); /* this test */
+    assert_true(cap_value(cap, "total", NULL, NULL) >= 2);
+    kill(child, SIGKILL);
+    assert_int_equal(waitpid(child, NULL, 0), child);
+    cap_reset(cap);
+    st_source_processes.collect(st, &cap->e);
+    assert_int_equal(fds_on(mine), 0); /* exited: its fd is closed */
+    assert_true(fds_on("/proc/") > 0);
+    st_source_processes.fini(st);
+    assert_int_equal(fds_on("/proc/"), 0);
+    free(cap);
+}
+
 static void test_init_out_of_memory(void **state)
 {
     (void)state;
@@ -165,6 +229,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_missing_proc_is_enoent, setup, source_teardown),
         cmocka_unit_test_setup_teardown(test_garbage_never_crashes, scratch_test_setup,
                                         scratch_test_teardown),
+        cmocka_unit_test(test_the_real_proc_keeps_fds_and_lets_go_of_exited_processes),
         cmocka_unit_test(test_init_out_of_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
