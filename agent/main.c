@@ -142,7 +142,16 @@ int main(int argc, char **argv)
     }
 
     signal(SIGPIPE, SIG_IGN);
-    struct event_base *base = event_base_new();
+    /* The changelist folds the delete/add/modify that evhttp makes of its socket around each
+     * request into one epoll_ctl per loop turn. */
+    struct event_config *ecfg = event_config_new();
+    if (ecfg) {
+        event_config_set_flag(ecfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+    }
+    struct event_base *base = ecfg ? event_base_new_with_config(ecfg) : event_base_new();
+    if (ecfg) {
+        event_config_free(ecfg);
+    }
     struct st_agent *a = NULL;
     if (!base || st_agent_new(base, cfg, root, &a, &err) < 0) {
         st_log_error("agent: %s", base ? err.message : "cannot create the event loop");

@@ -30,6 +30,7 @@ struct st_sender {
     struct evhttp_connection *conn;
     struct event *retry_ev;
     bool in_flight, backing_off;
+    evutil_socket_t nodelay_fd; /* the connection TCP_NODELAY was set on */
     unsigned backoff_ms;
     struct st_sender_stats stats;
     struct st_ratelimit fail_rl, reject_rl;
@@ -46,6 +47,13 @@ static void set_nodelay(struct st_sender *s)
     if (fd >= 0) {
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     }
+}
+
+static void on_close(struct evhttp_connection *conn, void *arg)
+{
+    (void)conn;
+    struct st_sender *s = arg;
+    s->nodelay_fd = -1; /* the next socket may get the same number */
 }
 
 static void on_retry(evutil_socket_t fd, short what, void *arg)
@@ -77,8 +85,11 @@ static void on_reply(struct evhttp_request *req, void *arg)
     struct st_sender *s = arg;
     s->in_flight = false;
     int code = req ? evhttp_request_get_response_code(req) : 0;
-    if (code > 0) {
-        set_nodelay(s);
+    struct bufferevent *bev = evhttp_connection_get_bufferevent(s->conn);
+    evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+    if (code > 0 && fd != s->nodelay_fd) {
+        set_nodelay(s); /* once per connection */
+        s->nodelay_fd = fd;
     }
     if (code == 200) {
         st_spool_pop(s->spool, false);
@@ -179,6 +190,7 @@ int st_sender_new(struct event_base *base, const char *endpoint_url, struct st_s
     }
     s->base = base;
     s->spool = spool;
+    s->nodelay_fd = -1;
     s->fail_rl = (struct st_ratelimit)ST_RATELIMIT_INIT(60000, 3);
     s->reject_rl = (struct st_ratelimit)ST_RATELIMIT_INIT(60000, 3);
     if (st_endpoint_parse(endpoint_url, &s->ep) < 0) {
@@ -193,6 +205,7 @@ int st_sender_new(struct event_base *base, const char *endpoint_url, struct st_s
         return st_error_set(err, -ENOMEM, ST_ERR_INTERNAL_FAILURE, "sender: out of memory");
     }
     evhttp_connection_set_timeout(s->conn, TIMEOUT_S);
+    evhttp_connection_set_closecb(s->conn, on_close, s);
     evhttp_connection_set_retries(s->conn, 0);
     *ret = s;
     return 0;

@@ -8,10 +8,11 @@
  *     (so that all series exist), waits W seconds, then keeps K keep-alive connections busy for D
  * seconds and prints the datapoints per second that were acknowledged (HTTP 200).
  *
- *   stratus_load statsd --port P --rate R --seconds D
+ *   stratus_load statsd --port P --rate R --seconds D [--tags 0]
  *     Sends StatsD datagrams (a counter with a tag and a timer, two lines each) to UDP
  *     127.0.0.1:P at R datagrams per second for D seconds, paced in batches of 64 with
- *     sendmmsg, and prints how many were sent.
+ *     sendmmsg, and prints how many were sent. With --tags 0 the counter has no DogStatsD tag
+ *     (its 10 routes are in its name), for servers without tags such as collectd's.
  *
  *   stratus_load query --port P --requests N [--percentile p99]
  *     Sends N GetMetricStatistics requests, one at a time on one keep-alive connection, for the
@@ -218,7 +219,7 @@ static const char *arg_str(int argc, char **argv, const char *name)
     return NULL;
 }
 
-static int statsd_load(int port, long rate, long seconds)
+static int statsd_load(int port, long rate, long seconds, bool tags)
 {
     enum { BATCH = 64 };
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -239,9 +240,11 @@ static int statsd_load(int port, long rate, long seconds)
         int n = due - sent < BATCH ? (int)(due - sent) : BATCH;
         for (int i = 0; i < n; i++) {
             uint64_t k = sent + (uint64_t)i;
-            int len =
-                snprintf(bufs[i], sizeof(bufs[i]), "app.requests:1|c|#route:r%u\napp.latency:%u|ms",
-                         (unsigned)(k % 10), (unsigned)(k % 500));
+            /* Without tags (for StatsD servers that have none), the route is in the name. */
+            int len = snprintf(bufs[i], sizeof(bufs[i]),
+                               tags ? "app.requests:1|c|#route:r%u\napp.latency:%u|ms"
+                                    : "app.requests.r%u:1|c\napp.latency:%u|ms",
+                               (unsigned)(k % 10), (unsigned)(k % 500));
             iov[i] = (struct iovec){bufs[i], (size_t)len};
             memset(&msgs[i], 0, sizeof(msgs[i]));
             msgs[i].msg_hdr.msg_name = &to;
@@ -264,7 +267,8 @@ int main(int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "statsd") == 0) {
         return statsd_load((int)arg_long(argc, argv, "--port", 8125),
                            arg_long(argc, argv, "--rate", 100000),
-                           arg_long(argc, argv, "--seconds", 5));
+                           arg_long(argc, argv, "--seconds", 5),
+                           arg_long(argc, argv, "--tags", 1) != 0);
     }
     if (argc < 2 || (strcmp(argv[1], "ingest") != 0 && strcmp(argv[1], "query") != 0)) {
         fprintf(stderr, "usage: stratus_load ingest|query|statsd --port P [options]\n");
