@@ -93,17 +93,22 @@ class Agent(AgentTestBase):
         a = self.agent(config(c.port, spool))
         self.wait_for(lambda: "mem_used_percent" in self.names(c), 20, "mem_used_percent")
         c.kill9()
+        t_kill = int(time.time())
         time.sleep(3)
+        t_term = int(time.time())
         self.assertEqual(a.stop(signal.SIGTERM), 0)
         m = re.search(r"stopped; (\d+) batches stay spooled", a.log())
         self.assertTrue(m, a.log())
         self.assertGreater(int(m.group(1)), 0, "SIGTERM did not leave the gathered data spooled")
         self.assertTrue(any(f.endswith(".seg") for _, _, fs in os.walk(spool) for f in fs))
-        t_stop = int(time.time())
         c = self.start()
         self.agent(config(c.port, spool))
         dims = "host=" + os.uname().nodename
-        self.wait_for(lambda: len(self.seconds_stored(c, dims, t_stop - 4, t_stop)) >= 3, 60,
+        # Every whole second between the collector's death and the SIGTERM (the stop itself
+        # may take the 2 s grace, so the window does not depend on when it returns).
+        want = set(range(t_kill + 1, t_term))
+        self.assertGreaterEqual(len(want), 2)
+        self.wait_for(lambda: want <= set(self.seconds_stored(c, dims, t_kill, t_term + 1)), 60,
                       "the spooled seconds after the restart")
 
     def test_kill9_of_the_agent_loses_at_most_the_batch_being_built(self):
