@@ -23,7 +23,8 @@ void st_statsd_server_flush(struct st_statsd_server *s);
 void st_statsd_server_free(struct st_statsd_server *s);
 
 struct st_listener_stats {
-    uint64_t datagrams, bad, datums, dropped;
+    uint64_t datagrams, bad, datums;
+    uint64_t dropped; /* datums the collector would refuse, and StatsD events over the caps */
 };
 void st_statsd_server_get_stats(const struct st_statsd_server *s, struct st_listener_stats *ret);
 

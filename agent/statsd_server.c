@@ -144,6 +144,10 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 void st_statsd_server_get_stats(const struct st_statsd_server *s, struct st_listener_stats *ret)
 {
     *ret = s->stats;
+    /* Events the aggregator could not keep (allowed_pending_messages or the memory cap). */
+    struct st_statsd_agg_stats as;
+    st_statsd_agg_get_stats(s->agg, &as);
+    ret->dropped += as.keys_dropped + as.cells_dropped + as.nomem;
 }
 
 void st_statsd_server_free(struct st_statsd_server *s)

@@ -66,6 +66,61 @@ class Agent(AgentTestBase):
                             for d in by["disk_used_percent"]), by["disk_used_percent"])
         self.assertTrue(all("interface" in d for d in by["net_bytes_sent"]))
 
+    def test_append_and_aggregation_dimensions(self):
+        c = self.start()
+        cfg = config(c.port, os.path.join(self.tmp, "spool"),
+                     append_dimensions={"InstanceId": "${aws:InstanceId}", "Team": "core",
+                                        "ImageId": "${aws:ImageId}"},
+                     aggregation_dimensions=[["InstanceId"], []])
+        self.agent(cfg)
+        host = os.uname().nodename
+
+        def dim_sets():
+            return [{d["Name"]: d["Value"] for d in m.get("Dimensions", [])}
+                    for m in c.cli_json("list-metrics", "--namespace", "E2EAgent",
+                                        "--metric-name", "mem_used_percent")["Metrics"]]
+        full = {"host": host, "InstanceId": host, "Team": "core"}  # no EC2: ImageId omitted
+        self.wait_for(lambda: all(d in dim_sets() for d in (full, {"InstanceId": host}, {})),
+                      20, lambda: "the three dimension sets, got %s" % dim_sets())
+        self.assertEqual(len(dim_sets()), 3, dim_sets())
+        # cpu has its own "cpu" dimension, which ["InstanceId"] drops; it is sent three ways too
+        cpu = [{d["Name"]: d["Value"] for d in m.get("Dimensions", [])}
+               for m in c.cli_json("list-metrics", "--namespace", "E2EAgent",
+                                   "--metric-name", "cpu_usage_idle")["Metrics"]]
+        self.assertIn(dict(full, cpu="cpu-total"), cpu)
+
+    def test_memory_stays_under_the_cap_while_the_collector_is_away(self):
+        c = self.start()
+        sp = free_udp_port()
+        cfg = config(c.port, os.path.join(self.tmp, "spool"))
+        cfg["agent"]["memory_max_bytes"] = 1 << 20
+        cfg["metrics"]["metrics_collected"]["statsd"] = {
+            "service_address": "127.0.0.1:%d" % sp, "metrics_collection_interval": 60}
+        a = self.agent(cfg)
+        self.wait_for(lambda: "mem_used_percent" in self.names(c), 20, "mem_used_percent")
+        c.kill9()
+
+        def rss_kb():
+            with open("/proc/%d/status" % a.proc.pid) as f:
+                return int(next(l for l in f if l.startswith("VmRSS:")).split()[1])
+        base = rss_kb()
+        # 40000 distinct timers with 5 values each in one aggregation interval: far more than
+        # half of the 1 MiB cap if they were all kept.
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+        for i in range(40000):
+            s.sendto(("t%d:1|ms\nt%d:2|ms\nt%d:3|ms\nt%d:4|ms\nt%d:5|ms" % ((i,) * 5)).encode(),
+                     ("127.0.0.1", sp))
+            if i % 1000 == 999:
+                time.sleep(0.01)  # let the agent keep up: this is about memory, not loss
+        s.close()
+        time.sleep(2)
+        grown = rss_kb() - base
+        self.assertLess(grown, 2048, "RSS grew by %d kB with a 1 MiB cap" % grown)
+        self.assertEqual(a.stop(signal.SIGTERM), 0)
+        self.assertRegex(a.log(), r"statsd: \d+ datagrams, \d+ malformed lines dropped, "
+                                  r"\d+ datums sent, [1-9]\d* dropped")
+
     def test_collector_outage_loses_no_second(self):
         c = self.start()
         self.agent(config(c.port, os.path.join(self.tmp, "spool")))
@@ -179,7 +234,8 @@ def free_udp_port():
 
 
 class Listeners(AgentTestBase):
-    def listeners_config(self, c, statsd_port, collectd_port, security="none", auth=None):
+    def listeners_config(self, c, statsd_port, collectd_port, security="none", auth=None,
+                         statsd_interval=1):
         collectd = {"service_address": "udp://127.0.0.1:%d" % collectd_port,
                     "collectd_security_level": security}
         if auth:
@@ -190,7 +246,7 @@ class Listeners(AgentTestBase):
                 "metrics": {"namespace": "E2EAgent", "force_flush_interval": 1,
                             "metrics_collected": {
                                 "statsd": {"service_address": "127.0.0.1:%d" % statsd_port,
-                                           "metrics_collection_interval": 1},
+                                           "metrics_collection_interval": statsd_interval},
                                 "collectd": collectd}}}
 
     def stat(self, c, name, dims, stat, start, end):
@@ -201,7 +257,9 @@ class Listeners(AgentTestBase):
     def test_statsd_counters_gauges_timers_and_sets_become_metrics(self):
         c = self.start()
         sp = free_udp_port()
-        a = self.agent(self.listeners_config(c, sp, free_udp_port()))
+        # A 60 s interval: the aggregates are sent by the SIGTERM, not by the interval timer
+        # (unless a minute boundary falls in the second the test takes).
+        a = self.agent(self.listeners_config(c, sp, free_udp_port(), statsd_interval=60))
         time.sleep(0.5)
         t0 = int(time.time())
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
