@@ -7,7 +7,9 @@
 #   rrd:  the data as it lands in real time: loaded while the flush grace covers it, then
 #         flushed to the series' RRD file and the sketch store (a restart with grace 0);
 #   late: the same data arriving after its minutes were flushed, so it is stored as
-#         corrections beside the RRD (as after an agent replays an outage).
+#         corrections beside the RRD (as after an agent replays an outage);
+#   late x10: the late data sent 9 more times, each time in a job of its own: ten correction
+#         rows per minute, which the store folds into one when idle (store.c).
 # Usage: bench/bench_query.sh [BUILD_DIR]   (default: build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,3 +63,7 @@ stop
 # Late: the watermark is already past every minute when the data arrives.
 start "$D/late" 0; load; sleep 2
 measure late
+# Nine more copies, a second apart so that each lands in its own flush job (one per tick).
+for _ in $(seq 9); do load; sleep 1.2; done
+sleep 2
+measure "late x10"

@@ -240,11 +240,11 @@ static struct st_bucket *bucket_at(struct st_bucket **list, int64_t t, uint64_t 
                                    bool skip_handed, bool *ret_new)
 {
     struct st_bucket **pp = list;
-    while (*pp && ((*pp)->t < t || ((*pp)->t == t && skip_handed && (*pp)->handed))) {
+    while (*pp && ((*pp)->t < t || ((*pp)->t == t && skip_handed && (*pp)->handed_lsn))) {
         pp = &(*pp)->next;
     }
     *ret_new = false;
-    if (*pp && (*pp)->t == t && !(*pp)->handed) {
+    if (*pp && (*pp)->t == t && !(*pp)->handed_lsn) {
         return *pp;
     }
     struct st_bucket *b = st_calloc(1, sizeof(*b));
@@ -302,7 +302,7 @@ static int add_contrib(struct st_hot *h, struct st_series *s, int tier, int64_t 
             bool listed = false;
             for (int k = 0; k < ST_N_HOT_TIERS; k++) {
                 for (struct st_bucket *x = s->late[k]; x; x = x->next) {
-                    listed |= x != b && !x->handed;
+                    listed |= x != b && !x->handed_lsn;
                 }
             }
             if (!listed && push_ptr(&h->late, &h->n_late, &h->cap_late, s) < 0) {
@@ -458,7 +458,7 @@ int st_hot_apply_marker(struct st_hot *h, uint64_t lsn, int64_t w1, int64_t w60,
                 if (b->t + step > h->w[tier]) {
                     break;
                 }
-                if (b->handed) {
+                if (b->handed_lsn) {
                     pp = &b->next;
                     continue;
                 }
@@ -471,7 +471,7 @@ int st_hot_apply_marker(struct st_hot *h, uint64_t lsn, int64_t w1, int64_t w60,
                     st_store_job_free(job);
                     return -ENOMEM;
                 }
-                b->handed = true;
+                b->handed_lsn = lsn;
                 pp = &b->next;
             }
         }
@@ -485,7 +485,7 @@ int st_hot_apply_marker(struct st_hot *h, uint64_t lsn, int64_t w1, int64_t w60,
         struct st_series *s = h->late[i];
         for (int tier = 0; tier < ST_N_HOT_TIERS; tier++) {
             for (struct st_bucket *b = s->late[tier]; b; b = b->next) {
-                if (!b->handed) {
+                if (!b->handed_lsn) {
                     if (st_store_job_add_corr(job, s, b, tier) < 0) {
                         st_store_job_free(job);
                         return -ENOMEM;
@@ -502,7 +502,7 @@ int st_hot_apply_marker(struct st_hot *h, uint64_t lsn, int64_t w1, int64_t w60,
     }
     /* Only now that nothing can fail: mark everything handed. */
     for (size_t i = 0; i < job->n_corr; i++) {
-        job->corr[i].bucket->handed = true;
+        job->corr[i].bucket->handed_lsn = lsn;
     }
     for (size_t i = 0; i < h->n_dirty; i++) {
         h->dirty[i]->index_dirty = false;

@@ -66,6 +66,7 @@ static int copy_buckets(const struct st_bucket *list, int64_t start, int64_t end
         }
         struct st_query_bucket *c = &out[i++];
         c->t = b->t;
+        c->handed_lsn = b->handed_lsn;
         c->count = b->count;
         c->sum = b->sum;
         c->min = b->min;
@@ -91,7 +92,6 @@ struct st_query *st_query_snapshot(const struct st_hot *h,
     }
     qr->q = *q;
     qr->now_ms = now_ms;
-    qr->confirmed_lsn = h->confirmed_lsn;
     for (size_t i = 0; i < req->n_extended_statistics && i < ST_MAX_EXT_STATISTICS; i++) {
         snprintf(qr->qnames[i], sizeof(qr->qnames[i]), "%s", req->extended_statistics[i]);
     }
@@ -161,7 +161,8 @@ struct run {
     /* presence of in-memory buckets, for de-duplicating stored sketches */
     const struct st_query_bucket *mem;
     size_t n_mem;
-    st_sketch_t tmp; /* decoding space for stored sketches */
+    st_sketch_t tmp;   /* decoding space for stored sketches */
+    uint64_t done_lsn; /* the newest job the read transaction sees */
     int err;
 };
 
@@ -216,11 +217,11 @@ static bool in_memory(const struct run *r, int64_t t)
     return false;
 }
 
-static void on_sketch(int64_t t, const uint8_t *blob, size_t len, void *data)
+/* Merges a stored sketch into the period of t. */
+static void add_sketch_blob(struct run *r, int64_t t, const uint8_t *blob, size_t len)
 {
-    struct run *r = data;
     struct acc *a = acc_at(r, t);
-    if (!a || in_memory(r, t)) {
+    if (!a) {
         return;
     }
     /* Most periods take one stored sketch: decode it in place rather than merge a copy. */
@@ -233,14 +234,22 @@ static void on_sketch(int64_t t, const uint8_t *blob, size_t len, void *data)
     }
 }
 
+static void on_sketch(int64_t t, const uint8_t *blob, size_t len, void *data)
+{
+    struct run *r = data;
+    if (!in_memory(r, t)) {
+        add_sketch_blob(r, t, blob, len);
+    }
+}
+
 static void on_corr(int64_t t, int64_t step, double count, double sum, double min, double max,
-                    const st_sketch_t *sk, void *data)
+                    const uint8_t *sketch, size_t sketch_len, void *data)
 {
     struct run *r = data;
     (void)step;
     add_row(r, t, count, sum, min, max);
-    if (r->sketches) {
-        add_sketch(r, t, sk);
+    if (sketch) {
+        add_sketch_blob(r, t, sketch, sketch_len);
     }
 }
 
@@ -310,14 +319,19 @@ static int run_series(struct run *r, const struct st_query_series *s,
             return ret;
         }
     }
-    ret = st_store_read_corrections(reader, s->id, step, r->start, r->end, r->q->confirmed_lsn,
-                                    on_corr, r);
+    ret = st_store_read_corrections(reader, s->id, step, r->start, r->end, r->sketches, on_corr, r);
     if (ret < 0) {
         return ret;
     }
     for (size_t i = 0; i < s->n_late[tier]; i++) {
         const struct st_query_bucket *b = &s->late[tier][i];
-        on_corr(b->t, step, b->count, b->sum, b->min, b->max, &b->sketch, r);
+        if (b->handed_lsn != 0 && b->handed_lsn <= r->done_lsn) {
+            continue; /* its job committed before the read transaction: read above */
+        }
+        add_row(r, b->t, b->count, b->sum, b->min, b->max);
+        if (r->sketches) {
+            add_sketch(r, b->t, &b->sketch);
+        }
     }
     return r->err;
 }
@@ -429,9 +443,12 @@ void st_query_run(struct st_query *q, struct st_store_reader *reader)
         r.acc[i].unit = -1;
         st_sketch_init(&r.acc[i].sketch);
     }
-    int ret = 0;
+    int ret = q->n_series > 0 ? st_store_reader_begin(reader, &r.done_lsn) : 0;
     for (size_t i = 0; i < q->n_series && ret == 0; i++) {
         ret = run_series(&r, &q->series[i], reader);
+    }
+    if (q->n_series > 0) {
+        st_store_reader_end(reader);
     }
     if (ret == 0) {
         ret = pack_reply(q, &r);

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * GetMetricStatistics. The loop thread takes a snapshot of the series a request names (copies
- * of their in-memory buckets and the store's confirmed LSN), then a query thread reads the RRD
- * files and SQLite rows, merges the three sources and packs the protobuf reply. Sources never
- * overlap: an RRD row counts only if its bucket ends at or before the file's last update, an
- * in-memory bucket only if it ends after it; a stored sketch only if no in-memory bucket has
- * the same period; stored corrections only up to the snapshot's confirmed LSN, in-memory ones
- * after it.
+ * of their in-memory buckets), then a query thread reads the RRD files and SQLite rows, merges
+ * the three sources and packs the protobuf reply. Sources never overlap: an RRD row counts only
+ * if its bucket ends at or before the file's last update, an in-memory bucket only if it ends
+ * after it; a stored sketch only if no in-memory bucket has the same period. Corrections are
+ * read in one SQLite read transaction, which sees every job up to its done_lsn and nothing
+ * newer; an in-memory correction counts only if it was not handed to the store yet or was
+ * handed to a job after that done_lsn. This holds however the store thread folds committed
+ * rows (store.h), and however late the query thread runs after the snapshot.
  *
  * Tier choice follows CloudWatch: periods under 60 s read the 1 s tier of high-resolution
  * series; otherwise the 60 s tier for ranges starting within 15 days, 300 s within 63 days and
@@ -26,6 +28,7 @@
 
 struct st_query_bucket {
     int64_t t;
+    uint64_t handed_lsn; /* the job it was handed to, 0: none yet */
     double count, sum, min, max;
     st_sketch_t sketch;
 };
@@ -45,7 +48,6 @@ struct st_query {
     char qnames[ST_MAX_EXT_STATISTICS][16]; /* the percentiles as the request spelled them */
     char *label;
     int64_t now_ms;
-    uint64_t confirmed_lsn;
     struct st_query_series *series;
     size_t n_series;
     /* results, written by st_query_run */

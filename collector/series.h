@@ -10,8 +10,8 @@
  * read off the loop thread.
  *
  * A bucket aggregates the datums of one period (1 s or 60 s) of one series: SampleCount, Sum,
- * Minimum, Maximum and a percentile sketch. Once `handed` to the store it is immutable; the
- * loop frees it when the store confirms it durable.
+ * Minimum, Maximum and a percentile sketch. Once handed to the store (`handed_lsn`) it is
+ * immutable; the loop frees it when the store confirms it durable.
  */
 #ifndef STRATUS_COLLECTOR_SERIES_H
 #define STRATUS_COLLECTOR_SERIES_H
@@ -39,7 +39,7 @@ struct st_bucket {
     uint64_t first_lsn;     /* oldest WAL record in it: the log is kept from here */
     double count, sum, min, max;
     st_sketch_t sketch;
-    bool handed; /* given to the store: immutable */
+    uint64_t handed_lsn; /* LSN of the job it was given to (0: not handed): immutable then */
 };
 
 struct st_series {

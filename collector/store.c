@@ -50,6 +50,9 @@ struct st_store {
     sqlite3 *db;
     sqlite3_stmt *put_sketch, *put_corr, *put_series, *put_meta;
     sqlite3_stmt *next_series, *prune_sketches, *prune_corr;
+    sqlite3_stmt *fold_keys, *fold_rows, *fold_delete;
+    struct fold_key *fold; /* buckets whose corrections may need folding (a stack) */
+    size_t n_fold, cap_fold;
     int64_t prune_after_id;  /* the pruning walk's position in the series index */
     uint64_t next_prune_us;  /* when the next walk starts */
     struct st_u64_map files; /* (id ^ tier) -> struct rrd_file */
@@ -518,6 +521,153 @@ static int run_jobs(struct st_store *st, struct st_store_job *jobs)
     return r;
 }
 
+/*
+ * Folding corrections. Every job with late data for a bucket adds one correction row
+ * (id, step, t, lsn), and a query merges them all. After each commit the buckets that got a row
+ * are pushed on `fold`; when idle, the store thread folds the rows of each (id, step, t) into
+ * one: counts and sums added, the extremes kept, the sketches merged, under the largest lsn of
+ * the rows folded. Only committed rows are folded and a fold step is one transaction, so a
+ * reader sees either every row or the folded one (the reader's transaction, not lsn, decides
+ * what a query counts: store.h). Rows whose count is not positive add nothing to a query's
+ * statistics and add nothing to the fold's either; their sketches are merged, as a query does.
+ * A bucket whose sketch does not decode is left as it is.
+ */
+#define FOLD_STEP_KEYS   1024      /* buckets folded per idle step (one transaction) */
+#define FOLD_PENDING_MAX (1 << 20) /* beyond this, the prune walk finds the rest */
+
+struct fold_key {
+    int64_t id, step, t;
+};
+
+/* Folds the correction rows of one bucket if it has more than one. Returns 0 or -errno. */
+static int fold_key(struct st_store *st, const struct fold_key *k, st_sketch_t *sk,
+                    st_sketch_t *tmp, uint8_t **buf, size_t *cap, uint64_t *folded)
+{
+    double count = 0, sum = 0, min = INFINITY, max = -INFINITY;
+    int64_t lsn = 0;
+    int rows = 0, r = 0, rc;
+    bool bad = false;
+    st_sketch_reset(sk);
+    sqlite3_stmt *q = st->fold_rows;
+    sqlite3_bind_int64(q, 1, k->id);
+    sqlite3_bind_int64(q, 2, k->step);
+    sqlite3_bind_int64(q, 3, k->t);
+    while (r == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        rows++;
+        lsn = sqlite3_column_int64(q, 0);
+        double c = sqlite3_column_double(q, 1);
+        if (c > 0) {
+            count += c;
+            sum += sqlite3_column_double(q, 2);
+            min = fmin(min, sqlite3_column_double(q, 3));
+            max = fmax(max, sqlite3_column_double(q, 4));
+        }
+        if (sqlite3_column_type(q, 5) == SQLITE_BLOB) {
+            const void *blob = sqlite3_column_blob(q, 5);
+            size_t len = (size_t)sqlite3_column_bytes(q, 5);
+            if (st_sketch_decode(tmp, blob, len) < 0) {
+                bad = true; /* leave these rows as they are: the query skips that sketch */
+            } else if (st_sketch_merge(sk, tmp) < 0) {
+                r = -ENOMEM;
+            }
+        }
+    }
+    if (r == 0 && rc != SQLITE_DONE) {
+        r = -EIO;
+    }
+    sqlite3_reset(q);
+    if (r < 0 || bad || rows < 2) {
+        return r;
+    }
+    sqlite3_bind_int64(st->fold_delete, 1, k->id);
+    sqlite3_bind_int64(st->fold_delete, 2, k->step);
+    sqlite3_bind_int64(st->fold_delete, 3, k->t);
+    sqlite3_bind_int64(st->fold_delete, 4, lsn);
+    if ((r = step_stmt(st->fold_delete)) < 0) {
+        return r;
+    }
+    sqlite3_bind_int64(st->put_corr, 1, k->id);
+    sqlite3_bind_int64(st->put_corr, 2, k->step);
+    sqlite3_bind_int64(st->put_corr, 3, k->t);
+    sqlite3_bind_int64(st->put_corr, 4, lsn);
+    sqlite3_bind_double(st->put_corr, 5, count);
+    sqlite3_bind_double(st->put_corr, 6, sum);
+    sqlite3_bind_double(st->put_corr, 7, min);
+    sqlite3_bind_double(st->put_corr, 8, max);
+    if ((r = bind_sketch(st->put_corr, 9, sk, buf, cap)) < 0 || (r = step_stmt(st->put_corr)) < 0) {
+        return r;
+    }
+    *folded += (uint64_t)rows - 1;
+    return 0;
+}
+
+static void fold_push(struct st_store *st, int64_t id, int64_t step, int64_t t)
+{
+    if (st->n_fold >= FOLD_PENDING_MAX ||
+        grow((void **)&st->fold, &st->cap_fold, st->n_fold, sizeof(*st->fold)) < 0) {
+        return; /* the prune walk finds it */
+    }
+    st->fold[st->n_fold++] = (struct fold_key){id, step, t};
+}
+
+/* After a commit: the buckets that got a correction are folded when the thread is idle. */
+static void fold_note(struct st_store *st, const struct st_store_job *jobs)
+{
+    for (const struct st_store_job *j = jobs; j; j = j->next) {
+        for (size_t i = 0; i < j->n_corr; i++) {
+            const struct st_store_item *it = &j->corr[i];
+            fold_push(st, (int64_t)it->series->id, st_tier_step(it->tier), it->bucket->t);
+        }
+    }
+}
+
+/* Idle work: folds up to FOLD_STEP_KEYS pending buckets (newest first) in one transaction. */
+static void fold_step(struct st_store *st)
+{
+    size_t n = st->n_fold < FOLD_STEP_KEYS ? st->n_fold : FOLD_STEP_KEYS;
+    const struct fold_key *keys = st->fold + st->n_fold - n;
+    st_sketch_t sk, tmp;
+    st_sketch_init(&sk);
+    st_sketch_init(&tmp);
+    uint8_t *buf = NULL;
+    size_t cap = 0;
+    uint64_t folded = 0;
+    int r = exec_sql(st->db, "BEGIN");
+    for (size_t i = 0; i < n && r == 0; i++) {
+        r = fold_key(st, &keys[i], &sk, &tmp, &buf, &cap, &folded);
+    }
+    if (r == 0 && (r = exec_sql(st->db, "COMMIT")) == 0) {
+        bump(st, &st->stats.corrections_folded, folded);
+    }
+    if (r < 0) {
+        exec_sql(st->db, "ROLLBACK");
+        st_log_debug("store: folding corrections failed (%s); the prune walk retries",
+                     strerror(-r));
+    }
+    st_free(buf);
+    st_sketch_fini(&sk);
+    st_sketch_fini(&tmp);
+    st->n_fold -= n;
+    if (st->n_fold == 0 && st->cap_fold > 4096) {
+        st_free(st->fold); /* give back what a burst grew */
+        st->fold = NULL;
+        st->cap_fold = 0;
+    }
+}
+
+/* The prune walk's part: queues the buckets of series id that have more than one row. */
+static int fold_find(struct st_store *st, int64_t id)
+{
+    sqlite3_bind_int64(st->fold_keys, 1, id);
+    int rc;
+    while ((rc = sqlite3_step(st->fold_keys)) == SQLITE_ROW) {
+        fold_push(st, id, sqlite3_column_int64(st->fold_keys, 0),
+                  sqlite3_column_int64(st->fold_keys, 1));
+    }
+    sqlite3_reset(st->fold_keys);
+    return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
 #define PRUNE_EVERY_US   (600ull * 1000000) /* a full walk of the index every 10 minutes */
 #define PRUNE_BATCH      1000               /* series per step of the walk */
 #define SKETCH_KEEP_60_S (15 * 86400)       /* the 60 s tier's retention */
@@ -551,6 +701,8 @@ static bool prune_step(struct st_store *st)
         sqlite3_bind_int64(st->prune_corr, 1, ids[i]);
         sqlite3_bind_int64(st->prune_corr, 2, now - CORR_KEEP_S);
         step_stmt(st->prune_corr);
+        /* Finds what is left to fold (pending folds are not kept over a restart). */
+        fold_find(st, ids[i]);
     }
     if (exec_sql(st->db, "COMMIT") < 0) {
         exec_sql(st->db, "ROLLBACK");
@@ -569,7 +721,8 @@ static void *store_thread(void *arg)
     unsigned backoff_ms = 0;
     for (;;) {
         pthread_mutex_lock(&st->lock);
-        while (!st->queue.head && !st->stop && st_mono_us() < st->next_prune_us) {
+        while (!st->queue.head && !st->stop && st_mono_us() < st->next_prune_us &&
+               st->n_fold == 0) {
             struct timespec until;
             clock_gettime(CLOCK_MONOTONIC, &until);
             until.tv_sec += 1;
@@ -601,8 +754,10 @@ static void *store_thread(void *arg)
             if (stop) {
                 break;
             }
-            /* Idle: take one step of the pruning walk, then wait for the next. */
-            if (!prune_step(st)) {
+            /* Idle: fold the corrections just written, else take a step of the prune walk. */
+            if (st->n_fold > 0) {
+                fold_step(st);
+            } else if (st_mono_us() >= st->next_prune_us && !prune_step(st)) {
                 pthread_mutex_lock(&st->lock);
                 st->next_prune_us = st_mono_us() + PRUNE_EVERY_US;
                 pthread_mutex_unlock(&st->lock);
@@ -620,6 +775,7 @@ static void *store_thread(void *arg)
             nanosleep(&ts, NULL);
         }
         backoff_ms = 0;
+        fold_note(st, jobs);
         uint64_t n = 0;
         pthread_mutex_lock(&st->done_lock);
         for (struct st_store_job *j = jobs, *next; j; j = next) {
@@ -711,7 +867,11 @@ void st_store_free(struct st_store *st)
     sqlite3_finalize(st->next_series);
     sqlite3_finalize(st->prune_sketches);
     sqlite3_finalize(st->prune_corr);
+    sqlite3_finalize(st->fold_keys);
+    sqlite3_finalize(st->fold_rows);
+    sqlite3_finalize(st->fold_delete);
     sqlite3_close(st->db);
+    st_free(st->fold);
     for (size_t i = 0; i < st->files.cap; i++) {
         st_free(st->files.slots[i].value);
     }
@@ -813,7 +973,18 @@ int st_store_open(struct event_base *base, const struct st_store_opts *opts, st_
                            "(step = 1 AND t < ?3))",
                            -1, &st->prune_sketches, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(st->db, "DELETE FROM corrections WHERE id = ? AND t < ?", -1,
-                           &st->prune_corr, NULL) != SQLITE_OK) {
+                           &st->prune_corr, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(st->db,
+                           "SELECT step, t FROM corrections WHERE id = ? GROUP BY step, t "
+                           "HAVING count(*) > 1",
+                           -1, &st->fold_keys, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(st->db,
+                           "SELECT lsn, count, sum, min, max, sketch FROM corrections WHERE id = ? "
+                           "AND step = ? AND t = ? ORDER BY lsn",
+                           -1, &st->fold_rows, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(
+            st->db, "DELETE FROM corrections WHERE id = ? AND step = ? AND t = ? AND lsn < ?", -1,
+            &st->fold_delete, NULL) != SQLITE_OK) {
         r = st_error_set(err, -EIO, ST_ERR_INTERNAL_FAILURE, "store: sqlite: %s",
                          sqlite3_errmsg(st->db));
         goto fail;
@@ -845,7 +1016,8 @@ fail:
 struct st_store_reader {
     char *dir;
     sqlite3 *db;
-    sqlite3_stmt *get_sketches, *get_corr;
+    sqlite3_stmt *get_sketches, *get_corr, *get_corr_rows, *get_done;
+    bool in_txn;
 };
 
 void st_store_reader_free(struct st_store_reader *r)
@@ -855,6 +1027,8 @@ void st_store_reader_free(struct st_store_reader *r)
     }
     sqlite3_finalize(r->get_sketches);
     sqlite3_finalize(r->get_corr);
+    sqlite3_finalize(r->get_corr_rows);
+    sqlite3_finalize(r->get_done);
     sqlite3_close(r->db);
     st_free(r->dir);
     st_free(r);
@@ -874,8 +1048,14 @@ int st_store_reader_open(const char *dir, struct st_store_reader **ret)
                            -1, &r->get_sketches, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(r->db,
                            "SELECT t, count, sum, min, max, sketch FROM corrections WHERE id = ? "
-                           "AND step = ? AND t >= ? AND t < ? AND lsn <= ?",
-                           -1, &r->get_corr, NULL) != SQLITE_OK) {
+                           "AND step = ? AND t >= ? AND t < ?",
+                           -1, &r->get_corr, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(r->db,
+                           "SELECT t, count, sum, min, max FROM corrections WHERE id = ? "
+                           "AND step = ? AND t >= ? AND t < ?",
+                           -1, &r->get_corr_rows, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(r->db, "SELECT v FROM meta WHERE k = 'done_lsn'", -1, &r->get_done,
+                           NULL) != SQLITE_OK) {
         st_store_reader_free(r);
         return -EIO;
     }
@@ -994,31 +1174,54 @@ int st_store_read_sketches(struct st_store_reader *r, uint64_t id, int64_t step,
     return ret;
 }
 
-int st_store_read_corrections(struct st_store_reader *r, uint64_t id, int64_t step, int64_t start,
-                              int64_t end, uint64_t max_lsn, st_store_corr_fn fn, void *data)
+int st_store_reader_begin(struct st_store_reader *r, uint64_t *ret_done_lsn)
 {
-    sqlite3_stmt *q = r->get_corr;
+    if (exec_sql(r->db, "BEGIN") < 0) {
+        return -EIO;
+    }
+    r->in_txn = true;
+    /* The first read starts the snapshot: done_lsn and every later read come from it. */
+    int rc = sqlite3_step(r->get_done);
+    *ret_done_lsn = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(r->get_done, 0) : 0;
+    sqlite3_reset(r->get_done);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        st_store_reader_end(r);
+        return -EIO;
+    }
+    return 0;
+}
+
+void st_store_reader_end(struct st_store_reader *r)
+{
+    if (r->in_txn) {
+        exec_sql(r->db, "COMMIT");
+        r->in_txn = false;
+    }
+}
+
+int st_store_read_corrections(struct st_store_reader *r, uint64_t id, int64_t step, int64_t start,
+                              int64_t end, bool sketches, st_store_corr_fn fn, void *data)
+{
+    sqlite3_stmt *q = sketches ? r->get_corr : r->get_corr_rows;
     sqlite3_bind_int64(q, 1, (int64_t)id);
     sqlite3_bind_int64(q, 2, step);
     sqlite3_bind_int64(q, 3, start);
     sqlite3_bind_int64(q, 4, end);
-    sqlite3_bind_int64(q, 5, (int64_t)max_lsn);
-    st_sketch_t sk;
-    st_sketch_init(&sk);
     int rc, ret = 0;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        st_sketch_reset(&sk);
-        if (sqlite3_column_type(q, 5) == SQLITE_BLOB) {
-            st_sketch_decode(&sk, sqlite3_column_blob(q, 5), (size_t)sqlite3_column_bytes(q, 5));
+        const uint8_t *blob = NULL;
+        size_t len = 0;
+        if (sketches && sqlite3_column_type(q, 5) == SQLITE_BLOB) {
+            blob = sqlite3_column_blob(q, 5);
+            len = (size_t)sqlite3_column_bytes(q, 5);
         }
         fn(sqlite3_column_int64(q, 0), step, sqlite3_column_double(q, 1),
            sqlite3_column_double(q, 2), sqlite3_column_double(q, 3), sqlite3_column_double(q, 4),
-           &sk, data);
+           blob, len, data);
     }
     if (rc != SQLITE_DONE) {
         ret = -EIO;
     }
-    st_sketch_fini(&sk);
     sqlite3_reset(q);
     return ret;
 }

@@ -8,10 +8,11 @@
  * Writes happen on the store thread, one job at a time in submission order. A job carries the
  * buckets a WAL MARKER flushed, the pending corrections and the index rows to write; after its
  * RRD updates are on disk (syncfs) its SQLite rows and done_lsn = job->lsn commit in one
- * transaction. A job that fails is retried with backoff; it is never dropped. Every write is
- * idempotent (RRD updates skip past timestamps, rows are INSERT OR REPLACE), so a job may be
- * redone after a crash. The job and everything it points to are borrowed until the done
- * callback returns it to the loop thread.
+ * transaction. When idle, the store thread folds the correction rows of one bucket into one
+ * (store.c, "Folding corrections"). A job that fails is retried with backoff; it is never
+ * dropped. Every write is idempotent (RRD updates skip past timestamps, rows are INSERT OR
+ * REPLACE), so a job may be redone after a crash. The job and everything it points to are borrowed
+ * until the done callback returns it to the loop thread.
  *
  * RRD layout (step 60): DS count, sum (GAUGE, huge heartbeat, so gaps are zero-filled) and
  * negmin, max (GAUGE, heartbeat 60: gaps are unknown). Minimum is stored negated so that MAX
@@ -112,9 +113,10 @@ void st_store_free(struct st_store *st);
 struct st_store_stats {
     uint64_t jobs;
     uint64_t rrd_files_created;
-    uint64_t rrd_updates; /* rrd_update calls */
-    uint64_t rrd_rows;    /* bucket rows written */
-    uint64_t failures;    /* jobs that had to be retried */
+    uint64_t rrd_updates;        /* rrd_update calls */
+    uint64_t rrd_rows;           /* bucket rows written */
+    uint64_t failures;           /* jobs that had to be retried */
+    uint64_t corrections_folded; /* correction rows merged into another by folding */
 };
 void st_store_get_stats(struct st_store *st, struct st_store_stats *ret);
 
@@ -149,10 +151,23 @@ typedef void (*st_store_sketch_fn)(int64_t t, const uint8_t *blob, size_t len, v
 int st_store_read_sketches(struct st_store_reader *r, uint64_t id, int64_t step, int64_t start,
                            int64_t end, st_store_sketch_fn fn, void *data);
 
+/*
+ * A read transaction: every read through r until st_store_reader_end sees the store as of one
+ * commit. *ret_done_lsn is that commit's done_lsn: the corrections it shows are exactly those
+ * of the jobs with lsn <= done_lsn (a job's rows commit with its done_lsn), folded or not.
+ * Returns 0 or -EIO.
+ */
+int st_store_reader_begin(struct st_store_reader *r, uint64_t *ret_done_lsn);
+void st_store_reader_end(struct st_store_reader *r);
+
+/* sketch is a st_sketch_encode()d sketch borrowed for the call, or NULL (none, or not asked). */
 typedef void (*st_store_corr_fn)(int64_t t, int64_t step, double count, double sum, double min,
-                                 double max, const st_sketch_t *sketch, void *data);
-/* Corrections of `step` with t in [start, end) written by jobs with lsn <= max_lsn. */
+                                 double max, const uint8_t *sketch, size_t sketch_len, void *data);
+/*
+ * Corrections of `step` with t in [start, end), in (t, lsn) order. The sketches are read only
+ * when `sketches` is true (the five statistics do not need them).
+ */
 int st_store_read_corrections(struct st_store_reader *r, uint64_t id, int64_t step, int64_t start,
-                              int64_t end, uint64_t max_lsn, st_store_corr_fn fn, void *data);
+                              int64_t end, bool sketches, st_store_corr_fn fn, void *data);
 
 #endif

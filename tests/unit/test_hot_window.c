@@ -155,10 +155,10 @@ static void test_marker_hands_closed_buckets_and_keeps_open_ones(void **state)
     assert_int_equal(job->lsn, 2);
     assert_int_equal(job->n_flush, 1);
     assert_int_equal(job->flush[0].bucket->t, T0 / 1000);
-    assert_true(job->flush[0].bucket->handed);
+    assert_true(job->flush[0].bucket->handed_lsn);
     assert_int_equal(job->n_index, 1); /* the new series' index row goes with it */
     struct st_series *s = only_series(h);
-    assert_false(s->hot[ST_TIER_60S]->next->handed);
+    assert_false(s->hot[ST_TIER_60S]->next->handed_lsn);
     st_hot_job_done(h, job);
     assert_int_equal(s->hot[ST_TIER_60S]->t, T0 / 1000 + 60);
     assert_null(s->hot[ST_TIER_60S]->next);

@@ -3,8 +3,9 @@
  * The hot window, store and query engine together: buckets flushed to real RRD files and
  * SQLite, then GetMetricStatistics over them. Covers exact statistics for every statistic and
  * period, the 60 s / 300 s / 3600 s tier boundaries, percentiles from stored sketches,
- * corrections, the 1 s tier, unit filters, and that a bucket held both in memory and in the
- * RRD file is counted once.
+ * corrections and their folding, the 1 s tier, unit filters, and that a bucket held both in
+ * memory and in the RRD file is counted once, as is a correction a query snapshot holds while
+ * the store folds it.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -103,9 +104,9 @@ static struct st_store_job *marker(struct fx *f, int64_t w1_s, int64_t w60_s, bo
     return job;
 }
 
-/* Runs GetMetricStatistics for Lat{Host=host}; the result stays in f->resp. */
-static void query(struct fx *f, const char *host, int64_t start_ms, int64_t end_ms, int period,
-                  const char *stat_or_pct, const char *unit)
+/* Snapshots GetMetricStatistics for Lat{Host=host}; finish_query runs it. */
+static struct st_query *snapshot(struct fx *f, const char *host, int64_t start_ms, int64_t end_ms,
+                                 int period, const char *stat_or_pct, const char *unit)
 {
     Stratus__GetMetricStatisticsRequest req = STRATUS__GET_METRIC_STATISTICS_REQUEST__INIT;
     Stratus__Dimension d = STRATUS__DIMENSION__INIT, *dp = &d;
@@ -139,6 +140,12 @@ static void query(struct fx *f, const char *host, int64_t start_ms, int64_t end_
     }
     struct st_query *qr = st_query_snapshot(&f->hot, &req, &q, st_wall_ms());
     assert_non_null(qr);
+    return qr;
+}
+
+/* Runs a snapshot; the result stays in f->resp. */
+static void finish_query(struct fx *f, struct st_query *qr)
+{
     st_query_run(qr, f->reader);
     assert_int_equal(qr->status, 0);
     if (f->resp) {
@@ -147,6 +154,13 @@ static void query(struct fx *f, const char *host, int64_t start_ms, int64_t end_
     f->resp = stratus__get_metric_statistics_response__unpack(NULL, qr->reply_len, qr->reply);
     assert_non_null(f->resp);
     st_query_free(qr);
+}
+
+/* Runs GetMetricStatistics for Lat{Host=host}; the result stays in f->resp. */
+static void query(struct fx *f, const char *host, int64_t start_ms, int64_t end_ms, int period,
+                  const char *stat_or_pct, const char *unit)
+{
+    finish_query(f, snapshot(f, host, start_ms, end_ms, period, stat_or_pct, unit));
 }
 
 static void expect_dp(struct fx *f, size_t i, int64_t ts_ms, double n, double sum, double min,
@@ -420,6 +434,105 @@ static void test_jobs_held_in_one_batch_write_each_file_once(void **state)
     }
 }
 
+static void count_corr(int64_t t, int64_t step, double count, double sum, double min, double max,
+                       const uint8_t *sketch, size_t sketch_len, void *data)
+{
+    (void)t, (void)step, (void)count, (void)sum, (void)min, (void)max, (void)sketch;
+    (void)sketch_len;
+    (*(int *)data)++;
+}
+
+static int stored_corrections(struct fx *f, int64_t t_ms)
+{
+    struct st_series *s = NULL;
+    for (size_t i = 0; i < f->hot.series.cap && !s; i++) {
+        s = f->hot.series.slots[i].value;
+    }
+    int n = 0;
+    assert_int_equal(st_store_read_corrections(f->reader, s->id, 60, t_ms / 1000, t_ms / 1000 + 60,
+                                               true, count_corr, &n),
+                     0);
+    return n;
+}
+
+/* Waits (bounded) until the store thread has folded `rows` correction rows away. */
+static void wait_folded(struct fx *f, uint64_t rows)
+{
+    struct st_store_stats st;
+    for (int i = 0; i < 5000; i++) {
+        st_store_get_stats(f->store, &st);
+        if (st.corrections_folded >= rows) {
+            break;
+        }
+        usleep(1000);
+    }
+    assert_int_equal(st.corrections_folded, rows);
+}
+
+/* One late datum of one value for minute t0, in its own job. */
+static void late_job(struct fx *f, int64_t t0, double v, bool wait)
+{
+    struct req_builder b;
+    rb_init(&b, "App");
+    rb_value(&b, "Lat", "a", t0 + 7000, v);
+    put(f, &b);
+    marker(f, 0, t0 / 1000 + 60, wait);
+}
+
+static void
+test_corrections_of_one_bucket_are_folded_into_one_row_with_the_same_answer(void **state)
+{
+    struct fx *f = *state;
+    int64_t t0 = f->now_ms - 3600000;
+    late_job(f, t0, 40, true); /* on time: flushed to the RRD file */
+    double late[] = {10, 50, 1, 30, 20, 60};
+    for (size_t i = 0; i < 6; i++) {
+        late_job(f, t0, late[i], true); /* each a correction row of its own job */
+    }
+    wait_folded(f, 5);
+    assert_int_equal(stored_corrections(f, t0), 1);
+    query(f, "a", t0, t0 + 60000, 60, NULL, NULL);
+    assert_int_equal(f->resp->n_datapoints, 1);
+    expect_dp(f, 0, t0, 7, 211, 1, 60);
+    query(f, "a", t0, t0 + 60000, 60, "p50", NULL);
+    assert_int_equal(f->resp->datapoints[0]->n_extended_statistics, 1);
+    double p50 = f->resp->datapoints[0]->extended_statistics[0]->value;
+    assert_true(fabs(p50 - 30) <= 0.01 * 30); /* 1 10 20 [30] 40 50 60, within the 1 % */
+    /* The fold is committed: a restart reads the same row. */
+    st_store_reader_free(f->reader);
+    st_store_free(f->store);
+    struct st_store_opts o = {.dir = f->dir, .sync = false};
+    uint64_t done;
+    st_hot_fini(&f->hot);
+    st_hot_init(&f->hot);
+    assert_int_equal(st_store_open(f->base, &o, on_done, f, on_load, f, &done, &f->store, NULL), 0);
+    assert_int_equal(done, f->lsn);
+    assert_int_equal(st_store_reader_open(f->dir, &f->reader), 0);
+    assert_int_equal(stored_corrections(f, t0), 1);
+    query(f, "a", t0, t0 + 60000, 60, NULL, NULL);
+    expect_dp(f, 0, t0, 7, 211, 1, 60);
+}
+
+static void test_a_query_that_straddles_a_fold_counts_every_correction_once(void **state)
+{
+    struct fx *f = *state;
+    int64_t t0 = f->now_ms - 3600000;
+    late_job(f, t0, 40, true);
+    late_job(f, t0, 10, true);  /* correction A: stored */
+    late_job(f, t0, 50, false); /* correction B: handed to a job not confirmed yet */
+    /* The snapshot holds B in memory; then B's job commits and A and B are folded. */
+    struct st_query *qr = snapshot(f, "a", t0, t0 + 60000, 60, NULL, NULL);
+    wait_folded(f, 1);
+    finish_query(f, qr);
+    expect_dp(f, 0, t0, 3, 100, 10, 50);
+    /* After the loop confirms the job, the folded row alone. */
+    while (f->hot.confirmed_lsn < f->lsn) {
+        event_base_loop(f->base, EVLOOP_ONCE);
+    }
+    query(f, "a", t0, t0 + 60000, 60, NULL, NULL);
+    expect_dp(f, 0, t0, 3, 100, 10, 50);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -436,6 +549,8 @@ int main(void)
         T(test_unknown_metric_is_an_empty_answer),
         T(test_sketches_past_the_60s_retention_are_pruned),
         T(test_jobs_held_in_one_batch_write_each_file_once),
+        T(test_corrections_of_one_bucket_are_folded_into_one_row_with_the_same_answer),
+        T(test_a_query_that_straddles_a_fold_counts_every_correction_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
