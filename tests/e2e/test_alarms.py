@@ -3,10 +3,13 @@
 real PutMetricData (StorageResolution 1). The collector evaluates every second here
 (--alarm-tick-ms 1000), and datapoints are put into the last closed periods, which is also how
 late data reaches the next evaluation. Waits poll observable state with a deadline."""
+import http.server
 import json
 import os
+import socket
 import stat
 import sys
+import threading
 import time
 import unittest
 
@@ -228,6 +231,115 @@ class TestTransitions(AlarmTest):
         self.assertEqual(names, ["web-2"])
         kinds = [h["HistorySummary"] for h in self.history(c, "db-1", "ConfigurationUpdate")]
         self.assertEqual(kinds, ['Alarm "db-1" deleted', 'Alarm "db-1" created'])
+
+
+class Receiver:
+    """An HTTP server on 127.0.0.1:0 that records the bodies POSTed to it; with hang=True it
+    reads the request and never answers."""
+
+    def __init__(self, hang=False):
+        self.bodies = []
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length", "0"))
+                owner.bodies.append((self.path, self.headers.get("Content-Type"),
+                                     self.rfile.read(n)))
+                if hang:
+                    time.sleep(5)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = "http://127.0.0.1:%d/hook?x=1" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class TestWebhooksAndComposites(AlarmTest):
+    def test_webhook_gets_an_sns_shaped_notification(self):
+        c = self.start(*TICK, "--alarm-hook-timeout-ms", "1500")
+        rx = Receiver()
+        hung = Receiver(hang=True)
+        self.addCleanup(rx.close)
+        self.addCleanup(hung.close)
+        with socket.socket() as s:  # a port with nobody listening
+            s.bind(("127.0.0.1", 0))
+            dead = "http://127.0.0.1:%d/" % s.getsockname()[1]
+        self.put_alarm(c, "web", "--alarm-actions", rx.url, dead, hung.url)
+        self.put(c, 90)
+        self.wait_state(c, "web", "ALARM")
+        self.wait_actions(c, "web", 3)
+        self.assertEqual(len(rx.bodies), 1)
+        path, ctype, body = rx.bodies[0]
+        self.assertEqual(path, "/hook?x=1")
+        self.assertTrue(ctype.startswith("text/plain"))
+        note = json.loads(body)
+        self.assertEqual(note["Type"], "Notification")
+        self.assertEqual(note["Subject"], 'ALARM: "web" in local')
+        msg = json.loads(note["Message"])
+        self.assertEqual(msg["AlarmName"], "web")
+        self.assertEqual(msg["NewStateValue"], "ALARM")
+        self.assertEqual(msg["Trigger"]["Namespace"], NS)
+        items = {json.loads(h["HistoryData"])["notificationResource"]: json.loads(h["HistoryData"])
+                 for h in self.history(c, "web", "Action")}
+        self.assertEqual(items[rx.url]["actionState"], "Succeeded")
+        self.assertEqual(items[rx.url]["exitStatus"], 200)
+        self.assertEqual(items[dead]["actionState"], "Failed")
+        self.assertEqual(items[hung.url]["actionState"], "Failed")
+
+    def test_composite_alarm_follows_its_children(self):
+        c = self.start(*TICK)
+        hook, runs = self.hook()
+        # "a" alarms on missing data at once, "b" is OK on missing data.
+        self.put_alarm(c, "a", "--treat-missing-data", "breaching", n=1, m=1)
+        self.put_alarm(c, "b", "--treat-missing-data", "notBreaching", n=1, m=1)
+        self.wait_state(c, "a", "ALARM")
+        self.wait_state(c, "b", "OK")
+        c.cli("put-composite-alarm", "--alarm-name", "both", "--alarm-rule",
+              'ALARM("a") AND NOT OK("b")', "--alarm-actions", "exec:" + hook)
+
+        def comp():
+            out = c.cli_json("describe-alarms", "--alarm-names", "both", "--alarm-types",
+                             "CompositeAlarm")
+            self.assertEqual(out["MetricAlarms"], [])
+            return out["CompositeAlarms"][0]
+
+        wait_for("the composite to be OK", lambda: comp()["StateValue"] == "OK")
+        self.assertEqual(comp()["AlarmRule"], 'ALARM("a") AND NOT OK("b")')
+        self.assertEqual(c.cli_json("describe-alarms")["CompositeAlarms"], [])
+        self.put_alarm(c, "b", "--treat-missing-data", "breaching", n=1, m=1)
+        wait_for("the composite to be ALARM", lambda: comp()["StateValue"] == "ALARM")
+        self.wait_actions(c, "both", 1)
+        r = self.runs(runs)
+        self.assertEqual(len(r), 1)
+        self.assertEqual(r[0]["name"], "both")
+        self.assertEqual(r[0]["stdin"]["AlarmRule"], 'ALARM("a") AND NOT OK("b")')
+        self.assertIn("alarm:b transitioned to ALARM", comp()["StateReason"])
+        data = json.loads(comp()["StateReasonData"])
+        self.assertEqual(len(data["triggeringAlarms"]), 2)
+
+    def test_composite_rule_errors(self):
+        c = self.start()
+        p = c.cli("put-composite-alarm", "--alarm-name", "x", "--alarm-rule",
+                  'ALARM("a") AND (OK("b")', check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("(InvalidParameterValue)", p.stderr)
+        self.assertIn("expected ')' at position 24", p.stderr)
+        p = c.cli("put-composite-alarm", "--alarm-name", "x", "--alarm-rule", 'ALARM("x")',
+                  check=False)
+        self.assertIn("refers to the alarm itself", p.stderr)
 
 
 class TestValidation(AlarmTest):
