@@ -234,7 +234,7 @@ static int pma_fill(const struct st_args_value *v, Stratus__PutMetricAlarmReques
 int st_cmd_put_metric_alarm_request(int argc, char **argv, Stratus__PutMetricAlarmRequest **ret,
                                     struct st_error *err)
 {
-    bool ae_set, ae;
+    bool ae_set = false, ae = true;
     int r = take_actions_enabled(&argc, argv, &ae_set, &ae, err);
     if (r < 0) {
         return r;
@@ -311,7 +311,7 @@ static const struct st_args_flag pca_flags[PCA__COUNT] = {
 int st_cmd_put_composite_alarm(const struct st_cli *cli, int argc, char **argv,
                                struct st_error *err)
 {
-    bool ae_set, ae;
+    bool ae_set = false, ae = true;
     int r = take_actions_enabled(&argc, argv, &ae_set, &ae, err);
     if (r < 0) {
         return r;
