@@ -148,6 +148,58 @@ class AwsCliTest(CollectorTest):
                 self.assertIn("An error occurred (InvalidParameterCombination) when calling the "
                               "GetMetricStatistics operation: ", p.stderr)
 
+    def test_alarms(self):
+        c = self.start()
+        for label, exe in CLIS:
+            with self.subTest(cli=label):
+                a, comp = "cpu-" + label, "comp-" + label
+                self.aws(c, exe, "cloudwatch", "put-metric-alarm", "--alarm-name", a,
+                         "--namespace", "N", "--metric-name", "CPU", "--statistic", "Average",
+                         "--period", 60, "--evaluation-periods", 2, "--datapoints-to-alarm", 1,
+                         "--threshold", 80, "--comparison-operator",
+                         "GreaterThanOrEqualToThreshold", "--dimensions", "Name=Host,Value=a",
+                         "--ok-actions", "exec:/bin/true", "--treat-missing-data",
+                         "notBreaching")
+                r = self.aws_json(c, exe, "cloudwatch", "describe-alarms", "--alarm-names", a)
+                self.assertEqual(r["CompositeAlarms"], [])
+                (m,) = r["MetricAlarms"]
+                self.assertEqual((m["AlarmName"], m["Namespace"], m["MetricName"], m["Statistic"],
+                                  m["Period"], m["EvaluationPeriods"], m["DatapointsToAlarm"],
+                                  m["Threshold"], m["ComparisonOperator"],
+                                  m["TreatMissingData"]),
+                                 (a, "N", "CPU", "Average", 60, 2, 1, 80.0,
+                                  "GreaterThanOrEqualToThreshold", "notBreaching"))
+                self.assertEqual(m["OKActions"], ["exec:/bin/true"])
+                self.assertEqual(m["Dimensions"], [{"Name": "Host", "Value": "a"}])
+                self.assertEqual(m["StateValue"], "INSUFFICIENT_DATA")
+                self.assertGreater(ts(m["StateUpdatedTimestamp"]), time.time() - 120)
+                self.aws(c, exe, "cloudwatch", "set-alarm-state", "--alarm-name", a,
+                         "--state-value", "ALARM", "--state-reason", "by hand")
+                r = self.aws_json(c, exe, "cloudwatch", "describe-alarms", "--alarm-names", a,
+                                  "--state-value", "ALARM")
+                self.assertEqual([x["StateReason"] for x in r["MetricAlarms"]], ["by hand"])
+                r = self.aws_json(c, exe, "cloudwatch", "describe-alarm-history", "--alarm-name",
+                                  a, "--history-item-type", "StateUpdate")
+                self.assertEqual([h["HistorySummary"] for h in r["AlarmHistoryItems"]],
+                                 ["Alarm updated from INSUFFICIENT_DATA to ALARM"])
+                self.aws(c, exe, "cloudwatch", "put-composite-alarm", "--alarm-name", comp,
+                         "--alarm-rule", 'ALARM("%s")' % a)
+                r = self.aws_json(c, exe, "cloudwatch", "describe-alarms", "--alarm-names", comp,
+                                  "--alarm-types", "CompositeAlarm")
+                self.assertEqual([(x["AlarmName"], x["AlarmRule"]) for x in r["CompositeAlarms"]],
+                                 [(comp, 'ALARM("%s")' % a)])
+                self.aws(c, exe, "cloudwatch", "disable-alarm-actions", "--alarm-names", a)
+                r = self.aws_json(c, exe, "cloudwatch", "describe-alarms", "--alarm-names", a)
+                self.assertFalse(r["MetricAlarms"][0]["ActionsEnabled"])
+                self.aws(c, exe, "cloudwatch", "delete-alarms", "--alarm-names", comp, a)
+                r = self.aws_json(c, exe, "cloudwatch", "describe-alarms", "--alarm-names", a,
+                                  comp)
+                self.assertEqual((r["MetricAlarms"], r["CompositeAlarms"]), ([], []))
+                p = self.aws(c, exe, "cloudwatch", "set-alarm-state", "--alarm-name", a,
+                             "--state-value", "OK", "--state-reason", "x", check=False)
+                self.assertIn("An error occurred (ResourceNotFound) when calling the "
+                              "SetAlarmState operation: ", p.stderr)
+
     def test_dashboards(self):
         c = self.start()
         body = json.dumps({"widgets": [{"type": "text", "x": 0, "y": 0, "width": 6,

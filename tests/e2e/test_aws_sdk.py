@@ -59,6 +59,17 @@ class AwsSdkTest(CollectorTest):
                 self.assertIn("Period", r["badPeriod"]["message"])
                 self.assertEqual(r["missing"]["name"], "MissingRequiredParameterException")
                 self.assertEqual(r["missing"]["message"], "The parameter Namespace is required.")
+                (a,) = r["alarms"]["MetricAlarms"]
+                self.assertEqual((a["AlarmName"], a["StateValue"], a["StateReason"], a["Threshold"],
+                                  a["Dimensions"]),
+                                 ("sdk-" + proto, "ALARM", "sdk", 15,
+                                  [{"Name": "Host", "Value": "a"}]))
+                self.assertGreater(a["StateUpdatedTimestamp"], time.time() - 120)
+                self.assertEqual([h["HistorySummary"] for h in r["history"]["AlarmHistoryItems"]],
+                                 ["Alarm updated from INSUFFICIENT_DATA to ALARM"])
+                self.assertEqual(r["afterDelete"]["MetricAlarms"], [])
+                self.assertEqual(r["noAlarm"]["name"], "ResourceNotFound")
+                self.assertEqual(r["noAlarm"]["status"], 404)
 
 
 if __name__ == "__main__":

@@ -65,6 +65,20 @@ async function main() {
     EndTime: new Date(t0 * 1000), Period: 7, Statistics: ["Sum"],
   })));
   out.missing = await error(client.send(new cw.PutMetricDataCommand({ MetricData: [] })));
+  const alarm = "sdk-" + proto;
+  await client.send(new cw.PutMetricAlarmCommand({
+    AlarmName: alarm, Namespace: ns, MetricName: "Lat", Dimensions: dims, Statistic: "Maximum",
+    Period: 60, EvaluationPeriods: 1, Threshold: 15, ComparisonOperator: "GreaterThanThreshold",
+  }));
+  await client.send(new cw.SetAlarmStateCommand({ AlarmName: alarm, StateValue: "ALARM",
+                                                   StateReason: "sdk" }));
+  out.alarms = plain(await client.send(new cw.DescribeAlarmsCommand({ AlarmNames: [alarm] })));
+  out.history = plain(await client.send(new cw.DescribeAlarmHistoryCommand({
+    AlarmName: alarm, HistoryItemType: "StateUpdate" })));
+  await client.send(new cw.DeleteAlarmsCommand({ AlarmNames: [alarm] }));
+  out.afterDelete = plain(await client.send(new cw.DescribeAlarmsCommand({ AlarmNames: [alarm] })));
+  out.noAlarm = await error(client.send(new cw.SetAlarmStateCommand({
+    AlarmName: alarm, StateValue: "OK", StateReason: "x" })));
   out.wire = { paths: [...seen.paths].sort(), types: [...seen.types].sort(),
                targets: [...seen.targets].sort() };
   console.log(JSON.stringify(out));
