@@ -96,6 +96,8 @@ int st_error_status(const char *code);
 void st_op_put_metric_data(struct st_collector *c, struct st_call *call);
 void st_op_get_metric_statistics(struct st_collector *c, struct st_call *call);
 void st_op_list_metrics(struct st_collector *c, struct st_call *call);
+/* GetMetricData, with metric math (get_metric_data.c). */
+void st_op_get_metric_data(struct st_collector *c, struct st_call *call);
 
 /* The dashboard operations (dashboard_ops.c). */
 void st_op_put_dashboard(struct st_collector *c, struct st_call *call);

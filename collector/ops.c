@@ -8,6 +8,7 @@
 
 #include "collector_private.h"
 #include "dashboards.pb-c.h"
+#include "metric_data.pb-c.h"
 #include "op.h"
 #include "stratus/alloc.h"
 
@@ -20,6 +21,8 @@ static const struct st_op ops[] = {
      &stratus__get_metric_statistics_response__descriptor, st_op_get_metric_statistics, false},
     {"ListMetrics", &stratus__list_metrics_request__descriptor,
      &stratus__list_metrics_response__descriptor, st_op_list_metrics, false},
+    {"GetMetricData", &stratus__get_metric_data_request__descriptor,
+     &stratus__get_metric_data_response__descriptor, st_op_get_metric_data, false},
     {"PutDashboard", &stratus__put_dashboard_request__descriptor,
      &stratus__put_dashboard_response__descriptor, st_op_put_dashboard, true},
     {"GetDashboard", &stratus__get_dashboard_request__descriptor,

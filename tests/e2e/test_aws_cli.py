@@ -126,6 +126,59 @@ class AwsCliTest(CollectorTest):
                                   "--dimensions", "Name=Host,Value=b")
                 self.assertEqual(r["Metrics"], [])
 
+    def test_get_metric_data_with_metric_math(self):
+        c = self.start()
+        t = minute(-6)
+        for label, exe in CLIS:
+            with self.subTest(cli=label):
+                ns = "Gmd/" + label
+                data = []
+                for i in range(4):
+                    data.append({"MetricName": "A", "Value": i + 1, "Timestamp": iso(t + 60 * i + 1)})
+                    data.append({"MetricName": "B", "Value": 10 * i, "Timestamp": iso(t + 60 * i + 2)})
+                self.aws(c, exe, "cloudwatch", "put-metric-data", "--namespace", ns,
+                         "--metric-data", json.dumps(data))
+
+                def stat(m):
+                    return {"Metric": {"Namespace": ns, "MetricName": m}, "Period": 60,
+                            "Stat": "Sum"}
+                queries = [{"Id": "a", "MetricStat": stat("A")},
+                           {"Id": "b", "MetricStat": stat("B"), "ReturnData": False},
+                           {"Id": "e", "Expression": "a * 2 + b", "Label": "twice"},
+                           {"Id": "s", "Expression": "SUM(METRICS())"},
+                           {"Id": "mx", "Expression": "MAX(METRICS()) - MIN(METRICS())"},
+                           {"Id": "av", "Expression": "AVG(a)"},
+                           {"Id": "r", "Expression": "RATE(b)"},
+                           {"Id": "f", "Expression": "FILL(a, 0)"}]
+                r = self.aws_json(c, exe, "cloudwatch", "get-metric-data",
+                                  "--metric-data-queries", json.dumps(queries),
+                                  "--start-time", iso(t - 60), "--end-time", iso(t + 300),
+                                  "--scan-by", "TimestampAscending")
+                res = {x["Id"]: x for x in r["MetricDataResults"]}
+                self.assertEqual(sorted(res), ["a", "av", "e", "f", "mx", "r", "s"])
+                for x in res.values():
+                    self.assertEqual(x["StatusCode"], "Complete")
+                self.assertEqual([ts(v) for v in res["a"]["Timestamps"]],
+                                 [t + 60 * i for i in range(4)])
+                self.assertEqual(res["a"]["Label"], "A")
+                self.assertEqual(res["a"]["Values"], [1, 2, 3, 4])
+                self.assertEqual(res["e"]["Label"], "twice")
+                self.assertEqual(res["e"]["Values"], [2, 14, 26, 38])
+                self.assertEqual(res["s"]["Values"], [1, 12, 23, 34])
+                self.assertEqual(res["mx"]["Values"], [1, 8, 17, 26])
+                self.assertEqual(res["av"]["Values"], [2.5] * 6)  # a scalar over the range
+                self.assertEqual([round(v, 9) for v in res["r"]["Values"]], [round(1 / 6, 9)] * 3)
+                self.assertEqual(res["f"]["Values"], [0, 1, 2, 3, 4, 0])
+                r = self.aws_json(c, exe, "cloudwatch", "get-metric-data",
+                                  "--metric-data-queries", json.dumps(queries[:1]),
+                                  "--start-time", iso(t - 60), "--end-time", iso(t + 300))
+                self.assertEqual(r["MetricDataResults"][0]["Values"], [4, 3, 2, 1])  # newest first
+                p = self.aws(c, exe, "cloudwatch", "get-metric-data", "--metric-data-queries",
+                             json.dumps([{"Id": "x", "Expression": "a +"}]), "--start-time",
+                             iso(t - 60), "--end-time", iso(t + 300), check=False)
+                self.assertIn("An error occurred (InvalidParameterValue) when calling the "
+                              "GetMetricData operation: Error in expression", p.stderr)
+
     def test_errors_print_the_usual_line(self):
         c = self.start()
         for label, exe in CLIS:

@@ -54,6 +54,10 @@ class AwsSdkTest(CollectorTest):
                 self.assertEqual(r["list"]["Metrics"], [
                     {"Namespace": "Sdk/" + proto, "MetricName": "Lat",
                      "Dimensions": [{"Name": "Host", "Value": "a"}]}])
+                res = {x["Id"]: x for x in r["gmd"]["MetricDataResults"]}
+                self.assertEqual((res["m"]["Timestamps"], res["m"]["Values"]), ([t0], [20]))
+                self.assertEqual((res["e"]["Label"], res["e"]["Values"]), ("double", [40]))
+                self.assertEqual(res["e"]["StatusCode"], "Complete")
                 self.assertEqual(r["badPeriod"]["name"], "InvalidParameterValueException")
                 self.assertEqual(r["badPeriod"]["status"], 400)
                 self.assertIn("Period", r["badPeriod"]["message"])

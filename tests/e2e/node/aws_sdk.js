@@ -60,6 +60,15 @@ async function main() {
     EndTime: new Date((t0 + 120) * 1000), Period: 60, Statistics: ["Sum", "SampleCount", "Maximum"],
   })));
   out.list = plain(await client.send(new cw.ListMetricsCommand({ Namespace: ns })));
+  out.gmd = plain(await client.send(new cw.GetMetricDataCommand({
+    StartTime: new Date((t0 - 60) * 1000), EndTime: new Date((t0 + 120) * 1000),
+    ScanBy: "TimestampAscending",
+    MetricDataQueries: [
+      { Id: "m", MetricStat: { Metric: { Namespace: ns, MetricName: "Lat", Dimensions: dims },
+                               Period: 60, Stat: "Maximum" } },
+      { Id: "e", Expression: "m * 2", Label: "double" },
+    ],
+  })));
   out.badPeriod = await error(client.send(new cw.GetMetricStatisticsCommand({
     Namespace: ns, MetricName: "Lat", StartTime: new Date((t0 - 60) * 1000),
     EndTime: new Date(t0 * 1000), Period: 7, Statistics: ["Sum"],
