@@ -228,7 +228,12 @@ static void trim_head(struct st_spool *s)
 /* A new tail segment with room for at least min_cap bytes, zero-filled and durable. */
 static int seg_create(struct st_spool *s, uint64_t min_cap)
 {
-    static const uint8_t zeros[64 << 10];
+    /* One page of zeros written 64 times a call: a bigger buffer would be resident memory. */
+    static const uint8_t zeros[4096];
+    struct iovec iov[64];
+    for (size_t i = 0; i < 64; i++) {
+        iov[i] = (struct iovec){(void *)zeros, sizeof(zeros)};
+    }
     struct seg g = {.id = s->next_seq, .fd = -1};
     g.cap = min_cap > s->seg_size ? (min_cap + 4095) / 4096 * 4096 : s->seg_size;
     char name[NAME_LEN + 1];
@@ -240,9 +245,22 @@ static int seg_create(struct st_spool *s, uint64_t min_cap)
     int r = 0;
     /* Written zeros, not fallocate: appends then overwrite written blocks, and their
      * fdatasync has no extent conversion or size change to commit. */
-    for (uint64_t off = 0; off < g.cap && r == 0; off += sizeof(zeros)) {
-        uint64_t n = g.cap - off < sizeof(zeros) ? g.cap - off : sizeof(zeros);
-        r = pwrite_all(g.fd, zeros, (size_t)n, off);
+    for (uint64_t off = 0; off < g.cap && r == 0;) {
+        uint64_t left = g.cap - off;
+        if (left < sizeof(zeros) || off % sizeof(zeros)) { /* a tail, or after a short write */
+            size_t n = (size_t)(sizeof(zeros) - off % sizeof(zeros));
+            n = left < n ? (size_t)left : n;
+            r = pwrite_all(g.fd, zeros, n, off);
+            off += n;
+            continue;
+        }
+        uint64_t pages = left / sizeof(zeros);
+        ssize_t w = pwritev(g.fd, iov, pages < 64 ? (int)pages : 64, (off_t)off);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        r = w < 0 ? -errno : w == 0 ? -EIO : 0;
+        off += w > 0 ? (uint64_t)w : 0;
     }
     if (r == 0 && s->sync && (fdatasync(g.fd) < 0 || fsync(s->dir_fd) < 0)) {
         r = -errno;
