@@ -15,6 +15,7 @@
 #include "cmd_dashboards.h"
 #include "cmd_alarms.h"
 #include "cmd_metrics.h"
+#include "cmd_traces.h"
 #include "stratus/alloc.h"
 
 #ifndef ST_VERSION
@@ -117,6 +118,26 @@ static const struct verb verbs[] = {
      "usage: stratus enable-alarm-actions --alarm-names NAME ...\n"},
     {"disable-alarm-actions", st_cmd_disable_alarm_actions,
      "usage: stratus disable-alarm-actions --alarm-names NAME ...\n"},
+    {"put-trace-segments", st_cmd_put_trace_segments,
+     "usage: stratus put-trace-segments --trace-segment-documents DOC [DOC ...]\n"
+     "\n"
+     "Uploads X-Ray segment documents (JSON). Prints {\"UnprocessedTraceSegments\": [...]}.\n"},
+    {"get-service-graph", st_cmd_get_service_graph,
+     "usage: stratus get-service-graph --start-time T --end-time T\n"
+     "\n"
+     "Prints the service graph of the window as `aws xray get-service-graph` does:\n"
+     "{\"StartTime\", \"EndTime\", \"Services\": [...], \"ContainsOldGroupVersions\"}.\n"},
+    {"get-trace-summaries", st_cmd_get_trace_summaries,
+     "usage: stratus get-trace-summaries --start-time T --end-time T\n"
+     "           [--filter-expression EXPR] [--time-range-type TraceId|Event]\n"
+     "\n"
+     "Prints {\"TraceSummaries\": [...]} of the traces in the window that match the X-Ray\n"
+     "filter expression (docs/traces.md), following every NextToken.\n"},
+    {"batch-get-traces", st_cmd_batch_get_traces,
+     "usage: stratus batch-get-traces --trace-ids ID [ID ...]\n"
+     "\n"
+     "Prints {\"Traces\": [{\"Id\", \"Duration\", \"Segments\": [{\"Id\", \"Document\"}]}],\n"
+     "\"UnprocessedTraceIds\": [...]}; each Document holds its subsegments nested.\n"},
 };
 
 #define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))
@@ -141,6 +162,10 @@ static const char general_help[] =
     "  describe-alarm-history state changes, actions and updates of alarms\n"
     "  set-alarm-state        set an alarm's state (until its next evaluation)\n"
     "  delete-alarms, enable-alarm-actions, disable-alarm-actions\n"
+    "  put-trace-segments     upload X-Ray segment documents\n"
+    "  get-service-graph      the service graph of a time window\n"
+    "  get-trace-summaries    traces matching a filter expression\n"
+    "  batch-get-traces       full traces by id\n"
     "\n"
     "Global flags (anywhere on the line):\n"
     "  --endpoint URL   the collector, http://HOST[:PORT] (default $STRATUS_ENDPOINT, else\n"

@@ -36,6 +36,9 @@ void st_collector_opts_default(struct st_collector_opts *o)
     o->ready_fd = -1;
     o->alarm_tick_ms = 10000;
     o->alarm_hook_timeout_ms = 30000;
+    o->trace_retention_s = 30 * 86400;
+    o->trace_max_disk_bytes = 4ull << 30;
+    o->trace_cache_bytes = 256u << 20;
 }
 
 uint16_t st_collector_port(const struct st_collector *c)
@@ -102,6 +105,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
             }
         }
     }
+    st_traces_tick(c);
     /* Every 10 s, a walk (64k slots a tick) finds how much of the WAL is still needed. */
     uint64_t now_us = st_mono_us();
     if (!c->walking && now_us - c->last_truncate_us >= 10 * 1000000ull) {
@@ -238,6 +242,7 @@ int st_collector_new(struct event_base *base, const struct st_collector_opts *op
     c->opts = *opts;
     c->lock_fd = -1;
     c->bad_request_rl = (struct st_ratelimit)ST_RATELIMIT_INIT(10000, 10);
+    c->traces_rl = (struct st_ratelimit)ST_RATELIMIT_INIT(60000, 5);
     st_hot_init(&c->hot);
     st_arena_init(&c->replay_arena, 256 * 1024, 0);
     int r;
@@ -290,9 +295,24 @@ int st_collector_new(struct event_base *base, const struct st_collector_opts *op
                            err)) < 0) {
         goto fail;
     }
+    struct st_trace_store_opts to;
+    st_trace_store_opts_default(&to);
+    to.dir = c->opts.data_dir;
+    to.sync = c->opts.wal_fsync;
+    to.retention_s = c->opts.trace_retention_s;
+    to.max_disk_bytes = c->opts.trace_max_disk_bytes;
+    to.cache_bytes = c->opts.trace_cache_bytes;
+    if ((r = st_trace_store_open(base, &to, &c->traces, err)) < 0) {
+        goto fail;
+    }
     if ((r = st_api_init(c)) < 0) {
         st_error_set(err, r, ST_ERR_INTERNAL_FAILURE, "cannot listen on %s:%u: %s",
                      c->opts.listen_host, c->opts.listen_port, strerror(-r));
+        goto fail;
+    }
+    /* X-Ray segments arrive on UDP at the HTTP address and port number. */
+    if ((r = st_trace_udp_new(base, c->opts.listen_host, c->port, c->traces, &c->trace_udp, err)) <
+        0) {
         goto fail;
     }
     c->tick_ev = event_new(base, -1, EV_PERSIST, on_tick, c);
@@ -323,6 +343,9 @@ void st_collector_free(struct st_collector *c)
         evhttp_del_accept_socket(c->http, c->sock);
         c->sock = NULL;
     }
+    /* Stored segments first: the worker drains its queue and answers pending calls. */
+    st_trace_udp_free(c->trace_udp);
+    st_trace_store_free(c->traces);
     /* Writes first (their callbacks reply and hand jobs), then queries, then the store. */
     st_wal_free(c->wal);
     c->wal = NULL;

@@ -15,6 +15,9 @@
 #include "op.h"
 #include "query.h"
 #include "store.h"
+#include "trace_store.h"
+#include "trace_udp.h"
+#include "traces.pb-c.h"
 #include "stratus/arena.h"
 #include "stratus/log.h"
 #include "wal.h"
@@ -41,8 +44,12 @@ struct st_collector {
     unsigned n_free_calls;
     struct st_arena replay_arena;
     struct st_ratelimit bad_request_rl;
-    bool failed; /* the WAL failed: refuse writes */
-    struct st_alarms *alarms; /* alarms.c: alarm table, scheduler, actions */
+    bool failed;                    /* the WAL failed: refuse writes */
+    struct st_alarms *alarms;       /* alarms.c: alarm table, scheduler, actions */
+    struct st_trace_store *traces;  /* trace_store.h */
+    struct st_trace_udp *trace_udp; /* the X-Ray daemon port, trace_udp.h */
+    uint64_t traces_logged_invalid; /* invalid documents already logged */
+    struct st_ratelimit traces_rl;
 };
 
 /* api.c */
@@ -56,6 +63,9 @@ const char *st_api_status_reason(int status);
 size_t st_api_max_body(const struct st_collector *c, const struct st_op *op);
 /* Writes the request's peer address "host:port" into buf. */
 void st_api_peer(struct evhttp_request *req, char *buf, size_t size);
+
+/* trace_ops.c: logs (rate-limited) documents the trace store rejected. Loop thread tick. */
+void st_traces_tick(struct st_collector *c);
 
 /* list_metrics.c: answers ListMetrics from the series table. */
 int st_list_metrics(const struct st_hot *h, const Stratus__ListMetricsRequest *req, int64_t now_ms,

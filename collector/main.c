@@ -376,8 +376,9 @@ int main(int argc, char **argv)
         event_base_free(base);
         return 1;
     }
-    st_log_info("collector: listening on http://%s:%u, data in %s", o.listen_host,
-                st_collector_port(c), o.data_dir);
+    st_log_info("collector: listening on http://%s:%u (X-Ray segments on UDP %s:%u), data in %s",
+                o.listen_host, st_collector_port(c), o.listen_host, st_collector_port(c),
+                o.data_dir);
     if (o.ready_fd >= 0) {
         dprintf(o.ready_fd, "%u\n", st_collector_port(c));
         close(o.ready_fd);

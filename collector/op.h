@@ -104,5 +104,10 @@ void st_op_put_dashboard(struct st_collector *c, struct st_call *call);
 void st_op_get_dashboard(struct st_collector *c, struct st_call *call);
 void st_op_list_dashboards(struct st_collector *c, struct st_call *call);
 void st_op_delete_dashboards(struct st_collector *c, struct st_call *call);
+/* The trace operations (trace_ops.c). */
+void st_op_put_trace_segments(struct st_collector *c, struct st_call *call);
+void st_op_get_service_graph(struct st_collector *c, struct st_call *call);
+void st_op_get_trace_summaries(struct st_collector *c, struct st_call *call);
+void st_op_batch_get_traces(struct st_collector *c, struct st_call *call);
 
 #endif

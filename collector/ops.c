@@ -47,6 +47,14 @@ static const struct st_op ops[] = {
      &stratus__enable_alarm_actions_response__descriptor, st_op_enable_alarm_actions, false},
     {"DisableAlarmActions", &stratus__disable_alarm_actions_request__descriptor,
      &stratus__disable_alarm_actions_response__descriptor, st_op_disable_alarm_actions, false},
+    {"PutTraceSegments", &stratus__put_trace_segments_request__descriptor,
+     &stratus__put_trace_segments_response__descriptor, st_op_put_trace_segments, true},
+    {"GetServiceGraph", &stratus__get_service_graph_request__descriptor,
+     &stratus__get_service_graph_response__descriptor, st_op_get_service_graph, false},
+    {"GetTraceSummaries", &stratus__get_trace_summaries_request__descriptor,
+     &stratus__get_trace_summaries_response__descriptor, st_op_get_trace_summaries, false},
+    {"BatchGetTraces", &stratus__batch_get_traces_request__descriptor,
+     &stratus__batch_get_traces_response__descriptor, st_op_batch_get_traces, false},
 };
 
 #define N_OPS (sizeof(ops) / sizeof(ops[0]))

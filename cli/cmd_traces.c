@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The trace verbs of `stratus`, named and shaped as `aws xray ...`: put-trace-segments,
+ * get-service-graph, get-trace-summaries (following every NextToken, as the aws CLI
+ * paginates) and batch-get-traces (five trace ids per call, X-Ray's limit). Each parses its
+ * flags, calls the collector's native API and prints the aws-shaped JSON (trace_output.c).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api.h"
+#include "args.h"
+#include "cmd_traces.h"
+#include "pb.h"
+#include "stratus/alloc.h"
+#include "trace_output.h"
+#include "traces.pb-c.h"
+
+#define BATCH_IDS     5
+#define MAX_PAGES     10000
+#define MAX_DOCUMENTS 10000
+
+static int oom(struct st_error *err)
+{
+    return st_error_set(err, -ENOMEM, ST_ERR_INTERNAL_FAILURE, "out of memory");
+}
+
+static int required(struct st_error *err, const char *flags)
+{
+    return st_args_usage(err, "the following arguments are required: %s", flags);
+}
+
+/* Copies words into a st_malloc'ed string array (for messages freed by st_pb_free). */
+static int dup_words(char *const *words, size_t n, char ***ret, size_t *ret_n, struct st_error *err)
+{
+    char **out = st_calloc(n ? n : 1, sizeof(*out));
+    if (!out) {
+        return oom(err);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!(out[i] = st_strdup(words[i]))) {
+            for (size_t k = 0; k < i; k++) {
+                st_free(out[k]);
+            }
+            st_free(out);
+            return oom(err);
+        }
+    }
+    *ret = out;
+    *ret_n = n;
+    return 0;
+}
+
+/* --- put-trace-segments --- */
+
+int st_cmd_put_trace_segments(const struct st_cli *cli, int argc, char **argv, struct st_error *err)
+{
+    static const struct st_args_flag flags[] = {{"--trace-segment-documents", ST_ARGS_MANY}};
+    struct st_args_value v[1];
+    int r = st_args_parse(argc, argv, flags, 1, v, err);
+    if (r < 0) {
+        return r;
+    }
+    if (!v[0].seen) {
+        return required(err, "--trace-segment-documents");
+    }
+    if (v[0].n_many > MAX_DOCUMENTS) {
+        return st_args_usage(err, "argument --trace-segment-documents: at most %d documents",
+                             MAX_DOCUMENTS);
+    }
+    Stratus__PutTraceSegmentsRequest *req = st_malloc(sizeof(*req));
+    if (!req) {
+        return oom(err);
+    }
+    stratus__put_trace_segments_request__init(req);
+    r = dup_words(v[0].many, v[0].n_many, &req->trace_segment_documents,
+                  &req->n_trace_segment_documents, err);
+    ProtobufCMessage *resp = NULL;
+    if (r == 0) {
+        r = st_api_call(cli, "PutTraceSegments", &req->base,
+                        &stratus__put_trace_segments_response__descriptor, &resp, err);
+    }
+    if (r == 0) {
+        st_output_put_trace_segments(cli->out, (Stratus__PutTraceSegmentsResponse *)resp);
+    }
+    st_pb_free(resp);
+    st_pb_free(req);
+    return r;
+}
+
+/* --- get-service-graph --- */
+
+enum { SG_START, SG_END, SG_GROUP, SG__COUNT };
+
+int st_cmd_get_service_graph(const struct st_cli *cli, int argc, char **argv, struct st_error *err)
+{
+    static const struct st_args_flag flags[SG__COUNT] = {
+        [SG_START] = {"--start-time", ST_ARGS_ONE},
+        [SG_END] = {"--end-time", ST_ARGS_ONE},
+        [SG_GROUP] = {"--group-name", ST_ARGS_ONE},
+    };
+    struct st_args_value v[SG__COUNT];
+    int r = st_args_parse(argc, argv, flags, SG__COUNT, v, err);
+    if (r < 0) {
+        return r;
+    }
+    if (!v[SG_START].seen || !v[SG_END].seen) {
+        return required(err, "--start-time, --end-time");
+    }
+    Stratus__GetServiceGraphRequest req = STRATUS__GET_SERVICE_GRAPH_REQUEST__INIT;
+    req.has_start_time_ms = req.has_end_time_ms = true;
+    if ((r = st_args_parse_time("--start-time", v[SG_START].one, &req.start_time_ms, err)) < 0 ||
+        (r = st_args_parse_time("--end-time", v[SG_END].one, &req.end_time_ms, err)) < 0) {
+        return r;
+    }
+    req.group_name = (char *)v[SG_GROUP].one;
+    ProtobufCMessage *resp = NULL;
+    r = st_api_call(cli, "GetServiceGraph", &req.base,
+                    &stratus__get_service_graph_response__descriptor, &resp, err);
+    if (r == 0) {
+        st_output_service_graph(cli->out, (Stratus__GetServiceGraphResponse *)resp);
+    }
+    st_pb_free(resp);
+    return r;
+}
+
+/* --- get-trace-summaries --- */
+
+enum { TS_START, TS_END, TS_RANGE, TS_FILTER, TS_SAMPLING, TS_NO_SAMPLING, TS__COUNT };
+
+int st_cmd_get_trace_summaries(const struct st_cli *cli, int argc, char **argv,
+                               struct st_error *err)
+{
+    static const struct st_args_flag flags[TS__COUNT] = {
+        [TS_START] = {"--start-time", ST_ARGS_ONE},
+        [TS_END] = {"--end-time", ST_ARGS_ONE},
+        [TS_RANGE] = {"--time-range-type", ST_ARGS_ONE},
+        [TS_FILTER] = {"--filter-expression", ST_ARGS_ONE},
+        [TS_SAMPLING] = {"--sampling", ST_ARGS_MANY},
+        [TS_NO_SAMPLING] = {"--no-sampling", ST_ARGS_MANY},
+    };
+    struct st_args_value v[TS__COUNT];
+    int r = st_args_parse(argc, argv, flags, TS__COUNT, v, err);
+    if (r < 0) {
+        return r;
+    }
+    if (!v[TS_START].seen || !v[TS_END].seen) {
+        return required(err, "--start-time, --end-time");
+    }
+    if (v[TS_SAMPLING].n_many || v[TS_NO_SAMPLING].n_many) {
+        return st_args_usage(err, "--sampling and --no-sampling take no value");
+    }
+    Stratus__GetTraceSummariesRequest req = STRATUS__GET_TRACE_SUMMARIES_REQUEST__INIT;
+    req.has_start_time_ms = req.has_end_time_ms = true;
+    if ((r = st_args_parse_time("--start-time", v[TS_START].one, &req.start_time_ms, err)) < 0 ||
+        (r = st_args_parse_time("--end-time", v[TS_END].one, &req.end_time_ms, err)) < 0) {
+        return r;
+    }
+    req.time_range_type = (char *)v[TS_RANGE].one;
+    req.filter_expression = (char *)v[TS_FILTER].one;
+    if (v[TS_SAMPLING].seen || v[TS_NO_SAMPLING].seen) {
+        req.has_sampling = true;
+        req.sampling = v[TS_SAMPLING].seen;
+    }
+    Stratus__GetTraceSummariesResponse *first = NULL;
+    Stratus__GetTraceSummariesResponse **pages = NULL;
+    size_t n_pages = 0, n_items = 0;
+    char *token = NULL;
+    for (;;) {
+        req.next_token = token;
+        ProtobufCMessage *resp = NULL;
+        r = st_api_call(cli, "GetTraceSummaries", &req.base,
+                        &stratus__get_trace_summaries_response__descriptor, &resp, err);
+        if (r < 0) {
+            break;
+        }
+        Stratus__GetTraceSummariesResponse **np = st_realloc(pages, (n_pages + 1) * sizeof(*pages));
+        if (!np) {
+            st_pb_free(resp);
+            r = oom(err);
+            break;
+        }
+        pages = np;
+        Stratus__GetTraceSummariesResponse *page = (Stratus__GetTraceSummariesResponse *)resp;
+        pages[n_pages++] = page;
+        n_items += page->n_trace_summaries;
+        first = first ? first : page;
+        token = page->next_token && page->next_token[0] ? page->next_token : NULL;
+        if (!token || n_pages >= MAX_PAGES) {
+            break;
+        }
+    }
+    Stratus__TraceSummary **items = NULL;
+    if (r == 0 && !(items = st_calloc(n_items + 1, sizeof(*items)))) {
+        r = oom(err);
+    }
+    if (r == 0) {
+        size_t k = 0;
+        for (size_t p = 0; p < n_pages; p++) {
+            for (size_t i = 0; i < pages[p]->n_trace_summaries; i++) {
+                items[k++] = pages[p]->trace_summaries[i];
+            }
+        }
+        st_output_trace_summaries(cli->out, items, k, first);
+    }
+    st_free(items);
+    for (size_t p = 0; p < n_pages; p++) {
+        st_pb_free(pages[p]);
+    }
+    st_free(pages);
+    return r;
+}
+
+/* --- batch-get-traces --- */
+
+int st_cmd_batch_get_traces(const struct st_cli *cli, int argc, char **argv, struct st_error *err)
+{
+    static const struct st_args_flag flags[] = {{"--trace-ids", ST_ARGS_MANY}};
+    struct st_args_value v[1];
+    int r = st_args_parse(argc, argv, flags, 1, v, err);
+    if (r < 0) {
+        return r;
+    }
+    if (!v[0].seen || v[0].n_many == 0) {
+        return required(err, "--trace-ids");
+    }
+    size_t n_calls = (v[0].n_many + BATCH_IDS - 1) / BATCH_IDS;
+    Stratus__BatchGetTracesResponse **replies = st_calloc(n_calls, sizeof(*replies));
+    if (!replies) {
+        return oom(err);
+    }
+    size_t done = 0;
+    for (size_t c = 0; c < n_calls && r == 0; c++) {
+        size_t first = c * BATCH_IDS;
+        size_t n = v[0].n_many - first < BATCH_IDS ? v[0].n_many - first : BATCH_IDS;
+        Stratus__BatchGetTracesRequest req = STRATUS__BATCH_GET_TRACES_REQUEST__INIT;
+        req.trace_ids = (char **)&v[0].many[first];
+        req.n_trace_ids = n;
+        ProtobufCMessage *resp = NULL;
+        r = st_api_call(cli, "BatchGetTraces", &req.base,
+                        &stratus__batch_get_traces_response__descriptor, &resp, err);
+        if (r == 0) {
+            replies[done++] = (Stratus__BatchGetTracesResponse *)resp;
+        }
+    }
+    if (r == 0) {
+        st_output_traces(cli->out, replies, done);
+    }
+    for (size_t i = 0; i < done; i++) {
+        st_pb_free(replies[i]);
+    }
+    st_free(replies);
+    return r;
+}
