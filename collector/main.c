@@ -36,6 +36,8 @@ static void usage(FILE *f)
             "  --store-batch-ms N      hold closed buckets up to N ms so each RRD file gets one\n"
             "                          write for all its rows (60000; 0 writes at once)\n"
             "  --allow-aws-namespaces  accept namespaces that start with AWS/\n"
+            "  --trace-retention-days N  keep traces N days after they arrive (30)\n"
+            "  --trace-max-disk-mb N   traces.db budget; the oldest go first (4096)\n"
             "  --no-fsync              do not fsync the log or the store (benchmarks only:\n"
             "                          acknowledged data can be lost on power failure)\n"
             "  --ready-fd FD           write the bound port to FD once listening, then close it\n"
@@ -103,6 +105,7 @@ struct file_config {
     char data_dir[4000];
     char log_level[16];
     int64_t max_body_bytes, grace1, grace60, query_threads, store_batch_ms;
+    int64_t trace_retention_days, trace_max_disk_mb;
     bool allow_aws, fsync;
     struct st_sigv4_keys keys;
 };
@@ -155,6 +158,8 @@ static int load_config(const char *path, struct st_collector_opts *o)
         .grace60 = o->grace60_s,
         .query_threads = o->query_threads,
         .store_batch_ms = o->store_batch_ms,
+        .trace_retention_days = o->trace_retention_s / 86400,
+        .trace_max_disk_mb = (int64_t)(o->trace_max_disk_bytes >> 20),
         .allow_aws = o->allow_aws_namespace,
         .fsync = o->wal_fsync,
     };
@@ -169,6 +174,8 @@ static int load_config(const char *path, struct st_collector_opts *o)
         {F("query_threads", ST_CFG_INT, query_threads), .min = 1, .max = 64},
         {F("store_batch_ms", ST_CFG_INT, store_batch_ms), .min = 0, .max = 3600000},
         {F("allow_aws_namespaces", ST_CFG_BOOL, allow_aws)},
+        {F("trace_retention_days", ST_CFG_INT, trace_retention_days), .min = 1, .max = 3650},
+        {F("trace_max_disk_mb", ST_CFG_INT, trace_max_disk_mb), .min = 1, .max = 1 << 24},
         {F("fsync", ST_CFG_BOOL, fsync)},
         {F("access_keys", ST_CFG_CUSTOM, keys), .parse = parse_access_keys},
         {NULL},
@@ -209,6 +216,8 @@ static int load_config(const char *path, struct st_collector_opts *o)
     o->grace60_s = fc.grace60;
     o->query_threads = (unsigned)fc.query_threads;
     o->store_batch_ms = (unsigned)fc.store_batch_ms;
+    o->trace_retention_s = fc.trace_retention_days * 86400;
+    o->trace_max_disk_bytes = (uint64_t)fc.trace_max_disk_mb << 20;
     o->allow_aws_namespace = fc.allow_aws;
     o->wal_fsync = o->store_sync = fc.fsync;
     o->access_keys = fc.keys;
@@ -248,6 +257,8 @@ int main(int argc, char **argv)
         OPT_G60,
         OPT_BATCH,
         OPT_AWS,
+        OPT_TRACE_RETENTION,
+        OPT_TRACE_DISK,
         OPT_NOSYNC,
         OPT_READY,
         OPT_ALARM_TICK,
@@ -265,6 +276,8 @@ int main(int argc, char **argv)
         {"flush-grace-60s", required_argument, NULL, OPT_G60},
         {"store-batch-ms", required_argument, NULL, OPT_BATCH},
         {"allow-aws-namespaces", no_argument, NULL, OPT_AWS},
+        {"trace-retention-days", required_argument, NULL, OPT_TRACE_RETENTION},
+        {"trace-max-disk-mb", required_argument, NULL, OPT_TRACE_DISK},
         {"no-fsync", no_argument, NULL, OPT_NOSYNC},
         {"ready-fd", required_argument, NULL, OPT_READY},
         {"alarm-tick-ms", required_argument, NULL, OPT_ALARM_TICK},
@@ -318,6 +331,20 @@ int main(int argc, char **argv)
             break;
         case OPT_AWS:
             o.allow_aws_namespace = true;
+            break;
+        case OPT_TRACE_RETENTION:
+            if (parse_long(optarg, 1, 3650, &v) < 0) {
+                fprintf(stderr, "stratus-collector: --trace-retention-days takes 1..3650\n");
+                return 2;
+            }
+            o.trace_retention_s = (int64_t)v * 86400;
+            break;
+        case OPT_TRACE_DISK:
+            if (parse_long(optarg, 1, 1L << 24, &v) < 0) {
+                fprintf(stderr, "stratus-collector: --trace-max-disk-mb takes 1..16777216\n");
+                return 2;
+            }
+            o.trace_max_disk_bytes = (uint64_t)v << 20;
             break;
         case OPT_NOSYNC:
             o.wal_fsync = false;

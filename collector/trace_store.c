@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <json-c/json.h>
 #include <sqlite3.h>
 #include <xxhash.h>
 
@@ -244,6 +245,22 @@ static void set_result(struct st_trace_doc_in *d, int status, const char *code, 
     snprintf(d->error, sizeof(d->error), "%.*s", (int)sizeof(d->error) - 1, msg);
 }
 
+/* The "id" of a document the parser refused, when it has one, for UnprocessedTraceSegments. */
+static void peek_id(struct st_trace_doc_in *d)
+{
+    json_tokener *tok = json_tokener_new_ex(2 * ST_XRAY_MAX_DEPTH + 8);
+    json_object *o = tok ? json_tokener_parse_ex(tok, (const char *)d->bytes, (int)d->len) : NULL;
+    json_object *id;
+    if (o && json_object_object_get_ex(o, "id", &id) && json_object_is_type(id, json_type_string) &&
+        st_xray_valid_id(json_object_get_string(id), (size_t)json_object_get_string_len(id))) {
+        memcpy(d->id, json_object_get_string(id), sizeof(d->id));
+    }
+    json_object_put(o);
+    if (tok) {
+        json_tokener_free(tok);
+    }
+}
+
 static int step_done(sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);
@@ -259,6 +276,7 @@ static int ingest_doc(struct st_trace_store *s, struct st_trace_doc_in *d, int64
     int r = st_xray_segment_parse(d->bytes, d->len, &doc, &err);
     if (r < 0) {
         set_result(d, r, err.code, err.message);
+        peek_id(d);
         atomic_fetch_add(&s->stats.segments_invalid, 1);
         return 0;
     }
@@ -439,9 +457,16 @@ static void maintain(struct st_trace_store *s)
         atomic_fetch_add(&s->stats.traces_expired, (uint64_t)n);
         sqlite3_bind_int64(s->st[S_EXPIRED], 1, now_ms(s) - s->opts.retention_s * 1000);
     }
-    /* The disk budget: drop the oldest traces, a few hundred at a time. */
-    for (int rounds = 0; rounds < 1000 && db_bytes(s) > s->opts.max_disk_bytes; rounds++) {
-        sqlite3_bind_int64(s->st[S_OLDEST], 1, 200);
+    /* The disk budget: drop the oldest traces, as many as the excess holds on average. */
+    uint64_t bytes;
+    for (int rounds = 0; rounds < 100 && (bytes = db_bytes(s)) > s->opts.max_disk_bytes; rounds++) {
+        int64_t traces = pragma_int(s->db, "SELECT count(*) FROM traces");
+        if (traces <= 0) {
+            break;
+        }
+        uint64_t per_trace = bytes / (uint64_t)traces + 1;
+        uint64_t drop = (bytes - s->opts.max_disk_bytes) / per_trace + 1;
+        sqlite3_bind_int64(s->st[S_OLDEST], 1, (int64_t)(drop < 1000 ? drop : 1000));
         if ((n = delete_selected(s, s->st[S_OLDEST])) <= 0) {
             break;
         }

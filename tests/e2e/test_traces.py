@@ -1,0 +1,171 @@
+# SPDX-License-Identifier: MIT
+"""End-to-end tests of traces: X-Ray daemon datagrams to the collector's UDP port (and through
+the agent's relay), PutTraceSegments, and the service graph, summaries and full traces through
+the real CLI. Waiting is polling with a deadline, never a fixed sleep."""
+import json
+import os
+import socket
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import CollectorTest, iso  # noqa: E402
+
+HEADER = b'{"format": "json", "version": 1}\n'
+
+
+def trace_id(n, t=None):
+    return "1-%08x-%024x" % (int(t if t is not None else time.time()), n)
+
+
+def seg_id(n):
+    return "%016x" % n
+
+
+class TraceTest(CollectorTest):
+    def setUp(self):
+        super().setUp()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.now = time.time()
+
+    def tearDown(self):
+        self.sock.close()
+        super().tearDown()
+
+    def send(self, port, doc, header=HEADER):
+        self.sock.sendto(header + json.dumps(doc).encode(), ("127.0.0.1", port))
+
+    def window(self):
+        return ["--start-time", iso(self.now - 300), "--end-time", iso(self.now + 300)]
+
+    def summaries(self, c, expr=None):
+        args = ["get-trace-summaries"] + self.window()
+        if expr:
+            args += ["--filter-expression", expr]
+        return c.cli_json(*args)["TraceSummaries"]
+
+    def wait_for(self, predicate, what, seconds=15):
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            got = predicate()
+            if got:
+                return got
+            time.sleep(0.05)
+        self.fail("timed out waiting for " + what)
+
+    def web_segment(self, n, fault=False, status=200, **extra):
+        doc = {"name": "web", "id": seg_id(n), "trace_id": trace_id(n, self.now),
+               "start_time": self.now - 1, "end_time": self.now, "origin": "AWS::EC2::Instance",
+               "http": {"request": {"method": "GET", "url": "http://web/x/%d" % n},
+                        "response": {"status": status}},
+               "fault": fault, "annotations": {"customer": "c%d" % n},
+               "subsegments": [{"name": "db.internal", "id": seg_id(0x1000 + n),
+                                "namespace": "remote", "start_time": self.now - 0.8,
+                                "end_time": self.now - 0.2, "fault": fault,
+                                "http": {"response": {"status": 503 if fault else 200}}}]}
+        doc.update(extra)
+        return doc
+
+
+class CollectorUdp(TraceTest):
+    def test_datagrams_make_graph_summaries_and_full_traces(self):
+        c = self.start()
+        self.send(c.port, {"name": "x"}, header=b"not a header\n")
+        self.send(c.port, {"name": "no id"})
+        for n in range(1, 7):
+            self.send(c.port, self.web_segment(n, fault=n <= 2, status=500 if n <= 2 else 200))
+        # An independent subsegment of trace 3, sent on its own: it nests under web's document.
+        self.send(c.port, {"type": "subsegment", "name": "cache", "id": seg_id(0x2000),
+                           "trace_id": trace_id(3, self.now), "parent_id": seg_id(3),
+                           "namespace": "remote", "start_time": self.now - 0.5,
+                           "end_time": self.now - 0.4})
+        self.wait_for(lambda: len(self.summaries(c)) == 6, "six traces")
+        graph = c.cli_json("get-service-graph", *self.window())["Services"]
+        by = {(s["Name"], s.get("Type")): s for s in graph}
+        self.assertEqual(set(by), {("web", "client"), ("web", "AWS::EC2::Instance"),
+                                   ("db.internal", "remote"), ("cache", "remote")})
+        web = by[("web", "AWS::EC2::Instance")]
+        self.assertTrue(web["Root"])
+        self.assertEqual(web["SummaryStatistics"]["TotalCount"], 6)
+        self.assertEqual(web["SummaryStatistics"]["FaultStatistics"]["TotalCount"], 2)
+        edges = {e["ReferenceId"]: e for e in web["Edges"]}
+        db = edges[by[("db.internal", "remote")]["ReferenceId"]]["SummaryStatistics"]
+        self.assertEqual((db["TotalCount"], db["OkCount"], db["FaultStatistics"]["TotalCount"]),
+                         (6, 4, 2))
+        self.assertAlmostEqual(db["TotalResponseTime"], 3.6, places=3)
+        client = by[("web", "client")]
+        self.assertEqual([e["ReferenceId"] for e in client["Edges"]], [web["ReferenceId"]])
+
+        faults = self.summaries(c, 'service("web") AND fault')
+        self.assertEqual(sorted(s["Id"] for s in faults), [trace_id(1, self.now),
+                                                            trace_id(2, self.now)])
+        self.assertTrue(all(s["HasFault"] and s["Http"]["HttpStatus"] == 500 for s in faults))
+        one = self.summaries(c, 'annotation.customer = "c4" AND http.url ENDSWITH "/4"')
+        self.assertEqual([s["Id"] for s in one], [trace_id(4, self.now)])
+        self.assertEqual(one[0]["Annotations"]["customer"][0]["AnnotationValue"],
+                         {"StringValue": "c4"})
+        self.assertEqual(self.summaries(c, 'edge("web", "cache")')[0]["Id"], trace_id(3, self.now))
+
+        traces = c.cli_json("batch-get-traces", "--trace-ids", trace_id(3, self.now),
+                            "1-00000000-000000000000000000000000")
+        self.assertEqual(traces["UnprocessedTraceIds"], ["1-00000000-000000000000000000000000"])
+        (t,) = traces["Traces"]
+        (s,) = t["Segments"]
+        doc = json.loads(s["Document"])
+        self.assertEqual([x["name"] for x in doc["subsegments"]], ["db.internal", "cache"])
+        self.assertNotIn("parent_id", doc["subsegments"][1])
+        # The bad datagrams were counted and logged, and harmed nothing.
+        self.assertIn("bad header", c.log())
+        self.assertIsNone(c.proc.poll())
+
+    def test_in_progress_segment_is_replaced_by_its_completed_version(self):
+        c = self.start()
+        doc = self.web_segment(9)
+        del doc["end_time"]
+        doc["in_progress"] = True
+        self.send(c.port, doc)
+        self.wait_for(lambda: self.summaries(c, "partial"), "the in-progress trace")
+        self.send(c.port, self.web_segment(9))
+        self.wait_for(lambda: self.summaries(c, "NOT partial"), "the completed trace")
+        (s,) = self.summaries(c)
+        self.assertEqual(s["ResponseTime"], 1.0)
+        self.assertEqual(s["Revision"], 1)
+
+
+class PutTraceSegments(TraceTest):
+    def test_batches_report_unprocessed_documents_and_survive_kill9(self):
+        c = self.start()
+        good = [json.dumps(self.web_segment(n)) for n in (1, 2)]
+        out = c.cli_json("put-trace-segments", "--trace-segment-documents", good[0], good[1],
+                         '{"name": "bad", "id": "%s"}' % seg_id(5))
+        (bad,) = out["UnprocessedTraceSegments"]
+        self.assertEqual(bad["Id"], seg_id(5))
+        self.assertEqual(bad["ErrorCode"], "InvalidTraceSegment")
+        self.assertIn("trace_id", bad["Message"])
+        # Accepted means committed: a kill -9 right after the reply loses nothing.
+        c.kill9()
+        c2 = self.start()
+        ids = sorted(s["Id"] for s in self.summaries(c2))
+        self.assertEqual(ids, [trace_id(1, self.now), trace_id(2, self.now)])
+        traces = c2.cli_json("batch-get-traces", "--trace-ids", trace_id(2, self.now))["Traces"]
+        self.assertEqual(json.loads(traces[0]["Segments"][0]["Document"])["name"], "web")
+
+    def test_bad_requests_are_aws_shaped_4xx(self):
+        c = self.start()
+        p = c.cli("get-trace-summaries", *self.window(), "--filter-expression",
+                  'service("web" AND fault', check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("InvalidRequestException", p.stderr)
+        self.assertIn("at position 15", p.stderr)
+        p = c.cli("get-service-graph", "--start-time", iso(self.now), "--end-time",
+                  iso(self.now - 60), check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("EndTime must be after StartTime", p.stderr)
+        status, body, _ = c.post("/v1/PutTraceSegments", b"\xff\xff\xff")
+        self.assertEqual(status, 400)
+        self.assertEqual(json.loads(body)["__type"], "MalformedInput")
+
+
+if __name__ == "__main__":
+    unittest.main()

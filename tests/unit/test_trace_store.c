@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The trace store on a real event loop and a temporary directory: documents are stored and
+ * answered per document, an in-progress version never replaces a complete one, a reopened
+ * store finds every accepted segment (read back from SQLite, not memory), and retention and
+ * the disk budget delete the oldest traces (with an injected clock).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "trace_store.h"
+
+static int64_t fake_now_ms;
+
+static int64_t fake_clock(void)
+{
+    return fake_now_ms;
+}
+
+struct env {
+    char dir[64];
+    struct event_base *base;
+    struct st_trace_store *s;
+    struct st_trace_store_opts opts;
+    struct event *keepalive; /* so that EVLOOP_ONCE waits for the worker's activation */
+};
+
+static void on_keepalive(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+}
+
+static void open_store(struct env *e)
+{
+    struct st_error err;
+    if (st_trace_store_open(e->base, &e->opts, &e->s, &err) < 0) {
+        fail_msg("open: %s", err.message);
+    }
+}
+
+static int setup(void **state)
+{
+    struct env *e = calloc(1, sizeof(*e));
+    snprintf(e->dir, sizeof(e->dir), "/tmp/stratus-test-traces-XXXXXX");
+    if (!mkdtemp(e->dir)) {
+        return -1;
+    }
+    evthread_use_pthreads();
+    e->base = event_base_new();
+    e->keepalive = event_new(e->base, -1, EV_PERSIST, on_keepalive, NULL);
+    struct timeval tv = {0, 10000};
+    event_add(e->keepalive, &tv);
+    st_trace_store_opts_default(&e->opts);
+    e->opts.dir = e->dir;
+    e->opts.sync = false;
+    e->opts.now_ms = fake_clock;
+    e->opts.cache_bytes = 1 << 20;
+    fake_now_ms = 1700000000000;
+    open_store(e);
+    *state = e;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct env *e = *state;
+    st_trace_store_free(e->s);
+    event_free(e->keepalive);
+    event_base_free(e->base);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", e->dir);
+    if (system(cmd) != 0) {
+        return -1;
+    }
+    free(e);
+    return 0;
+}
+
+struct waiter {
+    struct env *e;
+    bool done;
+    struct st_trace_job *job;
+};
+
+static void on_done(struct st_trace_job *job, void *data)
+{
+    struct waiter *w = data;
+    w->done = true;
+    w->job = job;
+}
+
+/* Submits job and runs the loop until its callback; returns the job (caller frees). */
+static struct st_trace_job *run_job(struct env *e, struct st_trace_job *job)
+{
+    struct waiter w = {.e = e};
+    job->done = on_done;
+    job->data = &w;
+    assert_int_equal(st_trace_store_submit(e->s, job), 0);
+    for (int i = 0; i < 10000 && !w.done; i++) {
+        event_base_loop(e->base, EVLOOP_ONCE);
+    }
+    assert_true(w.done);
+    return w.job;
+}
+
+static char *segment(const char *trace, const char *id, double start, bool in_progress,
+                     const char *extra)
+{
+    static char buf[4096];
+    if (in_progress) {
+        snprintf(buf, sizeof(buf),
+                 "{\"name\": \"web\", \"id\": \"%s\", \"trace_id\": \"%s\", \"start_time\": %.3f,"
+                 " \"in_progress\": true%s}",
+                 id, trace, start, extra);
+    } else {
+        snprintf(buf, sizeof(buf),
+                 "{\"name\": \"web\", \"id\": \"%s\", \"trace_id\": \"%s\", \"start_time\": %.3f,"
+                 " \"end_time\": %.3f%s}",
+                 id, trace, start, start + 1, extra);
+    }
+    return buf;
+}
+
+static struct st_trace_job *put(struct env *e, const char *const *docs, size_t n)
+{
+    struct st_trace_job *job = st_trace_job_new();
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(st_trace_job_add_doc(job, (const uint8_t *)docs[i], strlen(docs[i])), 0);
+    }
+    return run_job(e, job);
+}
+
+static void put_one(struct env *e, const char *doc)
+{
+    const char *docs[] = {doc};
+    struct st_trace_job *job = put(e, docs, 1);
+    assert_int_equal(job->status, 0);
+    assert_int_equal(job->accepted, 1);
+    st_trace_job_free(job);
+}
+
+/* A query job: counts the traces of the window and the documents of the first. */
+struct count {
+    int64_t start_ms, end_ms;
+    int traces;
+    size_t docs_first;
+    bool last_in_progress;
+    char first_id[40];
+};
+
+static int count_visit(const struct st_trace *t, int64_t order_ms, void *data)
+{
+    (void)order_ms;
+    struct count *c = data;
+    if (c->traces++ == 0) {
+        c->docs_first = t->n_docs;
+        c->last_in_progress = t->n_docs && t->docs[0]->root.in_progress;
+        snprintf(c->first_id, sizeof(c->first_id), "%s", t->id);
+    }
+    return 0;
+}
+
+static void run_count(struct st_trace_job *job, struct st_trace_view *v)
+{
+    struct count *c = job->query;
+    job->status = st_trace_view_window(v, c->start_ms, c->end_ms, ST_TRACE_RANGE_EVENT, 0, NULL,
+                                       SIZE_MAX, count_visit, c);
+}
+
+static struct count count_traces(struct env *e)
+{
+    struct count c = {.start_ms = 1600000000000, .end_ms = 1800000000000};
+    struct st_trace_job *job = st_trace_job_new();
+    job->run = run_count;
+    job->query = &c;
+    job = run_job(e, job);
+    assert_int_equal(job->status, 0);
+    st_trace_job_free(job);
+    return c;
+}
+
+#define T1 "1-6553f100-000000000000000000000001"
+#define T2 "1-6553f100-000000000000000000000002"
+
+static void test_documents_get_a_result_each(void **state)
+{
+    struct env *e = *state;
+    char a[4096];
+    snprintf(a, sizeof(a), "%s", segment(T1, "000000000000000a", 1700000000, false, ""));
+    const char *docs[] = {a, "{\"name\": \"x\"}", "not json"};
+    struct st_trace_job *job = put(e, docs, 3);
+    assert_int_equal(job->status, 0);
+    assert_int_equal(job->accepted, 1);
+    assert_int_equal(job->docs[0].status, 0);
+    assert_int_equal(job->docs[1].status, -EINVAL);
+    assert_string_equal(job->docs[1].error_code, "InvalidTraceSegment");
+    assert_non_null(strstr(job->docs[1].error, "id"));
+    assert_int_equal(job->docs[2].status, -EINVAL);
+    st_trace_job_free(job);
+    assert_int_equal(atomic_load(&st_trace_store_stats(e->s)->segments_invalid), 2);
+    assert_int_equal(count_traces(e).traces, 1);
+}
+
+static void test_in_progress_never_replaces_complete(void **state)
+{
+    struct env *e = *state;
+    put_one(e, segment(T1, "000000000000000a", 1700000000, true, ""));
+    struct count c = count_traces(e);
+    assert_true(c.last_in_progress);
+    put_one(e, segment(T1, "000000000000000a", 1700000000, false, ""));
+    /* A late in-progress copy is taken but ignored. */
+    const char *docs[] = {segment(T1, "000000000000000a", 1700000000, true, "")};
+    struct st_trace_job *job = put(e, docs, 1);
+    assert_int_equal(job->docs[0].status, 0);
+    st_trace_job_free(job);
+    assert_int_equal(atomic_load(&st_trace_store_stats(e->s)->segments_ignored), 1);
+    c = count_traces(e);
+    assert_int_equal(c.docs_first, 1);
+    assert_false(c.last_in_progress);
+    /* The same from the database after a restart. */
+    st_trace_store_free(e->s);
+    open_store(e);
+    c = count_traces(e);
+    assert_int_equal(c.docs_first, 1);
+    assert_false(c.last_in_progress);
+}
+
+static void test_restart_finds_every_accepted_segment(void **state)
+{
+    struct env *e = *state;
+    put_one(e, segment(T1, "000000000000000a", 1700000000, false, ""));
+    put_one(e, segment(T2, "000000000000000b", 1700000010, false, ""));
+    put_one(e, segment(T1, "000000000000000c", 1700000000.5, false,
+                       ", \"parent_id\": "
+                       "\"000000000000000a\""));
+    st_trace_store_free(e->s);
+    open_store(e);
+    struct count c = count_traces(e);
+    assert_int_equal(c.traces, 2);
+    assert_string_equal(c.first_id, T1);
+    assert_int_equal(c.docs_first, 2);
+}
+
+static void test_retention_deletes_old_traces(void **state)
+{
+    struct env *e = *state;
+    e->opts.retention_s = 60;
+    st_trace_store_free(e->s);
+    open_store(e);
+    put_one(e, segment(T1, "000000000000000a", 1700000000, false, ""));
+    fake_now_ms += 30 * 1000;
+    put_one(e, segment(T2, "000000000000000b", 1700000000, false, ""));
+    fake_now_ms += 40 * 1000; /* T1 arrived 70 s ago, T2 40 s ago */
+    st_trace_store_free(e->s);
+    open_store(e); /* retention runs when the store opens and every maintenance interval */
+    struct count c = count_traces(e);
+    assert_int_equal(c.traces, 1);
+    assert_string_equal(c.first_id, T2);
+    assert_int_equal(atomic_load(&st_trace_store_stats(e->s)->traces_expired), 1);
+}
+
+static void test_disk_budget_drops_the_oldest(void **state)
+{
+    struct env *e = *state;
+    char pad[2100];
+    memset(pad, 'x', sizeof(pad) - 1);
+    pad[sizeof(pad) - 1] = '\0';
+    char extra[2200];
+    snprintf(extra, sizeof(extra), ", \"metadata\": {\"pad\": \"%s\"}", pad);
+    for (int i = 0; i < 300; i++) {
+        char tid[40];
+        snprintf(tid, sizeof(tid), "1-6553f100-%024x", i + 1);
+        put_one(e, segment(tid, "000000000000000a", 1700000000 + i, false, extra));
+        fake_now_ms += 1000;
+    }
+    assert_int_equal(count_traces(e).traces, 300);
+    e->opts.max_disk_bytes = 256 * 1024;
+    st_trace_store_free(e->s);
+    open_store(e);
+    struct count c = count_traces(e);
+    assert_true(c.traces > 10 && c.traces < 150);
+    /* The newest survive. */
+    char last[40];
+    snprintf(last, sizeof(last), "1-6553f100-%024x", 300 - c.traces + 1);
+    assert_string_equal(c.first_id, last);
+    assert_int_equal(atomic_load(&st_trace_store_stats(e->s)->traces_evicted_for_disk),
+                     300 - c.traces);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_documents_get_a_result_each, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_in_progress_never_replaces_complete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restart_finds_every_accepted_segment, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retention_deletes_old_traces, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_disk_budget_drops_the_oldest, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
