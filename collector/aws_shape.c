@@ -163,6 +163,10 @@ static size_t elem_size(const ProtobufCFieldDescriptor *f)
 
 /* ---- time and number text ---- */
 
+/* Epoch seconds accepted for a timestamp: every time the ISO 8601 parser can produce (years
+ * 0000-9999, |t| < 2.6e11 s) must come back from its number form, or encode -> decode fails. */
+#define MAX_EPOCH_SECONDS 1e12
+
 static int parse_digits(const char **p, int n, int *ret)
 {
     int v = 0;
@@ -182,8 +186,8 @@ int st_aws_parse_time(const char *s, int64_t *ret_ms)
     char *end;
     errno = 0;
     double secs = strtod(s, &end);
-    if (end != s && *end == '\0' && errno == 0 && isfinite(secs) && fabs(secs) < 1e11 &&
-        !isspace((unsigned char)s[0])) {
+    if (end != s && *end == '\0' && errno == 0 && isfinite(secs) &&
+        fabs(secs) < MAX_EPOCH_SECONDS && !isspace((unsigned char)s[0])) {
         *ret_ms = (int64_t)llround(secs * 1000.0);
         return 0;
     }
@@ -487,7 +491,8 @@ static int decode_value(struct dec *dc, const ProtobufCFieldDescriptor *f, json_
                 if (st_aws_parse_time(json_object_get_string(v), &i64) < 0) {
                     return fail_value(dc, "a valid timestamp");
                 }
-            } else if ((r = get_double(dc, v, &dv)) < 0 || !isfinite(dv) || fabs(dv) > 1e11) {
+            } else if ((r = get_double(dc, v, &dv)) < 0 || !isfinite(dv) ||
+                       fabs(dv) >= MAX_EPOCH_SECONDS) {
                 return fail_value(dc, "a valid timestamp");
             } else {
                 i64 = (int64_t)llround(dv * 1000.0);
@@ -583,7 +588,9 @@ static int decode_repeated(struct dec *dc, const ProtobufCFieldDescriptor *f, js
         r = -ENOMEM;
         goto out;
     }
-    memset(arr, 0, n * es);
+    if (arr) {
+        memset(arr, 0, n * es);
+    }
     for (size_t i = 0; i < n && r == 0; i++) {
         char piece[32];
         snprintf(piece, sizeof(piece), "member.%zu", i + 1);

@@ -30,6 +30,8 @@ struct walk {
 };
 
 static void add_message(struct st_dash_messages *msgs, const char *path, const char *fmt,
+                        va_list ap) __attribute__((format(printf, 3, 0)));
+static void add_message(struct st_dash_messages *msgs, const char *path, const char *fmt,
                         va_list ap)
 {
     if (!msgs || msgs->n >= ST_DASH_MAX_MESSAGES) {
