@@ -23,6 +23,7 @@
 #include "stratus/log.h"
 #include "stratus/series_key.h"
 #include "stratus/time_util.h"
+#include "trace_relay.h"
 
 #define MAX_DIMS ST_MAX_DIMENSIONS
 
@@ -55,6 +56,7 @@ struct st_agent {
     struct event *flush_ev;
     struct st_statsd_server *statsd;
     struct st_collectd_server *collectd;
+    struct st_trace_relay *trace_relay; /* traces.traces_collected.xray */
     uint64_t invalid_dropped;
     struct st_ratelimit invalid_rl;
     bool stopping;
@@ -298,6 +300,7 @@ void st_agent_free(struct st_agent *a)
     }
     st_statsd_server_free(a->statsd);
     st_collectd_server_free(a->collectd);
+    st_trace_relay_free(a->trace_relay);
     st_free(a->cfg);
     st_free(a);
 }
@@ -331,6 +334,16 @@ void st_agent_shutdown(struct st_agent *a, int grace_ms)
                     "datums sent, %llu dropped",
                     (unsigned long long)ls.datagrams, (unsigned long long)ls.bad,
                     (unsigned long long)ls.datums, (unsigned long long)ls.dropped);
+    }
+    if (a->trace_relay) {
+        struct st_trace_relay_stats ts;
+        st_trace_relay_flush(a->trace_relay); /* the segments queued so far go too */
+        st_trace_relay_get_stats(a->trace_relay, &ts);
+        st_log_info("traces: %llu datagrams, %llu segments sent, %llu bad header, %llu over "
+                    "64 KB, %llu queue full, %llu refused",
+                    (unsigned long long)ts.received, (unsigned long long)ts.sent,
+                    (unsigned long long)ts.bad_header, (unsigned long long)ts.too_big,
+                    (unsigned long long)ts.queue_full, (unsigned long long)ts.rejected);
     }
     on_flush(-1, 0, a);
     struct event *deadline = evtimer_new(a->base, on_grace, a->base);
@@ -459,6 +472,10 @@ int st_agent_new(struct event_base *base, const struct st_agent_config *cfg, con
         goto fail;
     }
     if (a->cfg->collectd && (r = st_collectd_server_new(base, a, &a->collectd, err)) < 0) {
+        goto fail;
+    }
+    if (a->cfg->xray && (r = st_trace_relay_new(base, a->cfg->xray_address, a->cfg->endpoints[0],
+                                                &a->trace_relay, err)) < 0) {
         goto fail;
     }
     a->flush_ev = event_new(base, -1, EV_PERSIST, on_flush, a);

@@ -5,7 +5,9 @@ the real CLI. Waiting is polling with a deadline, never a fixed sleep."""
 import json
 import os
 import socket
+import subprocess
 import sys
+import textwrap
 import time
 import unittest
 
@@ -165,6 +167,98 @@ class PutTraceSegments(TraceTest):
         status, body, _ = c.post("/v1/PutTraceSegments", b"\xff\xff\xff")
         self.assertEqual(status, 400)
         self.assertEqual(json.loads(body)["__type"], "MalformedInput")
+
+
+def free_udp_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def udp_bound(port):
+    with open("/proc/net/udp") as f:
+        return any(line.split()[1].endswith(":%04X" % port) for line in list(f)[1:])
+
+
+class AgentRelay(TraceTest):
+    def relay(self, c):
+        port = free_udp_port()
+        self.agent({"agent": {"endpoint": c.endpoint, "spool_dir": os.path.join(self.tmp, "spool"),
+                              "metrics_collection_interval": 60},
+                    "traces": {"traces_collected": {"xray": {
+                        "bind_address": "127.0.0.1:%d" % port}}}})
+        self.wait_for(lambda: udp_bound(port), "the agent's trace port")
+        return port
+
+    def test_relay_forwards_batches_and_counts_bad_datagrams(self):
+        c = self.start()
+        port = self.relay(c)
+        self.send(port, {"name": "x"}, header=b'{"format": "json", "version": 9}\n')
+        self.send(port, {"name": "refused"})  # a header but not a segment: the collector says so
+        for n in range(1, 121):  # more than two batches of 50
+            self.send(port, self.web_segment(n, fault=n % 10 == 0))
+        self.wait_for(lambda: len(self.summaries(c)) == 120, "120 traces through the relay",
+                      seconds=30)
+        self.assertEqual(len(self.summaries(c, "fault")), 12)
+        graph = c.cli_json("get-service-graph", *self.window())["Services"]
+        web = [s for s in graph if s["Name"] == "web" and s.get("Type") != "client"][0]
+        self.assertEqual(web["SummaryStatistics"]["TotalCount"], 120)
+        a = self.agents[-1]
+        a.stop()
+        log = a.log()
+        self.assertIn("1 bad header", log)
+        self.assertIn("1 refused", log)
+        self.assertIn("120 segments sent", log)
+
+    def test_real_xray_sdk_through_the_agent(self):
+        try:
+            import aws_xray_sdk  # noqa: F401
+        except ImportError:
+            self.fail("aws_xray_sdk is not importable by %s" % sys.executable)
+        c = self.start()
+        port = self.relay(c)
+        program = textwrap.dedent("""
+            import sys
+            from aws_xray_sdk.core import xray_recorder
+            xray_recorder.configure(daemon_address="127.0.0.1:%d", sampling=False,
+                                    context_missing="LOG_ERROR", service="sdk-app")
+            for i in range(3):
+                seg = xray_recorder.begin_segment("sdk-app")
+                seg.put_annotation("run", i)
+                seg.set_user("user-%%d" %% i)
+                seg.put_http_meta("url", "http://sdk-app/items/%%d" %% i)
+                seg.put_http_meta("method", "GET")
+                sub = xray_recorder.begin_subsegment("payments.internal", namespace="remote")
+                sub.put_http_meta("url", "http://payments.internal/charge")
+                sub.put_http_meta("status", 500 if i == 2 else 200)
+                if i == 2:
+                    sub.add_fault_flag()
+                xray_recorder.end_subsegment()
+                seg.put_http_meta("status", 502 if i == 2 else 200)
+                if i == 2:
+                    seg.add_fault_flag()
+                xray_recorder.end_segment()
+            """ % port)
+        p = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                           timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.wait_for(lambda: len(self.summaries(c, 'service("sdk-app")')) == 3,
+                      "the SDK's three traces", seconds=30)
+        graph = c.cli_json("get-service-graph", *self.window())["Services"]
+        by = {(s["Name"], s.get("Type")): s for s in graph}
+        self.assertIn(("payments.internal", "remote"), by)
+        app = [s for (n, t), s in by.items() if n == "sdk-app" and t != "client"][0]
+        (edge,) = app["Edges"]
+        self.assertEqual(edge["ReferenceId"], by[("payments.internal", "remote")]["ReferenceId"])
+        self.assertEqual(edge["SummaryStatistics"]["TotalCount"], 3)
+        self.assertEqual(edge["SummaryStatistics"]["FaultStatistics"]["TotalCount"], 1)
+        (fault,) = self.summaries(c, 'edge("sdk-app", "payments.internal") { fault }')
+        self.assertEqual(fault["Http"]["HttpStatus"], 502)
+        self.assertEqual(fault["Users"][0]["UserName"], "user-2")
+        self.assertEqual(self.summaries(c, "annotation.run = 1")[0]["Annotations"]["run"][0]
+                         ["AnnotationValue"], {"NumberValue": 1.0})
 
 
 if __name__ == "__main__":
