@@ -39,6 +39,7 @@ void st_collector_opts_default(struct st_collector_opts *o)
     o->trace_retention_s = 30 * 86400;
     o->trace_max_disk_bytes = 4ull << 30;
     o->trace_cache_bytes = 256u << 20;
+    o->trace_metrics_ms = 10000;
 }
 
 uint16_t st_collector_port(const struct st_collector *c)
@@ -302,6 +303,9 @@ int st_collector_new(struct event_base *base, const struct st_collector_opts *op
     to.retention_s = c->opts.trace_retention_s;
     to.max_disk_bytes = c->opts.trace_max_disk_bytes;
     to.cache_bytes = c->opts.trace_cache_bytes;
+    to.metrics = st_traces_on_metrics;
+    to.metrics_data = c;
+    to.metrics_ms = c->opts.trace_metrics_ms;
     if ((r = st_trace_store_open(base, &to, &c->traces, err)) < 0) {
         goto fail;
     }

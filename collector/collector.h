@@ -37,6 +37,7 @@ struct st_collector_opts {
     int64_t trace_retention_s;     /* keep traces this long after they arrive (30 days) */
     uint64_t trace_max_disk_bytes; /* traces.db budget; the oldest traces go first */
     size_t trace_cache_bytes;      /* memory for recent traces kept parsed */
+    unsigned trace_metrics_ms;     /* Stratus/Traces metrics are put this often (10 s) */
 };
 
 void st_collector_opts_default(struct st_collector_opts *o);

@@ -66,6 +66,9 @@ void st_api_peer(struct evhttp_request *req, char *buf, size_t size);
 
 /* trace_ops.c: logs (rate-limited) documents the trace store rejected. Loop thread tick. */
 void st_traces_tick(struct st_collector *c);
+/* trace_ops.c: puts the trace store's metrics as PutMetricData in namespace Stratus/Traces,
+ * through the same op (validation, WAL, hot window) as a client's. Loop thread. */
+void st_traces_on_metrics(const struct st_trace_metric *m, size_t n, void *data);
 
 /* list_metrics.c: answers ListMetrics from the series table. */
 int st_list_metrics(const struct st_hot *h, const Stratus__ListMetricsRequest *req, int64_t now_ms,

@@ -38,6 +38,7 @@ static void usage(FILE *f)
             "  --allow-aws-namespaces  accept namespaces that start with AWS/\n"
             "  --trace-retention-days N  keep traces N days after they arrive (30)\n"
             "  --trace-max-disk-mb N   traces.db budget; the oldest go first (4096)\n"
+            "  --trace-metrics-ms N    put Stratus/Traces metrics every N ms (10000)\n"
             "  --no-fsync              do not fsync the log or the store (benchmarks only:\n"
             "                          acknowledged data can be lost on power failure)\n"
             "  --ready-fd FD           write the bound port to FD once listening, then close it\n"
@@ -259,6 +260,7 @@ int main(int argc, char **argv)
         OPT_AWS,
         OPT_TRACE_RETENTION,
         OPT_TRACE_DISK,
+        OPT_TRACE_METRICS,
         OPT_NOSYNC,
         OPT_READY,
         OPT_ALARM_TICK,
@@ -278,6 +280,7 @@ int main(int argc, char **argv)
         {"allow-aws-namespaces", no_argument, NULL, OPT_AWS},
         {"trace-retention-days", required_argument, NULL, OPT_TRACE_RETENTION},
         {"trace-max-disk-mb", required_argument, NULL, OPT_TRACE_DISK},
+        {"trace-metrics-ms", required_argument, NULL, OPT_TRACE_METRICS},
         {"no-fsync", no_argument, NULL, OPT_NOSYNC},
         {"ready-fd", required_argument, NULL, OPT_READY},
         {"alarm-tick-ms", required_argument, NULL, OPT_ALARM_TICK},
@@ -345,6 +348,13 @@ int main(int argc, char **argv)
                 return 2;
             }
             o.trace_max_disk_bytes = (uint64_t)v << 20;
+            break;
+        case OPT_TRACE_METRICS:
+            if (parse_long(optarg, 100, 3600000, &v) < 0) {
+                fprintf(stderr, "stratus-collector: --trace-metrics-ms takes 100..3600000\n");
+                return 2;
+            }
+            o.trace_metrics_ms = (unsigned)v;
             break;
         case OPT_NOSYNC:
             o.wal_fsync = false;

@@ -17,6 +17,7 @@
 #include "collector_private.h"
 #include "op.h"
 #include "stratus/alloc.h"
+#include "stratus/metric.h"
 #include "stratus/time_util.h"
 #include "stratus/xray_filter.h"
 #include "trace_graph.h"
@@ -598,5 +599,148 @@ void st_traces_tick(struct st_collector *c)
                        "PutTraceSegments callers get the reason)",
                        (unsigned long long)invalid);
         c->traces_logged_invalid = invalid;
+    }
+}
+
+/* --- Stratus/Traces metrics --- */
+
+#define METRICS_NAMESPACE "Stratus/Traces"
+#define DATUMS_PER_KEY    5
+
+static void internal_reply(struct st_call *call, const ProtobufCMessage *resp,
+                           const uint8_t *packed, size_t packed_len)
+{
+    (void)resp;
+    (void)packed;
+    (void)packed_len;
+    st_call_release(call);
+}
+
+static void internal_fail(struct st_call *call, int status, const char *code, const char *message)
+{
+    struct st_collector *c = call->c;
+    if (st_ratelimit_allow(&c->traces_rl)) {
+        st_log_warning("traces: the trace metrics were refused (%d %s: %s); dropping them "
+                       "(non-fatal)",
+                       status, code, message);
+    }
+    st_call_release(call);
+}
+
+static const struct st_frontend internal_frontend = {internal_reply, internal_fail};
+
+static char *arena_str(struct st_arena *a, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = st_arena_alloc(a, n);
+    if (d) {
+        memcpy(d, s, n);
+    }
+    return d;
+}
+
+static Stratus__MetricDatum *count_datum(struct st_arena *a, const char *name, double v,
+                                         Stratus__Dimension **dims, size_t n_dims, int64_t ts)
+{
+    Stratus__MetricDatum *d = st_arena_alloc(a, sizeof(*d));
+    if (!d) {
+        return NULL;
+    }
+    stratus__metric_datum__init(d);
+    d->metric_name = (char *)name;
+    d->dimensions = dims;
+    d->n_dimensions = n_dims;
+    d->has_value = d->has_timestamp_ms = d->has_storage_resolution = true;
+    d->value = v;
+    d->timestamp_ms = ts;
+    d->storage_resolution = 60;
+    d->unit = (char *)"Count";
+    return d;
+}
+
+/* Puts up to ST_MAX_DATUMS / DATUMS_PER_KEY keys as one PutMetricData. */
+static void put_metrics(struct st_collector *c, const struct st_trace_metric *m, size_t n)
+{
+    struct st_call *call = st_call_new(c);
+    if (!call) {
+        return;
+    }
+    call->op = st_op_find("PutMetricData", strlen("PutMetricData"));
+    call->fe = &internal_frontend;
+    call->arrival_ms = st_wall_ms();
+    snprintf(call->peer, sizeof(call->peer), "trace metrics");
+    struct st_arena *a = &call->arena;
+    Stratus__PutMetricDataRequest *req = st_arena_alloc(a, sizeof(*req));
+    Stratus__MetricDatum **datums = st_arena_alloc(a, n * DATUMS_PER_KEY * sizeof(*datums));
+    if (!call->op || !req || !datums) {
+        st_call_release(call);
+        return;
+    }
+    stratus__put_metric_data_request__init(req);
+    req->namespace_ = (char *)METRICS_NAMESPACE;
+    req->metric_data = datums;
+    int64_t ts = call->arrival_ms;
+    for (size_t i = 0; i < n; i++) {
+        const struct st_trace_metric *k = &m[i];
+        size_t n_dims = k->downstream[0] ? 2 : 1;
+        Stratus__Dimension *dv = st_arena_alloc(a, 2 * sizeof(*dv));
+        Stratus__Dimension **dims = st_arena_alloc(a, 2 * sizeof(*dims));
+        if (!dv || !dims) {
+            st_call_release(call);
+            return;
+        }
+        for (size_t j = 0; j < 2; j++) {
+            stratus__dimension__init(&dv[j]);
+            dims[j] = &dv[j];
+        }
+        dv[0].name = (char *)"ServiceName";
+        dv[0].value = arena_str(a, k->service);
+        dv[1].name = (char *)"DownstreamService";
+        dv[1].value = arena_str(a, k->downstream);
+        if (!dv[0].value || !dv[1].value) {
+            st_call_release(call);
+            return;
+        }
+        static const char *const names[] = {"RequestCount", "ErrorCount", "ThrottleCount",
+                                            "FaultCount"};
+        const int64_t values[] = {k->requests, k->errors, k->throttles, k->faults};
+        for (size_t j = 0; j < 4; j++) {
+            Stratus__MetricDatum *d = count_datum(a, names[j], (double)values[j], dims, n_dims, ts);
+            if (!d) {
+                st_call_release(call);
+                return;
+            }
+            datums[req->n_metric_data++] = d;
+        }
+        if (k->latency_n > 0) {
+            Stratus__MetricDatum *d = count_datum(a, "Latency", 0, dims, n_dims, ts);
+            Stratus__StatisticSet *ss = st_arena_alloc(a, sizeof(*ss));
+            if (!d || !ss) {
+                st_call_release(call);
+                return;
+            }
+            stratus__statistic_set__init(ss);
+            ss->has_sample_count = ss->has_sum = ss->has_minimum = ss->has_maximum = true;
+            ss->sample_count = (double)k->latency_n;
+            ss->sum = k->latency_sum;
+            ss->minimum = k->latency_min;
+            ss->maximum = k->latency_max;
+            d->has_value = false;
+            d->statistic_values = ss;
+            d->unit = (char *)"Seconds";
+            datums[req->n_metric_data++] = d;
+        }
+    }
+    call->request = &req->base;
+    /* The same op as a client's PutMetricData: validated, in the WAL, then in the hot window. */
+    call->op->run(c, call);
+}
+
+void st_traces_on_metrics(const struct st_trace_metric *m, size_t n, void *data)
+{
+    struct st_collector *c = data;
+    size_t per_call = ST_MAX_DATUMS / DATUMS_PER_KEY;
+    for (size_t i = 0; i < n; i += per_call) {
+        put_metrics(c, m + i, n - i < per_call ? n - i : per_call);
     }
 }

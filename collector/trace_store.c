@@ -108,6 +108,9 @@ struct st_trace_store {
     struct st_arena arena;
     struct st_trace_view view;
     uint64_t last_maint_us;
+    struct st_trace_metric *metrics; /* this interval's, worker-owned */
+    size_t n_metrics;
+    uint64_t last_metrics_us;
     struct st_trace_store_stats stats;
 };
 
@@ -120,6 +123,7 @@ void st_trace_store_opts_default(struct st_trace_store_opts *o)
     o->cache_bytes = 256u << 20;
     o->max_queue_bytes = 64u << 20;
     o->maintenance_ms = 10000;
+    o->metrics_ms = 10000;
 }
 
 struct st_trace_job *st_trace_job_new(void)
@@ -268,6 +272,109 @@ static int step_done(sqlite3_stmt *st)
     return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
+/* --- trace metrics --- */
+
+static struct st_trace_metric *metric_of(struct st_trace_store *s, const char *service,
+                                         const char *downstream)
+{
+    for (size_t i = 0; i < s->n_metrics; i++) {
+        if (strcmp(s->metrics[i].service, service) == 0 &&
+            strcmp(s->metrics[i].downstream, downstream) == 0) {
+            return &s->metrics[i];
+        }
+    }
+    if (!s->metrics) {
+        s->metrics = st_calloc(ST_TRACE_MAX_METRIC_KEYS, sizeof(*s->metrics));
+    }
+    if (!s->metrics || s->n_metrics == ST_TRACE_MAX_METRIC_KEYS) {
+        return NULL; /* more keys than an interval keeps: not counted */
+    }
+    struct st_trace_metric *m = &s->metrics[s->n_metrics++];
+    memset(m, 0, sizeof(*m));
+    snprintf(m->service, sizeof(m->service), "%s", service);
+    snprintf(m->downstream, sizeof(m->downstream), "%s", downstream);
+    return m;
+}
+
+static void count(struct st_trace_store *s, const char *service, const char *downstream,
+                  const struct st_xray_segment *seg)
+{
+    struct st_trace_metric *m = metric_of(s, service, downstream);
+    if (!m) {
+        return;
+    }
+    m->requests++;
+    switch (st_trace_outcome(seg)) {
+    case ST_OUTCOME_FAULT:
+        m->faults++;
+        break;
+    case ST_OUTCOME_THROTTLE:
+        m->throttles++;
+        m->errors++;
+        break;
+    case ST_OUTCOME_ERROR:
+        m->errors++;
+        break;
+    default:
+        break;
+    }
+    double d = st_trace_duration(seg);
+    if (m->latency_n == 0 || d < m->latency_min) {
+        m->latency_min = d;
+    }
+    if (m->latency_n == 0 || d > m->latency_max) {
+        m->latency_max = d;
+    }
+    m->latency_n++;
+    m->latency_sum += d;
+}
+
+/* The downstream calls under seg (not inside another call). */
+static void count_calls(struct st_trace_store *s, const char *service,
+                        const struct st_xray_segment *seg)
+{
+    for (size_t i = 0; i < seg->n_subsegments; i++) {
+        const struct st_xray_segment *sub = &seg->subsegments[i];
+        if (sub->namespace_name) {
+            if (!sub->in_progress) {
+                count(s, service, sub->name, sub);
+            }
+        } else {
+            count_calls(s, service, sub);
+        }
+    }
+}
+
+static void on_metrics_done(struct st_trace_job *job, void *data)
+{
+    struct st_trace_store *s = data;
+    s->opts.metrics(job->query, job->n_items, s->opts.metrics_data);
+    st_trace_job_free(job);
+}
+
+static void finish(struct st_trace_store *s, struct st_trace_job *job);
+
+/* Hands this interval's metrics to the loop thread. */
+static void flush_metrics(struct st_trace_store *s)
+{
+    s->last_metrics_us = st_mono_us();
+    if (!s->n_metrics) {
+        return;
+    }
+    struct st_trace_job *job = st_trace_job_new();
+    if (!job) {
+        return; /* the counts stay for the next interval */
+    }
+    job->query = s->metrics;
+    job->free_query = st_free;
+    job->n_items = s->n_metrics;
+    job->done = on_metrics_done;
+    job->data = s;
+    s->metrics = NULL;
+    s->n_metrics = 0;
+    finish(s, job);
+}
+
 /* Stores one document; the transaction is open. Returns 0 or -EIO (the batch fails). */
 static int ingest_doc(struct st_trace_store *s, struct st_trace_doc_in *d, int64_t received_ms)
 {
@@ -324,6 +431,10 @@ static int ingest_doc(struct st_trace_store *s, struct st_trace_doc_in *d, int64
         }
     }
     atomic_fetch_add(&s->stats.segments_stored, 1);
+    if (s->opts.metrics && !seg->in_progress && !seg->independent) {
+        count(s, seg->name, "", seg);
+        count_calls(s, seg->name, seg);
+    }
     /* The index: the document joins its trace in memory, or starts a new one there. */
     struct st_trace *t = cache_get(s, seg->trace_id);
     if (!t && is_new) {
@@ -637,8 +748,12 @@ static void *worker(void *arg)
         while (!s->head && !s->stop) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_sec += s->opts.maintenance_ms / 1000;
-            ts.tv_nsec += (long)(s->opts.maintenance_ms % 1000) * 1000000L;
+            unsigned wait_ms = s->opts.maintenance_ms;
+            if (s->opts.metrics && s->opts.metrics_ms < wait_ms) {
+                wait_ms = s->opts.metrics_ms;
+            }
+            ts.tv_sec += wait_ms / 1000;
+            ts.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
             if (ts.tv_nsec >= 1000000000L) {
                 ts.tv_sec++;
                 ts.tv_nsec -= 1000000000L;
@@ -654,9 +769,16 @@ static void *worker(void *arg)
         atomic_store(&s->stats.queue_bytes, 0);
         pthread_mutex_unlock(&s->lock);
         if (stop) {
+            if (s->opts.metrics) {
+                flush_metrics(s); /* the last interval's, answered by the final on_done */
+            }
             break;
         }
         run_batch(s, list);
+        if (s->opts.metrics &&
+            st_mono_us() - s->last_metrics_us >= (uint64_t)s->opts.metrics_ms * 1000) {
+            flush_metrics(s);
+        }
         if (st_mono_us() - s->last_maint_us >= (uint64_t)s->opts.maintenance_ms * 1000) {
             maintain(s);
             s->last_maint_us = st_mono_us();
@@ -717,6 +839,9 @@ int st_trace_store_open(struct event_base *base, const struct st_trace_store_opt
     s->opts = *opts;
     if (s->opts.maintenance_ms == 0) {
         s->opts.maintenance_ms = 10000;
+    }
+    if (s->opts.metrics_ms == 0) {
+        s->opts.metrics_ms = 10000;
     }
     s->view.s = s;
     pthread_mutex_init(&s->lock, NULL);
@@ -788,6 +913,7 @@ void st_trace_store_free(struct st_trace_store *s)
         cache_drop(s, s->oldest);
     }
     st_u64_map_fini(&s->cache);
+    st_free(s->metrics);
     st_arena_fini(&s->arena);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->cond);

@@ -26,15 +26,33 @@
 #include "stratus/error.h"
 #include "trace_model.h"
 
+/* Request statistics of one service (downstream "") or one edge, aggregated by the worker
+ * from the segments it stored (docs/traces.md, "Trace metrics"). */
+struct st_trace_metric {
+    char service[ST_XRAY_MAX_NAME_LEN + 1];
+    char downstream[ST_XRAY_MAX_NAME_LEN + 1];
+    int64_t requests, errors, throttles, faults;
+    int64_t latency_n;
+    double latency_sum, latency_min, latency_max; /* seconds */
+};
+
+/* Gets the metrics aggregated over the last interval; runs on the loop thread, borrows m. */
+typedef void (*st_trace_metrics_fn)(const struct st_trace_metric *m, size_t n, void *data);
+
+#define ST_TRACE_MAX_METRIC_KEYS 2000
+
 struct st_trace_store_opts {
-    const char *dir;         /* the data directory; the database is dir/traces.db */
-    bool sync;               /* fsync each transaction (synchronous=FULL) */
-    int64_t retention_s;     /* delete traces received longer ago (X-Ray: 30 days) */
-    uint64_t max_disk_bytes; /* delete the oldest traces beyond this database size */
-    size_t cache_bytes;      /* memory for the index of recent traces */
-    size_t max_queue_bytes;  /* documents waiting for the worker; beyond, submit refuses */
-    unsigned maintenance_ms; /* how often retention and the budget are applied */
-    int64_t (*now_ms)(void); /* the wall clock (tests inject one); NULL: st_wall_ms */
+    const char *dir;             /* the data directory; the database is dir/traces.db */
+    bool sync;                   /* fsync each transaction (synchronous=FULL) */
+    int64_t retention_s;         /* delete traces received longer ago (X-Ray: 30 days) */
+    uint64_t max_disk_bytes;     /* delete the oldest traces beyond this database size */
+    size_t cache_bytes;          /* memory for the index of recent traces */
+    size_t max_queue_bytes;      /* documents waiting for the worker; beyond, submit refuses */
+    unsigned maintenance_ms;     /* how often retention and the budget are applied */
+    int64_t (*now_ms)(void);     /* the wall clock (tests inject one); NULL: st_wall_ms */
+    st_trace_metrics_fn metrics; /* NULL: no trace metrics */
+    void *metrics_data;
+    unsigned metrics_ms; /* how often they are handed over (10 s) */
 };
 
 void st_trace_store_opts_default(struct st_trace_store_opts *o);
@@ -73,6 +91,7 @@ struct st_trace_job {
     uint8_t *reply; /* st_malloc'ed */
     size_t reply_len;
     int64_t accepted; /* ingest: documents stored */
+    size_t n_items;   /* metrics hand-over: entries in query */
     st_trace_job_done_fn done;
     void *data;
     struct st_trace_job *next;

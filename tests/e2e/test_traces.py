@@ -135,6 +135,32 @@ class CollectorUdp(TraceTest):
         self.assertEqual(s["Revision"], 1)
 
 
+class TraceMetrics(TraceTest):
+    def stat(self, c, name, dims, statistic="Sum"):
+        out = c.cli_json("get-metric-statistics", "--namespace", "Stratus/Traces",
+                         "--metric-name", name, "--dimensions", dims,
+                         "--start-time", iso(self.now - 300), "--end-time", iso(self.now + 300),
+                         "--period", 600, "--statistics", statistic)["Datapoints"]
+        return sum(p[statistic] for p in out) if statistic == "Sum" else \
+            [p[statistic] for p in out]
+
+    def test_services_and_edges_become_metrics(self):
+        c = self.start("--trace-metrics-ms", "200")
+        for n in range(1, 6):
+            self.send(c.port, self.web_segment(n, fault=n <= 2, status=500 if n <= 2 else 200))
+        throttled = self.web_segment(6, status=429)
+        self.send(c.port, throttled)
+        self.wait_for(lambda: self.stat(c, "RequestCount", "ServiceName=web") == 6,
+                      "RequestCount of web")
+        self.assertEqual(self.stat(c, "FaultCount", "ServiceName=web"), 2)
+        self.assertEqual(self.stat(c, "ThrottleCount", "ServiceName=web"), 1)
+        self.assertEqual(self.stat(c, "ErrorCount", "ServiceName=web"), 1)
+        edge = "ServiceName=web,DownstreamService=db.internal"
+        self.wait_for(lambda: self.stat(c, "RequestCount", edge) == 6, "the edge's count")
+        self.assertEqual(self.stat(c, "FaultCount", edge), 2)
+        self.assertEqual(self.stat(c, "Latency", edge, "Maximum"), [0.6])
+
+
 class PutTraceSegments(TraceTest):
     def test_batches_report_unprocessed_documents_and_survive_kill9(self):
         c = self.start()
