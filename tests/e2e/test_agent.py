@@ -116,7 +116,10 @@ class Agent(AgentTestBase):
         s.close()
         time.sleep(2)
         grown = rss_kb() - base
-        self.assertLess(grown, 2048, "RSS grew by %d kB with a 1 MiB cap" % grown)
+        with open(AGENT, "rb") as f:
+            asan = b"__asan_init" in f.read()  # its quarantine keeps freed memory resident
+        if not asan:
+            self.assertLess(grown, 2048, "RSS grew by %d kB with a 1 MiB cap" % grown)
         self.assertEqual(a.stop(signal.SIGTERM), 0)
         self.assertRegex(a.log(), r"statsd: \d+ datagrams, \d+ malformed lines dropped, "
                                   r"\d+ datums sent, [1-9]\d* dropped")
