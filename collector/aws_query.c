@@ -494,7 +494,8 @@ void st_aws_query_handle(struct st_collector *c, struct evhttp_request *req)
     json_object *tree = NULL;
     struct st_error err;
     if (st_aws_form_parse(form, len, &tree, &err) < 0) {
-        st_aws_send_error(req, ST_AWS_QUERY, ST_AWS_CLOUDWATCH, st_error_status(err.code), err.code,
+        st_aws_send_error(req, ST_AWS_QUERY, ST_AWS_CLOUDWATCH,
+                          strcmp(err.code, ST_ERR_INTERNAL_FAILURE) == 0 ? 500 : 400, err.code,
                           err.message);
         return;
     }
