@@ -253,6 +253,51 @@ class AwsCliTest(CollectorTest):
                 self.assertIn("An error occurred (ResourceNotFound) when calling the "
                               "SetAlarmState operation: ", p.stderr)
 
+    def test_xray(self):
+        c = self.start()
+        for n, (label, exe) in enumerate(CLIS):
+            with self.subTest(cli=label):
+                now = int(time.time())
+                tid = "1-%08x-%024x" % (now, 0xabc0 + n)
+                seg = {"name": "web-" + label, "id": "%016x" % (0x1230 + n), "trace_id": tid,
+                       "start_time": now - 0.5, "end_time": now - 0.2,
+                       "http": {"request": {"method": "GET", "url": "http://x/a"},
+                                "response": {"status": 500}}, "fault": True,
+                       "annotations": {"k": "v"}}
+                r = self.aws_json(c, exe, "xray", "put-trace-segments",
+                                  "--trace-segment-documents", json.dumps(seg), "{not json")
+                self.assertEqual(len(r["UnprocessedTraceSegments"]), 1, r)
+                self.assertTrue(r["UnprocessedTraceSegments"][0]["ErrorCode"])
+                span = ["--start-time", now - 300, "--end-time", now + 60]
+                deadline = time.time() + 10
+                while True:  # segments are indexed asynchronously
+                    g = self.aws_json(c, exe, "xray", "get-service-graph", *span)
+                    if any(s["Name"] == seg["name"] for s in g["Services"]) or \
+                            time.time() > deadline:
+                        break
+                    time.sleep(0.2)
+                (svc,) = [s for s in g["Services"] if s["Name"] == seg["name"] and
+                          s.get("Root")]
+                (client,) = [s for s in g["Services"] if s.get("Type") == "client" and
+                             s["Name"] == seg["name"]]
+                self.assertEqual([e["ReferenceId"] for e in client["Edges"]],
+                                 [svc["ReferenceId"]])
+                self.assertTrue(svc["Root"])
+                self.assertEqual(svc["SummaryStatistics"]["FaultStatistics"]["TotalCount"], 1)
+                r = self.aws_json(c, exe, "xray", "get-trace-summaries", *span)
+                (ts_,) = [t for t in r["TraceSummaries"] if t["Id"] == tid]
+                self.assertTrue(ts_["HasFault"])
+                self.assertAlmostEqual(ts_["Duration"], 0.3, places=3)
+                self.assertEqual(ts_["Http"]["HttpURL"], "http://x/a")
+                self.assertEqual(ts_["Http"]["HttpStatus"], 500)
+                self.assertEqual(ts_["Annotations"]["k"][0]["AnnotationValue"]["StringValue"], "v")
+                r = self.aws_json(c, exe, "xray", "batch-get-traces", "--trace-ids", tid,
+                                  "1-00000000-000000000000000000000000")
+                self.assertEqual([t["Id"] for t in r["Traces"]], [tid])
+                self.assertEqual(json.loads(r["Traces"][0]["Segments"][0]["Document"])["name"],
+                                 seg["name"])
+                self.assertEqual(r["UnprocessedTraceIds"], ["1-00000000-000000000000000000000000"])
+
     def test_dashboards(self):
         c = self.start()
         body = json.dumps({"widgets": [{"type": "text", "x": 0, "y": 0, "width": 6,

@@ -74,6 +74,10 @@ class AwsSdkTest(CollectorTest):
                 self.assertEqual(r["afterDelete"]["MetricAlarms"], [])
                 self.assertEqual(r["noAlarm"]["name"], "ResourceNotFound")
                 self.assertEqual(r["noAlarm"]["status"], 404)
+                if proto == "json":
+                    self.assertEqual(r["xrayPut"]["UnprocessedTraceSegments"], [])
+                    self.assertEqual([t["Id"] for t in r["xrayTraces"]["Traces"]], [r["xrayTid"]])
+                    self.assertIn("sdk-web", [s_["Name"] for s_ in r["xrayGraph"]["Services"]])
 
 
 if __name__ == "__main__":

@@ -88,6 +88,25 @@ async function main() {
   out.afterDelete = plain(await client.send(new cw.DescribeAlarmsCommand({ AlarmNames: [alarm] })));
   out.noAlarm = await error(client.send(new cw.SetAlarmStateCommand({
     AlarmName: alarm, StateValue: "OK", StateReason: "x" })));
+  if (proto === "json") { // X-Ray has one protocol, REST-JSON
+    const xr = require("@aws-sdk/client-xray");
+    const x = new xr.XRayClient({ endpoint, region: "us-east-1", maxAttempts: 1,
+                                  credentials: { accessKeyId: "test", secretAccessKey: "test" } });
+    const now = Math.floor(Date.now() / 1000);
+    const tid = "1-" + now.toString(16).padStart(8, "0") + "-00000000000000000000beef";
+    const seg = { name: "sdk-web", id: "00000000000000aa", trace_id: tid, start_time: now - 1,
+                  end_time: now - 0.5, http: { response: { status: 200 } } };
+    out.xrayPut = plain(await x.send(new xr.PutTraceSegmentsCommand({
+      TraceSegmentDocuments: [JSON.stringify(seg)] })));
+    for (let i = 0; i < 50; i++) {
+      out.xrayTraces = plain(await x.send(new xr.BatchGetTracesCommand({ TraceIds: [tid] })));
+      if (out.xrayTraces.Traces.length) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    out.xrayGraph = plain(await x.send(new xr.GetServiceGraphCommand({
+      StartTime: new Date((now - 300) * 1000), EndTime: new Date((now + 60) * 1000) })));
+    out.xrayTid = tid;
+  }
   out.wire = { paths: [...seen.paths].sort(), types: [...seen.types].sort(),
                targets: [...seen.targets].sort() };
   console.log(JSON.stringify(out));
