@@ -1,0 +1,210 @@
+# SPDX-License-Identifier: MIT
+"""Screenshot tests of stratus-viewer under Xvfb against a real collector filled with known
+data. Each view is rendered by the viewer itself (--screenshot FILE: it saves the window once
+every call has settled, then quits) and the PNG is checked for what must be visible: the
+chart's line lies where the known values put it, the metric browser charts the namespace, a
+dead collector shows the banner, the views without an API say so. The PNGs stay in
+$STRATUS_VIEWER_PNG_DIR (the build directory) for people to look at."""
+import json
+import os
+import select
+import shutil
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import CollectorTest, iso  # noqa: E402
+
+VIEWER = os.environ.get("STRATUS_VIEWER", "build/viewer/stratus-viewer")
+PNG_DIR = os.environ.get("STRATUS_VIEWER_PNG_DIR", "build/viewer-screenshots")
+BLUE = (0x1f, 0x77, 0xb4)  # the first palette colour: the first series of a chart
+NS = "E2E/Viewer"
+
+
+def read_png(path):
+    """The PNG as (width, height, rows of (r, g, b)), decoded by ImageMagick to PPM."""
+    ppm = subprocess.run(["convert", path, "-depth", "8", "ppm:-"], check=True,
+                         capture_output=True, timeout=30).stdout
+    parts = ppm.split(maxsplit=4)
+    assert parts[0] == b"P6", parts[0]
+    w, h = int(parts[1]), int(parts[2])
+    data = parts[4]
+    rows = [[tuple(data[(y * w + x) * 3:(y * w + x) * 3 + 3]) for x in range(w)] for y in range(h)]
+    return w, h, rows
+
+
+def near(px, rgb, tol=40):
+    return all(abs(a - b) <= tol for a, b in zip(px, rgb))
+
+
+def runs_of_rows(rows, rgb, min_count):
+    """Groups of adjacent rows with at least min_count pixels of colour rgb: [(y_center, x_min,
+    x_max)]."""
+    hits = []
+    for y, row in enumerate(rows):
+        xs = [x for x, px in enumerate(row) if near(px, rgb)]
+        if len(xs) >= min_count:
+            hits.append((y, min(xs), max(xs), len(xs)))
+    groups = []
+    for y, x0, x1, n in hits:
+        if groups and y - groups[-1][-1][0] <= 1:
+            groups[-1].append((y, x0, x1, n))
+        else:
+            groups.append([(y, x0, x1, n)])
+    out = []
+    for g in groups:
+        total = sum(n for _, _, _, n in g)
+        yc = sum(y * n for y, _, _, n in g) / total
+        out.append((yc, min(x0 for _, x0, _, _ in g), max(x1 for _, _, x1, _ in g)))
+    return out
+
+
+class Xvfb:
+    def __init__(self):
+        r, w = os.pipe()
+        self.proc = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-screen", "0", "1400x900x24",
+                                      "-nolisten", "tcp"], pass_fds=(w,),
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(w)
+        ready, _, _ = select.select([r], [], [], 20)
+        line = os.read(r, 16).decode().strip() if ready else ""
+        os.close(r)
+        if not line:
+            self.proc.kill()
+            raise AssertionError("Xvfb did not report a display")
+        self.display = ":" + line
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait(10)
+
+
+class Viewer(CollectorTest):
+    @classmethod
+    def setUpClass(cls):
+        os.makedirs(PNG_DIR, exist_ok=True)
+        cls.xvfb = Xvfb()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.xvfb.stop()
+
+    def shoot(self, name, endpoint, *args):
+        """Runs the viewer until it saved its window to PNG_DIR/name.png; returns the path."""
+        path = os.path.join(PNG_DIR, name + ".png")
+        if os.path.exists(path):
+            os.unlink(path)
+        env = dict(os.environ, DISPLAY=self.xvfb.display, GDK_BACKEND="x11", GSK_RENDERER="cairo",
+                   STRATUS_ENDPOINT=endpoint, NO_AT_BRIDGE="1", GTK_A11Y="none",
+                   # GTK and fontconfig keep caches until exit; LeakSanitizer would call them
+                   # leaks in the sanitizer build.
+                   ASAN_OPTIONS="detect_leaks=0")
+        t0 = time.monotonic()
+        p = subprocess.run([VIEWER, "--screenshot", path] + list(args), env=env,
+                           capture_output=True, text=True, timeout=40)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertTrue(os.path.exists(path), p.stderr)
+        self.assertNotIn("CRITICAL", p.stderr)
+        print("%s: %.1f s" % (name, time.monotonic() - t0))
+        return path
+
+    def publish_levels(self, c):
+        """60 one-minute points ending a minute ago: 5 for 20 min, then 10, then 20."""
+        now = int(time.time()) // 60 * 60
+        data = []
+        for i in range(60):
+            v = 5 if i < 20 else 10 if i < 40 else 20
+            data.append({"MetricName": "Level", "Value": v, "Timestamp": iso(now - 3600 + i * 60 + 30),
+                         "Dimensions": [{"Name": "Host", "Value": "a"}]})
+        path = os.path.join(self.tmp, "levels.json")
+        with open(path, "w") as f:
+            json.dump(data, f)
+        c.cli("put-metric-data", "--namespace", NS, "--metric-data", "file://" + path)
+
+    def check_levels(self, png, label):
+        w, h, rows = read_png(png)
+        runs = runs_of_rows(rows, BLUE, 40)
+        self.assertEqual(len(runs), 3, "%s: want 3 horizontal runs of the line, got %r" % (label, runs))
+        # Sorted top to bottom: 20, 10, 5. The mapping is linear: 10 -> 20 spans twice 5 -> 10.
+        y20, y10, y5 = (r[0] for r in runs)
+        self.assertGreater(y10 - y20, 20)
+        self.assertAlmostEqual((y10 - y20) / (y5 - y10), 2.0, delta=0.15)
+        # Each level lasts 20 minutes: the three runs are about as long, and in time order.
+        lens = [r[2] - r[1] for r in runs]
+        self.assertLess(max(lens) - min(lens), 0.15 * max(lens), lens)
+        self.assertLess(runs[2][2], runs[1][2])
+        self.assertLess(runs[1][2], runs[0][2])
+        colours = len(set(px for row in rows[::4] for px in row[::4]))
+        self.assertGreater(colours, 50)
+        return runs
+
+    def test_dashboard_chart_line_lies_at_the_known_values(self):
+        c = self.start()
+        self.publish_levels(c)
+        body = {"start": "-PT1H", "widgets": [
+            {"type": "metric", "x": 0, "y": 0, "width": 24, "height": 9,
+             "properties": {"metrics": [[NS, "Level", "Host", "a"]], "view": "timeSeries",
+                            "stat": "Average", "period": 60, "title": "Level"}},
+            {"type": "metric", "x": 0, "y": 9, "width": 8, "height": 4,
+             "properties": {"metrics": [[NS, "Level", "Host", "a"]], "view": "singleValue",
+                            "title": "Latest"}},
+            {"type": "text", "x": 8, "y": 9, "width": 16, "height": 4,
+             "properties": {"markdown": "# Runbook\nLevels step up every 20 minutes."}}]}
+        c.cli("put-dashboard", "--dashboard-name", "levels", "--dashboard-body", json.dumps(body))
+        png = self.shoot("dashboard", c.endpoint, "--dashboard", "levels")
+        self.check_levels(png, "dashboard")
+
+    def test_metrics_page_charts_a_namespace(self):
+        c = self.start()
+        self.publish_levels(c)
+        png = self.shoot("metrics", c.endpoint, "--page", "metrics", "--chart-namespace", NS)
+        self.check_levels(png, "metrics")
+
+    def test_stacked_areas_fill_below_the_top_line(self):
+        c = self.start()
+        self.publish_levels(c)
+        body = {"start": "-PT1H", "widgets": [
+            {"type": "metric", "x": 0, "y": 0, "width": 24, "height": 9,
+             "properties": {"metrics": [[NS, "Level", "Host", "a"], ["...", {"stat": "Maximum"}]],
+                            "view": "timeSeries", "stacked": True, "period": 60, "title": "Stacked"}}]}
+        c.cli("put-dashboard", "--dashboard-name", "stacked", "--dashboard-body", json.dumps(body))
+        png = self.shoot("stacked", c.endpoint, "--dashboard", "stacked")
+        w, h, rows = read_png(png)
+        # The second series (orange) is stacked: its line runs at twice each level, so its
+        # three runs are twice as far from the baseline as the first series' runs.
+        blue = runs_of_rows(rows, BLUE, 40)
+        orange = runs_of_rows(rows, (0xff, 0x7f, 0x0e), 40)
+        self.assertEqual(len(blue), 3, blue)
+        self.assertGreaterEqual(len(orange), 1, orange)
+        base = blue[2][0] + (blue[2][0] - blue[1][0])  # y of 0: 5 below the 5-run
+        # Top of the stack at the 20 level sits at 40: twice as far from the baseline.
+        top = min(r[0] for r in orange)
+        self.assertAlmostEqual((base - top) / (base - blue[0][0]), 2.0, delta=0.2)
+
+    def test_dead_collector_shows_the_banner(self):
+        c = self.start()
+        endpoint = c.endpoint
+        c.stop()
+        self.collectors.remove(c)
+        png = self.shoot("disconnected", endpoint)
+        w, h, rows = read_png(png)
+        # The banner is a full-width reddish band under the header bar.
+        band = [y for y in range(h // 4) if sum(1 for px in rows[y] if px[0] > px[1] + 12 and px[0] > px[2] + 12
+                                                 and px[0] > 180) > w * 0.6]
+        self.assertGreater(len(band), 15, "no banner rows found")
+
+    def test_views_without_an_api_say_so(self):
+        c = self.start()
+        for page in ("alarms", "service-map", "traces"):
+            png = self.shoot(page, c.endpoint, "--page", page)
+            w, h, rows = read_png(png)
+            # The status page: a big dim icon and its text in the middle of the page.
+            mid = rows[h // 4:3 * h // 4]
+            dark = sum(1 for row in mid for px in row[w // 6:] if max(px) < 120)
+            self.assertGreater(dark, 800, page)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,647 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The chart widget (chart_view.h). Data lives in plain arrays per series; a cached layout
+ * (plot rectangle, mapping, y scale, time ticks, stacked tops) is rebuilt by update_layout()
+ * from size_allocate and from every data change. snapshot() walks the cache: grid, areas or
+ * lines, threshold, axes labels, legend, then the hover cursor and the drag selection.
+ */
+#define G_LOG_DOMAIN "stratus-viewer"
+
+#include <math.h>
+
+#include <adwaita.h>
+
+#include "chart_view.h"
+#include "plot_map.h"
+#include "time_axis.h"
+#include "value_scale.h"
+
+#define MARGIN_LEFT   52
+#define MARGIN_RIGHT  14
+#define MARGIN_TOP    10
+#define AXIS_HEIGHT   22
+#define LEGEND_HEIGHT 22
+#define MAX_Y_TICKS   6
+#define MIN_TICK_PX   90
+
+/* CloudWatch's palette, so that imported dashboards keep their look. */
+static const char *const palette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                                      "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+
+typedef struct {
+    char *label;
+    GdkRGBA color;
+    gint64 *ts;
+    double *vs;
+    double *tops; /* stacked tops, or a copy of vs */
+    gsize n;
+} Series;
+
+struct _StChartView {
+    GtkWidget parent_instance;
+    GArray *series; /* Series */
+    gint64 t0_ms, t1_ms;
+    gboolean stacked;
+    gboolean has_min, has_max;
+    double min, max;
+    gboolean has_threshold;
+    double threshold;
+    char *message;
+    /* layout cache */
+    struct st_plot_map map;
+    struct st_value_scale scale;
+    struct st_time_tick ticks[ST_TIME_AXIS_MAX_TICKS];
+    gsize n_ticks;
+    gboolean has_data;
+    /* interaction */
+    gboolean hovering;
+    double hover_x;
+    gboolean dragging;
+    double drag_x0, drag_x1;
+};
+
+G_DEFINE_FINAL_TYPE(StChartView, st_chart_view, GTK_TYPE_WIDGET)
+
+enum { PROP_0, PROP_STACKED, N_PROPS };
+static GParamSpec *props[N_PROPS];
+
+enum { SIGNAL_ZOOM_REQUESTED, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+static void series_clear(gpointer p)
+{
+    Series *s = p;
+    g_free(s->label);
+    g_free(s->ts);
+    g_free(s->vs);
+    g_free(s->tops);
+}
+
+static gboolean is_dark(void)
+{
+    return adw_style_manager_get_dark(adw_style_manager_get_default());
+}
+
+static void update_layout(StChartView *self)
+{
+    int width = gtk_widget_get_width(GTK_WIDGET(self));
+    int height = gtk_widget_get_height(GTK_WIDGET(self));
+    gboolean legend = self->series->len > 0;
+    self->map.x = MARGIN_LEFT;
+    self->map.y = MARGIN_TOP;
+    self->map.width = MAX(1, width - MARGIN_LEFT - MARGIN_RIGHT);
+    self->map.height = MAX(1, height - MARGIN_TOP - AXIS_HEIGHT - (legend ? LEGEND_HEIGHT : 0));
+    self->map.t0_ms = self->t0_ms;
+    self->map.t1_ms = self->t1_ms;
+
+    /* Stacked tops, then the data range of what is drawn. */
+    if (self->stacked && self->series->len > 1) {
+        struct st_plot_series *ps = g_new(struct st_plot_series, self->series->len);
+        double **tops = g_new(double *, self->series->len);
+        for (guint i = 0; i < self->series->len; i++) {
+            Series *s = &g_array_index(self->series, Series, i);
+            ps[i] = (struct st_plot_series){s->ts, s->vs, s->n};
+            tops[i] = s->tops;
+        }
+        st_plot_stack(ps, self->series->len, tops);
+        g_free(ps);
+        g_free(tops);
+    } else {
+        for (guint i = 0; i < self->series->len; i++) {
+            Series *s = &g_array_index(self->series, Series, i);
+            if (s->n) {
+                memcpy(s->tops, s->vs, s->n * sizeof(double));
+            }
+        }
+    }
+    double lo = NAN, hi = NAN;
+    self->has_data = FALSE;
+    for (guint i = 0; i < self->series->len; i++) {
+        Series *s = &g_array_index(self->series, Series, i);
+        for (gsize k = 0; k < s->n; k++) {
+            if (s->ts[k] < self->t0_ms || s->ts[k] > self->t1_ms) {
+                continue;
+            }
+            double v = s->tops[k];
+            lo = isnan(lo) || v < lo ? v : lo;
+            hi = isnan(hi) || v > hi ? v : hi;
+            self->has_data = TRUE;
+        }
+    }
+    if (self->has_threshold) {
+        lo = isnan(lo) || self->threshold < lo ? self->threshold : lo;
+        hi = isnan(hi) || self->threshold > hi ? self->threshold : hi;
+    }
+    int max_ticks = CLAMP((int)(self->map.height / 28), 2, MAX_Y_TICKS);
+    st_value_scale_compute(lo, hi, self->has_min, self->min, self->has_max, self->max, max_ticks,
+                           &self->scale);
+    self->map.v0 = self->scale.lo;
+    self->map.v1 = self->scale.hi;
+    GDateTime *now = g_date_time_new_now_local();
+    gint64 tz_offset_s = g_date_time_get_utc_offset(now) / G_USEC_PER_SEC;
+    g_date_time_unref(now);
+    self->n_ticks = st_time_axis_ticks(self->t0_ms, self->t1_ms, self->map.width, MIN_TICK_PX,
+                                       tz_offset_s, self->ticks, ST_TIME_AXIS_MAX_TICKS);
+}
+
+static void changed(StChartView *self)
+{
+    update_layout(self);
+    gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
+static void append_text(StChartView *self, GtkSnapshot *snapshot, const char *text, double x,
+                        double y, double align, const GdkRGBA *color, gboolean small)
+{
+    PangoLayout *layout = gtk_widget_create_pango_layout(GTK_WIDGET(self), text);
+    if (small) {
+        PangoAttrList *attrs = pango_attr_list_new();
+        pango_attr_list_insert(attrs, pango_attr_scale_new(0.82));
+        pango_layout_set_attributes(layout, attrs);
+        pango_attr_list_unref(attrs);
+    }
+    int w, h;
+    pango_layout_get_pixel_size(layout, &w, &h);
+    gtk_snapshot_save(snapshot);
+    gtk_snapshot_translate(snapshot,
+                           &GRAPHENE_POINT_INIT((float)(x - align * w), (float)(y - h / 2.0)));
+    gtk_snapshot_append_layout(snapshot, layout, color);
+    gtk_snapshot_restore(snapshot);
+    g_object_unref(layout);
+}
+
+static void draw_series(StChartView *self, cairo_t *cr)
+{
+    const struct st_plot_map *m = &self->map;
+    cairo_save(cr);
+    cairo_rectangle(cr, m->x, m->y - 2, m->width, m->height + 4);
+    cairo_clip(cr);
+    cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+    /* Areas from the top series down so that each lower one is painted over its part. */
+    if (self->stacked) {
+        for (guint i = self->series->len; i-- > 0;) {
+            Series *s = &g_array_index(self->series, Series, i);
+            if (s->n == 0) {
+                continue;
+            }
+            cairo_move_to(cr, st_plot_x(m, s->ts[0]), st_plot_y(m, m->v0 > 0 ? m->v0 : 0));
+            for (gsize k = 0; k < s->n; k++) {
+                cairo_line_to(cr, st_plot_x(m, s->ts[k]), st_plot_y(m, s->tops[k]));
+            }
+            cairo_line_to(cr, st_plot_x(m, s->ts[s->n - 1]), st_plot_y(m, m->v0 > 0 ? m->v0 : 0));
+            cairo_close_path(cr);
+            /* Over the card's colour first, so each band shows its own colour only. */
+            if (is_dark()) {
+                cairo_set_source_rgb(cr, 0.21, 0.21, 0.21);
+            } else {
+                cairo_set_source_rgb(cr, 1, 1, 1);
+            }
+            cairo_fill_preserve(cr);
+            cairo_set_source_rgba(cr, s->color.red, s->color.green, s->color.blue, 0.45);
+            cairo_fill(cr);
+        }
+    }
+    cairo_set_line_width(cr, 2.0);
+    for (guint i = 0; i < self->series->len; i++) {
+        Series *s = &g_array_index(self->series, Series, i);
+        if (s->n == 0) {
+            continue;
+        }
+        cairo_move_to(cr, st_plot_x(m, s->ts[0]), st_plot_y(m, s->tops[0]));
+        for (gsize k = 1; k < s->n; k++) {
+            cairo_line_to(cr, st_plot_x(m, s->ts[k]), st_plot_y(m, s->tops[k]));
+        }
+        if (s->n == 1) {
+            cairo_arc(cr, st_plot_x(m, s->ts[0]), st_plot_y(m, s->tops[0]), 2.5, 0, 2 * G_PI);
+        }
+        gdk_cairo_set_source_rgba(cr, &s->color);
+        cairo_stroke(cr);
+    }
+    if (self->has_threshold) {
+        double y = round(st_plot_y(m, self->threshold)) + 0.5;
+        /* Breaching stretches of the first series, shaded above the line. */
+        if (self->series->len > 0) {
+            Series *s = &g_array_index(self->series, Series, 0);
+            for (gsize k = 0; k < s->n; k++) {
+                if (s->vs[k] > self->threshold) {
+                    double x0 = st_plot_x(m, k > 0 ? (s->ts[k - 1] + s->ts[k]) / 2 : s->ts[k]);
+                    double x1 =
+                        st_plot_x(m, k + 1 < s->n ? (s->ts[k] + s->ts[k + 1]) / 2 : s->ts[k]);
+                    cairo_rectangle(cr, x0, m->y, MAX(1.0, x1 - x0), y - m->y);
+                }
+            }
+            cairo_set_source_rgba(cr, 0.88, 0.11, 0.14, 0.12);
+            cairo_fill(cr);
+        }
+        cairo_set_source_rgba(cr, 0.88, 0.11, 0.14, 0.9);
+        double dash[] = {6, 4};
+        cairo_set_dash(cr, dash, 2, 0);
+        cairo_set_line_width(cr, 1.5);
+        cairo_move_to(cr, m->x, y);
+        cairo_line_to(cr, m->x + m->width, y);
+        cairo_stroke(cr);
+    }
+    cairo_restore(cr);
+}
+
+static void format_time(gint64 t_ms, char *buf, gsize len)
+{
+    GDateTime *dt = g_date_time_new_from_unix_local(t_ms / 1000);
+    char *s = g_date_time_format(dt, "%b %d %H:%M:%S");
+    g_strlcpy(buf, s, len);
+    g_free(s);
+    g_date_time_unref(dt);
+}
+
+static void draw_hover(StChartView *self, GtkSnapshot *snapshot, const GdkRGBA *fg)
+{
+    const struct st_plot_map *m = &self->map;
+    gint64 t = st_plot_t_at(m, self->hover_x);
+    /* Snap to the nearest datapoint of any series. */
+    gint64 best_t = 0;
+    gboolean found = FALSE;
+    for (guint i = 0; i < self->series->len; i++) {
+        Series *s = &g_array_index(self->series, Series, i);
+        long k = st_plot_nearest(s->ts, s->n, t);
+        if (k >= 0 && (!found || llabs(s->ts[k] - t) < llabs(best_t - t))) {
+            best_t = s->ts[k];
+            found = TRUE;
+        }
+    }
+    if (!found) {
+        return;
+    }
+    double x = round(st_plot_x(m, best_t)) + 0.5;
+    GdkRGBA line = *fg;
+    line.alpha = 0.35;
+    gtk_snapshot_append_color(snapshot, &line,
+                              &GRAPHENE_RECT_INIT((float)x, (float)m->y, 1, (float)m->height));
+    GString *text = g_string_new(NULL);
+    char tbuf[64];
+    format_time(best_t, tbuf, sizeof(tbuf));
+    g_string_append(text, tbuf);
+    cairo_t *cr = gtk_snapshot_append_cairo(
+        snapshot, &GRAPHENE_RECT_INIT((float)m->x - 6, (float)m->y - 6, (float)m->width + 12,
+                                      (float)m->height + 12));
+    for (guint i = 0; i < self->series->len; i++) {
+        Series *s = &g_array_index(self->series, Series, i);
+        long k = st_plot_nearest(s->ts, s->n, best_t);
+        if (k < 0 || s->ts[k] != best_t) {
+            continue;
+        }
+        char vbuf[32];
+        st_value_scale_format(s->vs[k], self->scale.step / 100, vbuf, sizeof(vbuf));
+        g_string_append_printf(text, "\n%s: %s", s->label ? s->label : "value", vbuf);
+        cairo_arc(cr, x, st_plot_y(m, s->tops[k]), 4, 0, 2 * G_PI);
+        gdk_cairo_set_source_rgba(cr, &s->color);
+        cairo_fill(cr);
+    }
+    cairo_destroy(cr);
+    PangoLayout *layout = gtk_widget_create_pango_layout(GTK_WIDGET(self), text->str);
+    g_string_free(text, TRUE);
+    int w, h;
+    pango_layout_get_pixel_size(layout, &w, &h);
+    double bx = x + 10 + w + 12 > m->x + m->width ? x - 10 - w - 12 : x + 10;
+    double by = m->y + 6;
+    GskRoundedRect rr;
+    gsk_rounded_rect_init_from_rect(
+        &rr, &GRAPHENE_RECT_INIT((float)bx, (float)by, (float)w + 12, (float)h + 8), 6);
+    GdkRGBA bg = is_dark() ? (GdkRGBA){0.2, 0.2, 0.22, 0.95} : (GdkRGBA){1, 1, 1, 0.95};
+    gtk_snapshot_push_rounded_clip(snapshot, &rr);
+    gtk_snapshot_append_color(snapshot, &bg, &rr.bounds);
+    gtk_snapshot_pop(snapshot);
+    GdkRGBA border = *fg;
+    border.alpha = 0.2;
+    float bw[4] = {1, 1, 1, 1};
+    GdkRGBA bc[4] = {border, border, border, border};
+    gtk_snapshot_append_border(snapshot, &rr, bw, bc);
+    gtk_snapshot_save(snapshot);
+    gtk_snapshot_translate(snapshot, &GRAPHENE_POINT_INIT((float)bx + 6, (float)by + 4));
+    gtk_snapshot_append_layout(snapshot, layout, fg);
+    gtk_snapshot_restore(snapshot);
+    g_object_unref(layout);
+}
+
+static void st_chart_view_snapshot(GtkWidget *widget, GtkSnapshot *snapshot)
+{
+    StChartView *self = ST_CHART_VIEW(widget);
+    const struct st_plot_map *m = &self->map;
+    int width = gtk_widget_get_width(widget);
+    int height = gtk_widget_get_height(widget);
+    if (width <= MARGIN_LEFT + MARGIN_RIGHT || height <= MARGIN_TOP + AXIS_HEIGHT) {
+        return;
+    }
+    gboolean dark = is_dark();
+    GdkRGBA fg = dark ? (GdkRGBA){1, 1, 1, 0.85} : (GdkRGBA){0, 0, 0, 0.8};
+    GdkRGBA dim = fg;
+    dim.alpha = 0.55;
+    GdkRGBA grid = fg;
+    grid.alpha = dark ? 0.10 : 0.08;
+
+    /* Horizontal grid lines and y labels. */
+    for (int i = 0; i < self->scale.n_ticks; i++) {
+        double v = self->scale.lo + i * self->scale.step;
+        double y = round(st_plot_y(m, v));
+        gtk_snapshot_append_color(snapshot, &grid,
+                                  &GRAPHENE_RECT_INIT((float)m->x, (float)y, (float)m->width, 1));
+        char buf[32];
+        st_value_scale_format(v, self->scale.step, buf, sizeof(buf));
+        append_text(self, snapshot, buf, m->x - 8, y, 1.0, &dim, TRUE);
+    }
+    /* Time ticks. */
+    double axis_y = m->y + m->height;
+    for (gsize i = 0; i < self->n_ticks; i++) {
+        double x = round(st_plot_x(m, self->ticks[i].t_ms));
+        gtk_snapshot_append_color(snapshot, &grid,
+                                  &GRAPHENE_RECT_INIT((float)x, (float)m->y, 1, (float)m->height));
+        append_text(self, snapshot, self->ticks[i].label, x, axis_y + AXIS_HEIGHT / 2.0 + 1, 0.5,
+                    &dim, TRUE);
+    }
+    GdkRGBA axis = fg;
+    axis.alpha = 0.3;
+    gtk_snapshot_append_color(snapshot, &axis,
+                              &GRAPHENE_RECT_INIT((float)m->x, (float)axis_y, (float)m->width, 1));
+
+    if (self->has_data || self->has_threshold) {
+        cairo_t *cr = gtk_snapshot_append_cairo(
+            snapshot, &GRAPHENE_RECT_INIT(0, 0, (float)width, (float)height));
+        draw_series(self, cr);
+        cairo_destroy(cr);
+    }
+    if (!self->has_data) {
+        append_text(self, snapshot, self->message ? self->message : "No data for this time range",
+                    m->x + m->width / 2, m->y + m->height / 2, 0.5, &dim, FALSE);
+    }
+    /* Legend. */
+    if (self->series->len > 0) {
+        double lx = m->x;
+        double ly = height - LEGEND_HEIGHT / 2.0;
+        for (guint i = 0; i < self->series->len && lx < width - 40; i++) {
+            Series *s = &g_array_index(self->series, Series, i);
+            gtk_snapshot_append_color(snapshot, &s->color,
+                                      &GRAPHENE_RECT_INIT((float)lx, (float)ly - 5, 10, 10));
+            PangoLayout *layout = gtk_widget_create_pango_layout(widget, s->label ? s->label : "");
+            int w, h;
+            pango_layout_get_pixel_size(layout, &w, &h);
+            g_object_unref(layout);
+            append_text(self, snapshot, s->label ? s->label : "", lx + 15, ly, 0.0, &dim, TRUE);
+            lx += 15 + w + 18;
+        }
+    }
+    if (self->dragging) {
+        double x0 = MIN(self->drag_x0, self->drag_x1), x1 = MAX(self->drag_x0, self->drag_x1);
+        x0 = MAX(x0, m->x);
+        x1 = MIN(x1, m->x + m->width);
+        GdkRGBA sel = {0.21, 0.52, 0.89, 0.18};
+        gtk_snapshot_append_color(
+            snapshot, &sel,
+            &GRAPHENE_RECT_INIT((float)x0, (float)m->y, (float)(x1 - x0), (float)m->height));
+    } else if (self->hovering && self->hover_x >= m->x && self->hover_x <= m->x + m->width) {
+        draw_hover(self, snapshot, &fg);
+    }
+}
+
+static void st_chart_view_size_allocate(GtkWidget *widget, int width, int height, int baseline)
+{
+    (void)width;
+    (void)height;
+    (void)baseline;
+    update_layout(ST_CHART_VIEW(widget));
+}
+
+static void on_motion(GtkEventControllerMotion *c, double x, double y, StChartView *self)
+{
+    (void)c;
+    (void)y;
+    self->hovering = TRUE;
+    self->hover_x = x;
+    gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
+static void on_leave(GtkEventControllerMotion *c, StChartView *self)
+{
+    (void)c;
+    self->hovering = FALSE;
+    gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
+static void on_drag_begin(GtkGestureDrag *g, double x, double y, StChartView *self)
+{
+    (void)g;
+    (void)y;
+    self->drag_x0 = self->drag_x1 = x;
+}
+
+static void on_drag_update(GtkGestureDrag *g, double dx, double dy, StChartView *self)
+{
+    (void)g;
+    (void)dy;
+    self->drag_x1 = self->drag_x0 + dx;
+    self->dragging = fabs(dx) > 4;
+    gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
+static void on_drag_end(GtkGestureDrag *g, double dx, double dy, StChartView *self)
+{
+    (void)g;
+    (void)dy;
+    gboolean was = self->dragging;
+    self->dragging = FALSE;
+    gtk_widget_queue_draw(GTK_WIDGET(self));
+    if (!was || fabs(dx) < 5) {
+        return;
+    }
+    double x0 = MIN(self->drag_x0, self->drag_x0 + dx), x1 = MAX(self->drag_x0, self->drag_x0 + dx);
+    gint64 t0 = st_plot_t_at(&self->map, MAX(x0, self->map.x));
+    gint64 t1 = st_plot_t_at(&self->map, MIN(x1, self->map.x + self->map.width));
+    if (t1 - t0 >= 1000) {
+        g_signal_emit(self, signals[SIGNAL_ZOOM_REQUESTED], 0, t0, t1);
+    }
+}
+
+static void st_chart_view_measure(GtkWidget *widget, GtkOrientation o, int for_size, int *min,
+                                  int *nat, int *min_base, int *nat_base)
+{
+    (void)widget;
+    (void)for_size;
+    *min = o == GTK_ORIENTATION_HORIZONTAL ? 160 : 100;
+    *nat = o == GTK_ORIENTATION_HORIZONTAL ? 480 : 240;
+    *min_base = *nat_base = -1;
+}
+
+static void st_chart_view_set_property(GObject *object, guint id, const GValue *value,
+                                       GParamSpec *pspec)
+{
+    switch (id) {
+    case PROP_STACKED:
+        st_chart_view_set_stacked(ST_CHART_VIEW(object), g_value_get_boolean(value));
+        break;
+    default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
+    }
+}
+
+static void st_chart_view_get_property(GObject *object, guint id, GValue *value, GParamSpec *pspec)
+{
+    switch (id) {
+    case PROP_STACKED:
+        g_value_set_boolean(value, ST_CHART_VIEW(object)->stacked);
+        break;
+    default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
+    }
+}
+
+static void st_chart_view_finalize(GObject *object)
+{
+    StChartView *self = ST_CHART_VIEW(object);
+    g_array_unref(self->series);
+    g_free(self->message);
+    G_OBJECT_CLASS(st_chart_view_parent_class)->finalize(object);
+}
+
+static void st_chart_view_class_init(StChartViewClass *klass)
+{
+    GObjectClass *object_class = G_OBJECT_CLASS(klass);
+    GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
+    object_class->finalize = st_chart_view_finalize;
+    object_class->set_property = st_chart_view_set_property;
+    object_class->get_property = st_chart_view_get_property;
+    widget_class->snapshot = st_chart_view_snapshot;
+    widget_class->size_allocate = st_chart_view_size_allocate;
+    widget_class->measure = st_chart_view_measure;
+    props[PROP_STACKED] =
+        g_param_spec_boolean("stacked", NULL, NULL, FALSE,
+                             G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+    g_object_class_install_properties(object_class, N_PROPS, props);
+    signals[SIGNAL_ZOOM_REQUESTED] =
+        g_signal_new("zoom-requested", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                     NULL, G_TYPE_NONE, 2, G_TYPE_INT64, G_TYPE_INT64);
+    gtk_widget_class_set_css_name(widget_class, "stchart");
+}
+
+static void st_chart_view_init(StChartView *self)
+{
+    self->series = g_array_new(FALSE, TRUE, sizeof(Series));
+    g_array_set_clear_func(self->series, series_clear);
+    gint64 now = g_get_real_time() / 1000;
+    self->t0_ms = now - 3600 * 1000;
+    self->t1_ms = now;
+    GtkEventController *motion = gtk_event_controller_motion_new();
+    g_signal_connect(motion, "motion", G_CALLBACK(on_motion), self);
+    g_signal_connect(motion, "leave", G_CALLBACK(on_leave), self);
+    gtk_widget_add_controller(GTK_WIDGET(self), motion);
+    GtkGesture *drag = gtk_gesture_drag_new();
+    g_signal_connect(drag, "drag-begin", G_CALLBACK(on_drag_begin), self);
+    g_signal_connect(drag, "drag-update", G_CALLBACK(on_drag_update), self);
+    g_signal_connect(drag, "drag-end", G_CALLBACK(on_drag_end), self);
+    gtk_widget_add_controller(GTK_WIDGET(self), GTK_EVENT_CONTROLLER(drag));
+    g_signal_connect_swapped(adw_style_manager_get_default(), "notify::dark",
+                             G_CALLBACK(gtk_widget_queue_draw), self);
+}
+
+GtkWidget *st_chart_view_new(void)
+{
+    return g_object_new(ST_TYPE_CHART_VIEW, NULL);
+}
+
+void st_chart_view_clear(StChartView *self)
+{
+    g_return_if_fail(ST_IS_CHART_VIEW(self));
+    g_array_set_size(self->series, 0);
+    changed(self);
+}
+
+void st_chart_view_add_series(StChartView *self, const char *label, const gint64 *ts_ms,
+                              const double *values, gsize n, const char *color)
+{
+    g_return_if_fail(ST_IS_CHART_VIEW(self));
+    Series s = {0};
+    s.label = g_strdup(label);
+    if (!color || !gdk_rgba_parse(&s.color, color)) {
+        gdk_rgba_parse(&s.color, palette[self->series->len % G_N_ELEMENTS(palette)]);
+    }
+    s.n = n;
+    s.ts = g_memdup2(ts_ms, MAX(n, 1) * sizeof(gint64));
+    s.vs = g_memdup2(values, MAX(n, 1) * sizeof(double));
+    s.tops = g_new0(double, MAX(n, 1));
+    g_array_append_val(self->series, s);
+    changed(self);
+}
+
+void st_chart_view_set_range(StChartView *self, gint64 t0_ms, gint64 t1_ms)
+{
+    g_return_if_fail(ST_IS_CHART_VIEW(self));
+    if (t1_ms <= t0_ms || (self->t0_ms == t0_ms && self->t1_ms == t1_ms)) {
+        return;
+    }
+    self->t0_ms = t0_ms;
+    self->t1_ms = t1_ms;
+    changed(self);
+}
+
+void st_chart_view_get_range(StChartView *self, gint64 *ret_t0_ms, gint64 *ret_t1_ms)
+{
+    g_return_if_fail(ST_IS_CHART_VIEW(self));
+    *ret_t0_ms = self->t0_ms;
+    *ret_t1_ms = self->t1_ms;
+}
+
+void st_chart_view_set_stacked(StChartView *self, gboolean stacked)
+{
+    g_return_if_fail(ST_IS_CHART_VIEW(self));
+    stacked = !!stacked;
+    if (self->stacked == stacked) {
+        return;
+    }
+    self->stacked = stacked;
+    g_object_notify_by_pspec(G_OBJECT(self), props[PROP_STACKED]);
+    changed(self);
+}
+
+gboolean st_chart_view_get_stacked(StChartView *self)
+{
+    g_return_val_if_fail(ST_IS_CHART_VIEW(self), FALSE);
+    return self->stacked;
+}
+
+void st_chart_view_set_y_bounds(StChartView *self, gboolean has_min, double min, gboolean has_max,
+                                double max)
+{
+    g_return_if_fail(ST_IS_CHART_VIEW(self));
+    self->has_min = has_min;
+    self->min = min;
+    self->has_max = has_max;
+    self->max = max;
+    changed(self);
+}
+
+void st_chart_view_set_threshold(StChartView *self, gboolean has_threshold, double threshold)
+{
+    g_return_if_fail(ST_IS_CHART_VIEW(self));
+    self->has_threshold = has_threshold;
+    self->threshold = threshold;
+    changed(self);
+}
+
+void st_chart_view_set_message(StChartView *self, const char *message)
+{
+    g_return_if_fail(ST_IS_CHART_VIEW(self));
+    if (g_strcmp0(self->message, message) == 0) {
+        return;
+    }
+    g_free(self->message);
+    self->message = g_strdup(message);
+    gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
+guint st_chart_view_get_n_series(StChartView *self)
+{
+    g_return_val_if_fail(ST_IS_CHART_VIEW(self), 0);
+    return self->series->len;
+}
+
+const char *st_chart_view_palette(guint i)
+{
+    return palette[i % G_N_ELEMENTS(palette)];
+}

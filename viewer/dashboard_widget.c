@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A dashboard widget (dashboard_widget.h). Metric rows become StMetricQuery objects at
+ * construction (the dashboard model may go away); each load cancels the previous one and
+ * fetches every visible row. Series keep their row's colour, or the palette's by row, so the
+ * same dashboard always looks the same.
+ */
+#define G_LOG_DOMAIN "stratus-viewer"
+
+#include <math.h>
+
+#include "dashboard_widget.h"
+
+#include "chart_view.h"
+#include "metric_query.h"
+#include "value_scale.h"
+
+struct _StDashboardWidget {
+    GtkWidget parent_instance;
+    StApiClient *client;
+    GCancellable *cancellable;
+    GPtrArray *queries; /* StMetricQuery* */
+    guint index;
+    enum st_dash_widget_type type;
+    enum st_dash_view view;
+    gint64 t0_ms, t1_ms;
+    guint generation;
+
+    GtkWidget *box;
+    GtkLabel *title;
+    GtkWidget *edit_box;
+    GtkStack *content;
+    StChartView *chart;
+    GtkLabel *number;
+    GtkLabel *number_caption;
+    GtkLabel *text;
+};
+
+G_DEFINE_FINAL_TYPE(StDashboardWidget, st_dashboard_widget, GTK_TYPE_WIDGET)
+
+enum { SIGNAL_EDIT, SIGNAL_ZOOM_REQUESTED, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+typedef struct {
+    StDashboardWidget *self;
+    guint row;
+    guint generation;
+} Load;
+
+static gboolean shows_number(StDashboardWidget *self)
+{
+    return self->view == ST_DASH_VIEW_SINGLE_VALUE || self->view == ST_DASH_VIEW_GAUGE ||
+           self->view == ST_DASH_VIEW_PIE || self->view == ST_DASH_VIEW_TABLE;
+}
+
+static void on_series(GObject *source, GAsyncResult *result, gpointer data)
+{
+    (void)source;
+    Load *load = data;
+    g_autoptr(GError) error = NULL;
+    GArray *ts = NULL, *vs = NULL;
+    gboolean ok = st_metric_query_fetch_finish(result, &ts, &vs, &error);
+    StDashboardWidget *self = load->self;
+    if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+        load->generation == self->generation) {
+        StMetricQuery *q = self->queries->pdata[load->row];
+        if (!ok) {
+            st_chart_view_set_message(self->chart, error->message);
+            gtk_label_set_text(self->number, "—");
+            gtk_label_set_text(self->number_caption, error->message);
+        } else if (shows_number(self)) {
+            if (load->row == 0) {
+                char buf[32] = "—";
+                if (vs->len) {
+                    double v = g_array_index(vs, double, vs->len - 1);
+                    st_value_scale_format(v, (v == floor(v) || fabs(v) >= 100) ? 1 : 0.01, buf,
+                                          sizeof(buf));
+                }
+                gtk_label_set_text(self->number, buf);
+                g_autofree char *cap =
+                    g_strdup_printf("%s · %s", st_metric_query_label(q), q->stat);
+                gtk_label_set_text(self->number_caption, cap);
+            }
+        } else {
+            st_chart_view_add_series(self->chart, st_metric_query_label(q),
+                                     (const gint64 *)ts->data, (const double *)vs->data, ts->len,
+                                     q->color ? q->color : st_chart_view_palette(load->row));
+        }
+    }
+    if (ts) {
+        g_array_unref(ts);
+        g_array_unref(vs);
+    }
+    g_object_unref(load->self);
+    g_free(load);
+}
+
+void st_dashboard_widget_load(StDashboardWidget *self, gint64 t0_ms, gint64 t1_ms)
+{
+    g_return_if_fail(ST_IS_DASHBOARD_WIDGET(self));
+    self->t0_ms = t0_ms;
+    self->t1_ms = t1_ms;
+    if (self->type != ST_DASH_WIDGET_METRIC) {
+        return;
+    }
+    g_cancellable_cancel(self->cancellable);
+    g_clear_object(&self->cancellable);
+    self->cancellable = g_cancellable_new();
+    self->generation++;
+    st_chart_view_clear(self->chart);
+    st_chart_view_set_range(self->chart, t0_ms, t1_ms);
+    st_chart_view_set_message(self->chart,
+                              self->queries->len ? "Loading…" : "This widget has no metrics");
+    for (guint i = 0; i < self->queries->len; i++) {
+        Load *load = g_new0(Load, 1);
+        load->self = g_object_ref(self);
+        load->row = i;
+        load->generation = self->generation;
+        st_metric_query_fetch_async(self->client, self->queries->pdata[i], t0_ms, t1_ms,
+                                    self->cancellable, on_series, load);
+    }
+}
+
+static char *markdown_to_markup(const char *md)
+{
+    GString *out = g_string_new(NULL);
+    g_auto(GStrv) lines = g_strsplit(md, "\n", -1);
+    for (guint i = 0; lines[i]; i++) {
+        const char *l = lines[i];
+        int level = 0;
+        while (l[level] == '#') {
+            level++;
+        }
+        g_autofree char *esc =
+            g_markup_escape_text(l + level + (level && l[level] == ' ' ? 1 : 0), -1);
+        if (level == 1) {
+            g_string_append_printf(out, "<span size=\"x-large\" weight=\"bold\">%s</span>", esc);
+        } else if (level >= 2) {
+            g_string_append_printf(out, "<span size=\"large\" weight=\"bold\">%s</span>", esc);
+        } else {
+            g_string_append(out, esc);
+        }
+        if (lines[i + 1]) {
+            g_string_append_c(out, '\n');
+        }
+    }
+    return g_string_free(out, FALSE);
+}
+
+static void set_model(StDashboardWidget *self, const struct st_dash_widget *w)
+{
+    self->type = w->type;
+    self->view = w->view;
+    const char *title = w->title;
+    for (size_t i = 0; i < w->n_metrics; i++) {
+        const struct st_dash_metric *m = &w->metrics[i];
+        if (!m->namespace_ || !m->visible) {
+            continue; /* metric math is not evaluated (the collector said so on put) */
+        }
+        g_autoptr(GPtrArray) names = g_ptr_array_new();
+        g_autoptr(GPtrArray) values = g_ptr_array_new();
+        for (size_t k = 0; k < m->n_dimensions; k++) {
+            g_ptr_array_add(names, (gpointer)m->dimensions[k].name);
+            g_ptr_array_add(values, (gpointer)m->dimensions[k].value);
+        }
+        g_ptr_array_add(names, NULL);
+        g_ptr_array_add(values, NULL);
+        StMetricQuery *q =
+            st_metric_query_new(m->namespace_, m->metric_name, (const char *const *)names->pdata,
+                                (const char *const *)values->pdata, m->stat ? m->stat : w->stat,
+                                m->period ? m->period : w->period);
+        if (m->label) {
+            q->label = g_strdup(m->label);
+        } else if (m->stat && g_strcmp0(m->stat, w->stat) != 0) {
+            q->label = g_strdup_printf("%s %s", st_metric_query_label(q), m->stat);
+        }
+        q->color = g_strdup(m->color);
+        g_ptr_array_add(self->queries, q);
+    }
+    switch (w->type) {
+    case ST_DASH_WIDGET_METRIC:
+        if (!title && self->queries->len) {
+            title = st_metric_query_label(self->queries->pdata[0]);
+        }
+        st_chart_view_set_stacked(self->chart, w->stacked);
+        st_chart_view_set_y_bounds(self->chart, w->left.has_min, w->left.min, w->left.has_max,
+                                   w->left.max);
+        gtk_stack_set_visible_child_name(self->content, shows_number(self) ? "number" : "chart");
+        break;
+    case ST_DASH_WIDGET_TEXT: {
+        g_autofree char *markup = markdown_to_markup(w->markdown ? w->markdown : "");
+        gtk_label_set_markup(self->text, markup);
+        gtk_stack_set_visible_child_name(self->content, "text");
+        break;
+    }
+    case ST_DASH_WIDGET_ALARM: {
+        GString *s = g_string_new("Alarm states are not available from this collector.\n");
+        for (size_t i = 0; i < w->n_alarms; i++) {
+            const char *a = strrchr(w->alarms[i], ':');
+            g_string_append_printf(s, "\n• %s", a ? a + 1 : w->alarms[i]);
+        }
+        gtk_label_set_text(self->text, s->str);
+        g_string_free(s, TRUE);
+        gtk_stack_set_visible_child_name(self->content, "text");
+        title = title ? title : "Alarms";
+        break;
+    }
+    default: {
+        static const char *const names[] = {"metric", "text", "alarm", "log", "explorer", "custom"};
+        g_autofree char *t = g_strdup_printf(
+            "Widgets of type %s are kept in the dashboard but not drawn by Stratus.",
+            names[w->type]);
+        gtk_label_set_text(self->text, t);
+        gtk_stack_set_visible_child_name(self->content, "text");
+    }
+    }
+    gtk_label_set_text(self->title, title ? title : "");
+}
+
+static void on_zoom_requested(StDashboardWidget *self, gint64 t0, gint64 t1)
+{
+    g_signal_emit(self, signals[SIGNAL_ZOOM_REQUESTED], 0, t0, t1);
+}
+
+static void edit_action(GtkWidget *widget, const char *name, GVariant *param)
+{
+    (void)name;
+    g_signal_emit(widget, signals[SIGNAL_EDIT], 0, g_variant_get_string(param, NULL));
+}
+
+static void st_dashboard_widget_dispose(GObject *object)
+{
+    StDashboardWidget *self = ST_DASHBOARD_WIDGET(object);
+    g_cancellable_cancel(self->cancellable);
+    gtk_widget_dispose_template(GTK_WIDGET(self), ST_TYPE_DASHBOARD_WIDGET);
+    g_clear_object(&self->cancellable);
+    g_clear_object(&self->client);
+    g_clear_pointer(&self->queries, g_ptr_array_unref);
+    G_OBJECT_CLASS(st_dashboard_widget_parent_class)->dispose(object);
+}
+
+static void st_dashboard_widget_class_init(StDashboardWidgetClass *klass)
+{
+    GObjectClass *object_class = G_OBJECT_CLASS(klass);
+    GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
+    object_class->dispose = st_dashboard_widget_dispose;
+    g_type_ensure(ST_TYPE_CHART_VIEW);
+    signals[SIGNAL_EDIT] = g_signal_new("edit", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
+                                        NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+    signals[SIGNAL_ZOOM_REQUESTED] =
+        g_signal_new("zoom-requested", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                     NULL, G_TYPE_NONE, 2, G_TYPE_INT64, G_TYPE_INT64);
+    gtk_widget_class_install_action(widget_class, "widget.edit", "s", edit_action);
+    gtk_widget_class_set_layout_manager_type(widget_class, GTK_TYPE_BIN_LAYOUT);
+    gtk_widget_class_set_template_from_resource(widget_class,
+                                                "/org/stratus/Viewer/dashboard_widget.ui");
+    gtk_widget_class_bind_template_child(widget_class, StDashboardWidget, box);
+    gtk_widget_class_bind_template_child(widget_class, StDashboardWidget, title);
+    gtk_widget_class_bind_template_child(widget_class, StDashboardWidget, edit_box);
+    gtk_widget_class_bind_template_child(widget_class, StDashboardWidget, content);
+    gtk_widget_class_bind_template_child(widget_class, StDashboardWidget, chart);
+    gtk_widget_class_bind_template_child(widget_class, StDashboardWidget, number);
+    gtk_widget_class_bind_template_child(widget_class, StDashboardWidget, number_caption);
+    gtk_widget_class_bind_template_child(widget_class, StDashboardWidget, text);
+    gtk_widget_class_bind_template_callback(widget_class, on_zoom_requested);
+}
+
+static void st_dashboard_widget_init(StDashboardWidget *self)
+{
+    self->queries = g_ptr_array_new_with_free_func((GDestroyNotify)st_metric_query_free);
+    gtk_widget_init_template(GTK_WIDGET(self));
+    self->cancellable = g_cancellable_new();
+}
+
+GtkWidget *st_dashboard_widget_new(StApiClient *client, const struct st_dash_widget *model,
+                                   guint index)
+{
+    g_return_val_if_fail(ST_IS_API_CLIENT(client) && model != NULL, NULL);
+    StDashboardWidget *self = g_object_new(ST_TYPE_DASHBOARD_WIDGET, NULL);
+    self->client = g_object_ref(client);
+    self->index = index;
+    set_model(self, model);
+    return GTK_WIDGET(self);
+}
+
+guint st_dashboard_widget_get_index(StDashboardWidget *self)
+{
+    g_return_val_if_fail(ST_IS_DASHBOARD_WIDGET(self), 0);
+    return self->index;
+}
+
+void st_dashboard_widget_set_editing(StDashboardWidget *self, gboolean editing)
+{
+    g_return_if_fail(ST_IS_DASHBOARD_WIDGET(self));
+    gtk_widget_set_visible(self->edit_box, editing);
+}
