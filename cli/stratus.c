@@ -16,6 +16,7 @@
 #include "cmd_alarms.h"
 #include "cmd_metrics.h"
 #include "cmd_traces.h"
+#include "cmd_scaling.h"
 #include "stratus/alloc.h"
 
 #ifndef ST_VERSION
@@ -138,6 +139,32 @@ static const struct verb verbs[] = {
      "\n"
      "Prints {\"Traces\": [{\"Id\", \"Duration\", \"Segments\": [{\"Id\", \"Document\"}]}],\n"
      "\"UnprocessedTraceIds\": [...]}; each Document holds its subsegments nested.\n"},
+    {"put-scaling-group", st_cmd_put_scaling_group,
+     "usage: stratus put-scaling-group --name NAME [--min N] [--max N] [--desired N]\n"
+     "           [--apply-hook exec:/path/set-capacity] [--default-cooldown SECONDS]\n"
+     "\n"
+     "Creates or updates a scaling group (min and max are required to create one). The\n"
+     "apply hook runs with each new desired capacity as its last argument.\n"},
+    {"describe-scaling-groups", st_cmd_describe_scaling_groups,
+     "usage: stratus describe-scaling-groups [--auto-scaling-group-names NAME ...]\n"},
+    {"put-scaling-policy", st_cmd_put_scaling_policy,
+     "usage: stratus put-scaling-policy --auto-scaling-group-name G --policy-name P\n"
+     "           [--policy-type SimpleScaling|StepScaling|TargetTrackingScaling]\n"
+     "           [--adjustment-type ChangeInCapacity|ExactCapacity|PercentChangeInCapacity]\n"
+     "           [--scaling-adjustment N] [--min-adjustment-magnitude N] [--cooldown S]\n"
+     "           [--step-adjustments MetricIntervalLowerBound=0,ScalingAdjustment=1 ...]\n"
+     "           [--estimated-instance-warmup S] [--target-tracking-configuration JSON]\n"
+     "\n"
+     "Prints {\"PolicyARN\", \"Alarms\"}; put the ARN in an alarm's actions. Target tracking\n"
+     "creates its own high and low alarms.\n"},
+    {"describe-policies", st_cmd_describe_policies,
+     "usage: stratus describe-policies [--auto-scaling-group-name G] [--policy-names P ...]\n"
+     "           [--policy-types T ...]\n"},
+    {"describe-scaling-activities", st_cmd_describe_scaling_activities,
+     "usage: stratus describe-scaling-activities [--auto-scaling-group-name G] [--max-items N]\n"},
+    {"set-desired-capacity", st_cmd_set_desired_capacity,
+     "usage: stratus set-desired-capacity --auto-scaling-group-name G --desired-capacity N\n"
+     "           [--honor-cooldown | --no-honor-cooldown]\n"},
 };
 
 #define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))
@@ -166,6 +193,8 @@ static const char general_help[] =
     "  get-service-graph      the service graph of a time window\n"
     "  get-trace-summaries    traces matching a filter expression\n"
     "  batch-get-traces       full traces by id\n"
+    "  put-scaling-group, describe-scaling-groups, put-scaling-policy, describe-policies,\n"
+    "  describe-scaling-activities, set-desired-capacity   alarm-driven autoscaling\n"
     "\n"
     "Global flags (anywhere on the line):\n"
     "  --endpoint URL   the collector, http://HOST[:PORT] (default $STRATUS_ENDPOINT, else\n"

@@ -128,6 +128,9 @@ int st_action_validate(const char *s, const char *param, struct st_error *err)
         }
         return 0;
     }
+    if (strncmp(s, ST_ACTION_SCALING_PREFIX, strlen(ST_ACTION_SCALING_PREFIX)) == 0) {
+        return 0; /* a scaling policy ARN; whether the policy exists is seen when it runs */
+    }
     return st_error_set(err, -EINVAL, ST_ERR_INVALID_PARAMETER_VALUE,
                         "Invalid value for %s: unsupported action '%s' (want exec:/path, "
                         "http://URL, https://URL or a scaling policy ARN)",

@@ -21,6 +21,8 @@
 
 #define ST_ACTION_OUTPUT_MAX 4096
 #define ST_ACTION_MAX_ARGS   32
+/* Alarm actions that name a scaling policy (scaling.c runs them). */
+#define ST_ACTION_SCALING_PREFIX "arn:aws:autoscaling:"
 
 /* What an action did. Borrowed by the done callback for its duration. */
 struct st_action_result {
@@ -45,7 +47,8 @@ void st_actions_free(struct st_actions *a);
 /* How many actions are running. */
 unsigned st_actions_running(const struct st_actions *a);
 
-/* Whether s is an action this module runs: "exec:/abs/path [args]" or "http(s)://host...".
+/* Whether s is a valid action: "exec:/abs/path [args]", "http(s)://host..." or a scaling
+ * policy ARN (ST_ACTION_SCALING_PREFIX...).
  * Fills err (InvalidParameterValue) when not; `param` names the parameter. */
 int st_action_validate(const char *s, const char *param, struct st_error *err);
 

@@ -48,7 +48,18 @@ static const char schema[] =
     "  alarm_type TEXT NOT NULL, ts_ms INTEGER NOT NULL, item_type TEXT NOT NULL,"
     "  summary TEXT NOT NULL, data TEXT NOT NULL);"
     "CREATE INDEX IF NOT EXISTS history_by_name ON history (alarm_name, ts_ms);"
-    "CREATE INDEX IF NOT EXISTS history_by_ts ON history (ts_ms);";
+    "CREATE INDEX IF NOT EXISTS history_by_ts ON history (ts_ms);"
+    "CREATE TABLE IF NOT EXISTS scaling_groups ("
+    "  name TEXT PRIMARY KEY, definition BLOB NOT NULL, desired INTEGER NOT NULL,"
+    "  created_ms INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS scaling_policies ("
+    "  arn TEXT PRIMARY KEY, group_name TEXT NOT NULL, definition BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS scaling_activities ("
+    "  id TEXT PRIMARY KEY, group_name TEXT NOT NULL, seq INTEGER NOT NULL,"
+    "  start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, status TEXT NOT NULL,"
+    "  status_message TEXT NOT NULL, description TEXT NOT NULL, cause TEXT NOT NULL,"
+    "  details TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS activities_by_group ON scaling_activities (group_name, seq);";
 
 int st_alarm_db_exec(sqlite3 *db, const char *sql)
 {

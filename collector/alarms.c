@@ -263,8 +263,8 @@ static void done_history(void *data)
     st_free(j);
 }
 
-static void add_history(struct st_alarms *a, const char *name, bool composite, int64_t ts,
-                        const char *item_type, const char *summary, const char *json)
+void st_alarms_add_history(struct st_alarms *a, const char *name, bool composite, int64_t ts,
+                           const char *item_type, const char *summary, const char *json)
 {
     struct history_job *j = st_calloc(1, sizeof(*j));
     if (!j || !(j->name = st_strdup(name)) || !(j->summary = st_strdup(summary)) ||
@@ -318,7 +318,7 @@ static void record_action(struct action_ctx *x, bool ok, const char *detail, int
     char summary[1400];
     snprintf(summary, sizeof(summary), "%s action %s: %s", ok ? "Successfully executed" : "Failed",
              x->action, detail);
-    add_history(
+    st_alarms_add_history(
         x->a, x->name, x->composite, st_wall_ms(), "Action", summary,
         json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(o);
@@ -337,8 +337,14 @@ static void on_action_done(const struct st_action_result *res, void *data)
 }
 
 static void run_one_action(struct st_alarms *a, const struct st_alarm *al, const char *action,
-                           enum st_alarm_state old, const char *message, int64_t ts)
+                           enum st_alarm_state old, const char *message, int64_t ts, bool has_value,
+                           double value)
 {
+    if (strncmp(action, ST_ACTION_SCALING_PREFIX, strlen(ST_ACTION_SCALING_PREFIX)) == 0) {
+        a->actions_run++;
+        st_scaling_invoke(a->scaling, action, al, has_value, value);
+        return;
+    }
     struct action_ctx *x = st_calloc(1, sizeof(*x));
     if (!x || !(x->name = st_strdup(al->name)) || !(x->action = st_strdup(action))) {
         if (x) {
@@ -387,8 +393,8 @@ static void run_one_action(struct st_alarms *a, const struct st_alarm *al, const
     }
 }
 
-static void run_actions(struct st_alarms *a, const struct st_alarm *al, enum st_alarm_state old,
-                        int64_t ts)
+/* The action list of al's current state. */
+static char **state_actions(const struct st_alarm *al, size_t *ret_n)
 {
     char **list;
     size_t n;
@@ -407,6 +413,15 @@ static void run_actions(struct st_alarms *a, const struct st_alarm *al, enum st_
         n = comp ? al->comp->n_insufficient_data_actions : al->metric->n_insufficient_data_actions;
         break;
     }
+    *ret_n = n;
+    return list;
+}
+
+static void run_actions(struct st_alarms *a, const struct st_alarm *al, enum st_alarm_state old,
+                        int64_t ts, bool has_value, double value)
+{
+    size_t n;
+    char **list = state_actions(al, &n);
     if (n == 0) {
         return;
     }
@@ -416,7 +431,7 @@ static void run_actions(struct st_alarms *a, const struct st_alarm *al, enum st_
         return;
     }
     for (size_t i = 0; i < n; i++) {
-        run_one_action(a, al, list[i], old, message, ts);
+        run_one_action(a, al, list[i], old, message, ts, has_value, value);
     }
     st_free(message);
 }
@@ -431,6 +446,8 @@ struct state_job {
     enum st_alarm_state old, to;
     char *reason, *reason_data, *history, *summary;
     int64_t ts;
+    bool has_value; /* the newest evaluated datapoint, for scaling policies */
+    double value;
     struct st_call *call;
     int status;
 };
@@ -500,7 +517,7 @@ static void done_state(void *data)
             st_log_info("alarms: %s: %s -> %s", al->name, st_alarm_state_name(old),
                         st_alarm_state_name(al->state));
             if (al->actions_enabled && !a->stopping) {
-                run_actions(a, al, old, j->ts);
+                run_actions(a, al, old, j->ts, j->has_value, j->value);
             }
             evaluate_composites(a, al->name);
         }
@@ -542,7 +559,8 @@ static char *history_json(const struct st_alarm *al, enum st_alarm_state to, con
 
 /* Stores the move of al to `to` and applies it when durable; replies to call if not NULL. */
 static void transition(struct st_alarms *a, struct st_alarm *al, enum st_alarm_state to,
-                       const char *reason, const char *reason_data, struct st_call *call)
+                       const char *reason, const char *reason_data, bool has_value, double value,
+                       struct st_call *call)
 {
     struct state_job *j = st_calloc(1, sizeof(*j));
     char summary[400];
@@ -561,6 +579,8 @@ static void transition(struct st_alarms *a, struct st_alarm *al, enum st_alarm_s
     j->to = to;
     j->ts = st_wall_ms();
     j->call = call;
+    j->has_value = has_value;
+    j->value = value;
     if (st_alarm_db_submit(a->db, run_state, done_state, j) < 0) {
         goto oom;
     }
@@ -579,7 +599,7 @@ oom:
 void st_alarms_set_state(struct st_alarms *a, struct st_alarm *al, enum st_alarm_state state,
                          const char *reason, const char *reason_data, struct st_call *call)
 {
-    transition(a, al, state, reason, reason_data, call);
+    transition(a, al, state, reason, reason_data, false, 0, call);
 }
 
 /* --- composite alarms --- */
@@ -635,7 +655,7 @@ static void evaluate_composite(struct st_alarms *a, struct st_alarm *al, const c
     transition(
         a, al, to, reason,
         json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
-        NULL);
+        false, 0, NULL);
     json_object_put(o);
 }
 
@@ -745,11 +765,28 @@ static void on_eval_done(struct st_query *q, void *data)
         .n_points = x->n_points,
         .query_ms = x->query_ms,
     };
+    bool has_value = false;
+    double value = 0;
+    for (unsigned i = x->n_points; i-- > 0 && !has_value;) {
+        has_value = pts[i].present;
+        value = pts[i].value;
+    }
     struct st_alarm_eval_out *out = st_malloc(sizeof(*out));
     if (out && st_alarm_eval(&in, out) == 0) {
         a->evaluations++;
         if (out->changed) {
-            transition(a, al, out->state, out->reason, out->reason_data, NULL);
+            transition(a, al, out->state, out->reason, out->reason_data, has_value, value, NULL);
+        } else if (al->actions_enabled) {
+            /* As CloudWatch: scaling actions run at every evaluation, not only on changes. */
+            size_t n;
+            char **list = state_actions(al, &n);
+            for (size_t i = 0; i < n; i++) {
+                if (strncmp(list[i], ST_ACTION_SCALING_PREFIX, strlen(ST_ACTION_SCALING_PREFIX)) ==
+                    0) {
+                    a->actions_run++;
+                    st_scaling_invoke(a->scaling, list[i], al, has_value, value);
+                }
+            }
         }
     }
     st_free(out);
@@ -939,7 +976,10 @@ static void done_put(void *data)
     struct st_alarms *a = j->a;
     struct st_alarm *al = j->al;
     if (j->status < 0) {
-        st_call_fail_status(j->call, 500, ST_ERR_INTERNAL_FAILURE, "the alarm could not be stored");
+        if (j->call) {
+            st_call_fail_status(j->call, 500, ST_ERR_INTERNAL_FAILURE,
+                                "the alarm could not be stored");
+        }
         alarm_free(al);
     } else {
         struct st_alarm *old = st_alarms_find(a, al->name);
@@ -952,7 +992,9 @@ static void done_put(void *data)
             alarm_free(al);
             al = NULL;
         }
-        st_call_reply_packed(j->call, NULL, 0);
+        if (j->call) {
+            st_call_reply_packed(j->call, NULL, 0);
+        }
         if (al && al->composite) {
             evaluate_composite(a, al, NULL);
         }
@@ -977,21 +1019,25 @@ void st_alarms_put(struct st_alarms *a, Stratus__PutMetricAlarmRequest *metric,
     metric = NULL;
     comp = NULL;
     if (parse_definition(al, &err) < 0) {
-        st_call_fail(call, &err);
+        if (call) {
+            st_call_fail(call, &err);
+        } else {
+            st_log_warning("alarms: a managed alarm is invalid: %s", err.message);
+        }
         alarm_free(al);
         return;
     }
     struct st_alarm *old = st_alarms_find(a, al->name);
-    if (!old && a->n >= ST_ALARMS_MAX) {
-        st_call_fail_status(call, 400, ST_ERR_LIMIT_EXCEEDED,
-                            "The maximum number of alarms has been reached");
-        alarm_free(al);
-        return;
-    }
-    if (old && old->composite != al->composite) {
-        st_call_fail_status(call, 400, ST_ERR_INVALID_PARAMETER_VALUE,
-                            old->composite ? "An alarm of this name is a composite alarm"
-                                           : "An alarm of this name is a metric alarm");
+    if ((!old && a->n >= ST_ALARMS_MAX) || (old && old->composite != al->composite)) {
+        const char *msg = old ? (old->composite ? "An alarm of this name is a composite alarm"
+                                                : "An alarm of this name is a metric alarm")
+                              : "The maximum number of alarms has been reached";
+        if (call) {
+            st_call_fail_status(call, 400,
+                                old ? ST_ERR_INVALID_PARAMETER_VALUE : ST_ERR_LIMIT_EXCEEDED, msg);
+        } else {
+            st_log_warning("alarms: cannot put a managed alarm: %s", msg);
+        }
         alarm_free(al);
         return;
     }
@@ -1051,7 +1097,9 @@ oom:
     if (comp) {
         stratus__put_composite_alarm_request__free_unpacked(comp, NULL);
     }
-    st_call_fail_status(call, 500, ST_ERR_INTERNAL_FAILURE, "out of memory");
+    if (call) {
+        st_call_fail_status(call, 500, ST_ERR_INTERNAL_FAILURE, "out of memory");
+    }
 }
 
 /* --- delete, enable, disable --- */
@@ -1246,6 +1294,9 @@ int st_alarms_new(struct st_collector *c, int tick_ms, int hook_timeout_ms, stru
         st_error_set(err, r, ST_ERR_INTERNAL_FAILURE, "cannot load %s", path);
         goto fail;
     }
+    if ((r = st_scaling_new(a, &a->scaling, err)) < 0) {
+        goto fail;
+    }
     if ((r = st_actions_new(c->base, hook_timeout_ms, &a->actions)) < 0) {
         st_error_set(err, r, ST_ERR_INTERNAL_FAILURE, "out of memory");
         goto fail;
@@ -1277,6 +1328,7 @@ void st_alarms_free(struct st_alarms *a)
     /* Queued writes finish (their callbacks see `stopping` and start no action). */
     st_alarm_db_free(a->db);
     st_actions_free(a->actions);
+    st_scaling_free(a->scaling); /* after the writer: its last callbacks reach the groups */
     for (size_t i = 0; i < a->n; i++) {
         alarm_free(a->items[i]);
     }

@@ -20,6 +20,7 @@
 #include "alarm_db.h"
 #include "alarm_eval.h"
 #include "alarms.pb-c.h"
+#include "scaling.h"
 #include "stratus/alarm_rule.h"
 #include "stratus/error.h"
 
@@ -65,6 +66,7 @@ struct st_alarms {
     bool stopping;
     /* counters (docs/alarms.md, bench) */
     uint64_t evaluations, transitions, actions_run;
+    struct st_scaling *scaling; /* scaling groups and policies (scaling.c) */
 };
 
 /* Opens data_dir/alarms.db, loads the alarms and starts the scheduler (tick_ms apart). */
@@ -78,12 +80,17 @@ struct st_alarm *st_alarms_find(struct st_alarms *a, const char *name);
 /* Index of the first alarm whose name is >= name. */
 size_t st_alarms_lower_bound(const struct st_alarms *a, const char *name);
 
+/* Queues a history item of the named alarm (item_type Action, StateUpdate, ...). */
+void st_alarms_add_history(struct st_alarms *a, const char *name, bool composite, int64_t ts,
+                           const char *item_type, const char *summary, const char *json);
+
 /* Runs one evaluation round now (what a tick does; all: every alarm, whatever its period). */
 void st_alarms_evaluate_all(struct st_alarms *a, bool all);
 
 /*
  * Puts (creates or redefines) the alarm whose decoded definition is in exactly one of metric /
- * comp (ownership passes to the table, also on failure). Replies to call once durable.
+ * comp (ownership passes to the table, also on failure). Replies to call once durable; call
+ * may be NULL (alarms that scaling policies manage), failures are then logged.
  */
 void st_alarms_put(struct st_alarms *a, Stratus__PutMetricAlarmRequest *metric,
                    Stratus__PutCompositeAlarmRequest *comp, struct st_call *call);

@@ -55,6 +55,19 @@ static const struct st_op ops[] = {
      &stratus__get_trace_summaries_response__descriptor, st_op_get_trace_summaries, false},
     {"BatchGetTraces", &stratus__batch_get_traces_request__descriptor,
      &stratus__batch_get_traces_response__descriptor, st_op_batch_get_traces, false},
+    {"PutScalingGroup", &stratus__put_scaling_group_request__descriptor,
+     &stratus__put_scaling_group_response__descriptor, st_op_put_scaling_group, false},
+    {"DescribeScalingGroups", &stratus__describe_scaling_groups_request__descriptor,
+     &stratus__describe_scaling_groups_response__descriptor, st_op_describe_scaling_groups, false},
+    {"PutScalingPolicy", &stratus__put_scaling_policy_request__descriptor,
+     &stratus__put_scaling_policy_response__descriptor, st_op_put_scaling_policy, false},
+    {"DescribePolicies", &stratus__describe_policies_request__descriptor,
+     &stratus__describe_policies_response__descriptor, st_op_describe_policies, false},
+    {"DescribeScalingActivities", &stratus__describe_scaling_activities_request__descriptor,
+     &stratus__describe_scaling_activities_response__descriptor, st_op_describe_scaling_activities,
+     false},
+    {"SetDesiredCapacity", &stratus__set_desired_capacity_request__descriptor,
+     &stratus__set_desired_capacity_response__descriptor, st_op_set_desired_capacity, false},
 };
 
 #define N_OPS (sizeof(ops) / sizeof(ops[0]))
