@@ -74,13 +74,14 @@ static gboolean on_retry_tick(gpointer data)
 
 static void on_probe_done(GObject *source, GAsyncResult *result, gpointer data)
 {
-    g_autoptr(StWindow) self = data;
     g_autoptr(GError) error = NULL;
     ProtobufCMessage *msg = st_api_client_call_finish(ST_API_CLIENT(source), result, &error);
     if (msg) {
         protobuf_c_message_free_unpacked(msg, NULL);
     }
-    /* "connected" changed in the client if the collector answered: see on_connected. */
+    /* "connected" changed in the client if the collector answered: see on_connected. The
+     * window was referenced for the call. */
+    g_object_unref(data);
 }
 
 static void probe(StWindow *self)
