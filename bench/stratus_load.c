@@ -265,10 +265,9 @@ static int statsd_load(int port, long rate, long seconds, bool tags)
 int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "statsd") == 0) {
-        return statsd_load((int)arg_long(argc, argv, "--port", 8125),
-                           arg_long(argc, argv, "--rate", 100000),
-                           arg_long(argc, argv, "--seconds", 5),
-                           arg_long(argc, argv, "--tags", 1) != 0);
+        return statsd_load(
+            (int)arg_long(argc, argv, "--port", 8125), arg_long(argc, argv, "--rate", 100000),
+            arg_long(argc, argv, "--seconds", 5), arg_long(argc, argv, "--tags", 1) != 0);
     }
     if (argc < 2 || (strcmp(argv[1], "ingest") != 0 && strcmp(argv[1], "query") != 0)) {
         fprintf(stderr, "usage: stratus_load ingest|query|statsd --port P [options]\n");

@@ -2,11 +2,11 @@
 /*
  * The alarms' SQLite database (data_dir/alarms.db) and the worker thread that owns it after
  * startup: alarm definitions (the packed Put*Alarm request), their state, the alarm history,
- * and the tables of scaling.c (groups, policies, activities), whose SQL lives there. The loop thread never touches SQLite once
- * the worker runs: it submits jobs, whose `run` executes on the worker with the connection and
- * whose `done` then runs on the loop thread, in submission order. A job's commit is durable
- * (synchronous=FULL) before its `done` runs, which is what lets state changes be durable
- * before their actions run.
+ * and the tables of scaling.c (groups, policies, activities), whose SQL lives there. The loop
+ * thread never touches SQLite once the worker runs: it submits jobs, whose `run` executes on the
+ * worker with the connection and whose `done` then runs on the loop thread, in submission order. A
+ * job's commit is durable (synchronous=FULL) before its `done` runs, which is what lets state
+ * changes be durable before their actions run.
  *
  * The st_alarm_db_* SQL helpers take the connection and run on whichever thread owns it: the
  * loop thread at startup (loading), the worker afterwards (from a job's run).
