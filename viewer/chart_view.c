@@ -35,6 +35,7 @@ typedef struct {
     double *vs;
     double *tops; /* stacked tops, or a copy of vs */
     gsize n;
+    guint order; /* position among the series: stacking and legend follow it */
 } Series;
 
 struct _StChartView {
@@ -555,8 +556,16 @@ void st_chart_view_clear(StChartView *self)
 void st_chart_view_add_series(StChartView *self, const char *label, const gint64 *ts_ms,
                               const double *values, gsize n, const char *color)
 {
+    st_chart_view_add_series_at(self, G_MAXUINT, label, ts_ms, values, n, color);
+}
+
+void st_chart_view_add_series_at(StChartView *self, guint order, const char *label,
+                                 const gint64 *ts_ms, const double *values, gsize n,
+                                 const char *color)
+{
     g_return_if_fail(ST_IS_CHART_VIEW(self));
     Series s = {0};
+    s.order = order;
     s.label = g_strdup(label);
     if (!color || !gdk_rgba_parse(&s.color, color)) {
         gdk_rgba_parse(&s.color, palette[self->series->len % G_N_ELEMENTS(palette)]);
@@ -565,7 +574,12 @@ void st_chart_view_add_series(StChartView *self, const char *label, const gint64
     s.ts = g_memdup2(ts_ms, MAX(n, 1) * sizeof(gint64));
     s.vs = g_memdup2(values, MAX(n, 1) * sizeof(double));
     s.tops = g_new0(double, MAX(n, 1));
-    g_array_append_val(self->series, s);
+    /* Replies arrive in any order; the series keep the order their widget lists them in. */
+    guint at = self->series->len;
+    while (at > 0 && g_array_index(self->series, Series, at - 1).order > order) {
+        at--;
+    }
+    g_array_insert_val(self->series, at, s);
     changed(self);
 }
 

@@ -23,6 +23,11 @@ void st_chart_view_clear(StChartView *self);
 /* Adds a series of n points (timestamps ascending); color NULL picks the next palette colour. */
 void st_chart_view_add_series(StChartView *self, const char *label, const gint64 *ts_ms,
                               const double *values, gsize n, const char *color);
+/* The same, placed before every series of a higher order (replies that arrive out of order
+ * still stack and list in the order of their queries). */
+void st_chart_view_add_series_at(StChartView *self, guint order, const char *label,
+                                 const gint64 *ts_ms, const double *values, gsize n,
+                                 const char *color);
 /* The visible time range, wall-clock ms. */
 void st_chart_view_set_range(StChartView *self, gint64 t0_ms, gint64 t1_ms);
 void st_chart_view_get_range(StChartView *self, gint64 *ret_t0_ms, gint64 *ret_t1_ms);

@@ -82,9 +82,9 @@ static void on_series(GObject *source, GAsyncResult *result, gpointer data)
                 gtk_label_set_text(self->number_caption, cap);
             }
         } else {
-            st_chart_view_add_series(self->chart, st_metric_query_label(q),
-                                     (const gint64 *)ts->data, (const double *)vs->data, ts->len,
-                                     q->color ? q->color : st_chart_view_palette(load->row));
+            st_chart_view_add_series_at(self->chart, load->row, st_metric_query_label(q),
+                                        (const gint64 *)ts->data, (const double *)vs->data, ts->len,
+                                        q->color ? q->color : st_chart_view_palette(load->row));
         }
     }
     if (ts) {
