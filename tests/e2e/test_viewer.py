@@ -9,6 +9,7 @@ import json
 import os
 import select
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -62,23 +63,71 @@ def runs_of_rows(rows, rgb, min_count):
 
 
 class Xvfb:
+    """One X server for the whole class. -displayfd picks a free display; -noreset keeps the
+    server (and its listening sockets) up when the last client disconnects, so that the next
+    viewer never races a server reset. Its stderr goes to PNG_DIR/xvfb.log so that a viewer
+    that cannot open the display is reported with what the server said."""
+
     def __init__(self):
+        self.log_path = os.path.join(PNG_DIR, "xvfb.log")
+        self.log = open(self.log_path, "ab")
         r, w = os.pipe()
         self.proc = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-screen", "0", "1400x900x24",
-                                      "-nolisten", "tcp"], pass_fds=(w,),
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                      "-nolisten", "tcp", "-noreset"], pass_fds=(w,),
+                                     stdout=subprocess.DEVNULL, stderr=self.log)
         os.close(w)
-        ready, _, _ = select.select([r], [], [], 20)
-        line = os.read(r, 16).decode().strip() if ready else ""
+        # Read up to the newline before closing the pipe: Xvfb writes the number and the newline
+        # in two writes and dies ("Cannot write display number") if the pipe closes between.
+        buf = b""
+        deadline = time.monotonic() + 20
+        while not buf.endswith(b"\n") and time.monotonic() < deadline:
+            ready, _, _ = select.select([r], [], [], max(0.0, deadline - time.monotonic()))
+            chunk = os.read(r, 16) if ready else b""
+            if not chunk:
+                break
+            buf += chunk
         os.close(r)
+        line = buf.decode().strip()
         if not line:
-            self.proc.kill()
-            raise AssertionError("Xvfb did not report a display")
+            self.stop()
+            raise AssertionError("Xvfb did not report a display: " + self.tail())
         self.display = ":" + line
+        # The server said it is ready; make sure a client can connect before any test runs.
+        sock_path = "/tmp/.X11-unix/X" + line
+        deadline = time.monotonic() + 10
+        while True:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                s.connect(sock_path)
+                break
+            except OSError as e:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    self.stop()
+                    raise AssertionError("cannot connect to Xvfb at %s: %s; %s" % (sock_path, e, self.tail()))
+                time.sleep(0.05)
+            finally:
+                s.close()
+
+    def tail(self):
+        self.log.flush()
+        with open(self.log_path, "rb") as f:
+            return f.read()[-2000:].decode(errors="replace")
+
+    def describe(self):
+        rc = self.proc.poll()
+        state = "running" if rc is None else "exited with %d" % rc
+        return "Xvfb %s on %s; its log: %s" % (state, self.display, self.tail())
 
     def stop(self):
-        self.proc.kill()
-        self.proc.wait(10)
+        # SIGTERM lets the server remove its lock file and socket.
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self.log.close()
 
 
 class Viewer(CollectorTest):
@@ -104,7 +153,7 @@ class Viewer(CollectorTest):
         t0 = time.monotonic()
         p = subprocess.run([VIEWER, "--screenshot", path] + list(args), env=env,
                            capture_output=True, text=True, timeout=40)
-        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.returncode, 0, "%s\n%s" % (p.stderr, self.xvfb.describe()))
         self.assertTrue(os.path.exists(path), p.stderr)
         self.assertNotIn("CRITICAL", p.stderr)
         print("%s: %.1f s" % (name, time.monotonic() - t0))
