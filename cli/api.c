@@ -63,3 +63,12 @@ int st_api_call(const struct st_cli *cli, const char *operation, const ProtobufC
     *ret_resp = msg;
     return 0;
 }
+
+int st_api_call_empty(const struct st_cli *cli, const char *operation, const ProtobufCMessage *req,
+                      const ProtobufCMessageDescriptor *resp_desc, struct st_error *err)
+{
+    ProtobufCMessage *resp = NULL;
+    int r = st_api_call(cli, operation, req, resp_desc, &resp, err);
+    st_pb_free(resp);
+    return r;
+}

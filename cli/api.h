@@ -22,4 +22,9 @@ int st_api_call(const struct st_cli *cli, const char *operation, const ProtobufC
                 const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **ret_resp,
                 struct st_error *err);
 
+/* st_api_call for an operation whose reply carries nothing the caller needs: the reply is
+ * decoded (so a bad one is still an error) and dropped. */
+int st_api_call_empty(const struct st_cli *cli, const char *operation, const ProtobufCMessage *req,
+                      const ProtobufCMessageDescriptor *resp_desc, struct st_error *err);
+
 #endif

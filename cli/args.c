@@ -27,9 +27,24 @@ int st_args_usage(struct st_error *err, const char *fmt, ...)
     return st_error_set(err, -EINVAL, ST_CLI_ERR_USAGE, "%s", msg);
 }
 
-static int oom(struct st_error *err)
+int st_args_required(struct st_error *err, const char *flags)
+{
+    return st_args_usage(err, "the following arguments are required: %s", flags);
+}
+
+int st_args_oom(struct st_error *err)
 {
     return st_error_set(err, -ENOMEM, ST_ERR_INTERNAL_FAILURE, "out of memory");
+}
+
+int st_args_dup(const char *s, char **ret, struct st_error *err)
+{
+    char *copy = st_strdup(s);
+    if (!copy) {
+        return st_args_oom(err);
+    }
+    *ret = copy;
+    return 0;
 }
 
 static bool is_flag(const char *s)
@@ -290,7 +305,7 @@ static int parse_word(const char *what, const char *word, bool filter, size_t ma
     size_t n = 0;
     int r = split_items(word, &items, &n);
     if (r < 0) {
-        return oom(err);
+        return st_args_oom(err);
     }
     if (is_shorthand(items, n)) {
         struct item *name = NULL, *value = NULL;
@@ -311,7 +326,7 @@ static int parse_word(const char *what, const char *word, bool filter, size_t ma
             char *dummy = NULL;
             r = append_dim(d, &name->value, value ? &value->value : &dummy);
             if (r < 0) {
-                r = oom(err);
+                r = st_args_oom(err);
             }
         }
         items_free(items, n);
@@ -323,7 +338,7 @@ static int parse_word(const char *what, const char *word, bool filter, size_t ma
             r = st_args_usage(err, "argument %s: too many dimensions (at most %zu)", what, max);
         }
         if (r == 0 && append_dim(d, &items[i].key, &items[i].value) < 0) {
-            r = oom(err);
+            r = st_args_oom(err);
         }
         if (r < 0) {
             break;

@@ -46,6 +46,15 @@ int st_args_parse(int argc, char **argv, const struct st_args_flag *flags, size_
 /* Fills err with a usage error (code ST_CLI_ERR_USAGE) and returns -EINVAL. */
 int st_args_usage(struct st_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Fills err with "the following arguments are required: FLAGS" (usage) and returns -EINVAL. */
+int st_args_required(struct st_error *err, const char *flags);
+
+/* Fills err with an out-of-memory error and returns -ENOMEM. */
+int st_args_oom(struct st_error *err);
+
+/* *ret = a copy of s (free it); 0, or -ENOMEM with err filled. */
+int st_args_dup(const char *s, char **ret, struct st_error *err);
+
 /*
  * Parses a finite decimal number ("12", "-0.5", "1e3"); no spaces, hex, inf or nan, nothing
  * after it. `what` names the flag or field in the message. Returns 0 or -EINVAL.

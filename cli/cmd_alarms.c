@@ -21,26 +21,6 @@
 
 #define MAX_PAGES 100000
 
-static int oom(struct st_error *err)
-{
-    return st_error_set(err, -ENOMEM, ST_ERR_INTERNAL_FAILURE, "out of memory");
-}
-
-static int required(struct st_error *err, const char *flags)
-{
-    return st_args_usage(err, "the following arguments are required: %s", flags);
-}
-
-static int dup_arg(const char *s, char **ret, struct st_error *err)
-{
-    char *copy = st_strdup(s);
-    if (!copy) {
-        return oom(err);
-    }
-    *ret = copy;
-    return 0;
-}
-
 static int dup_list(const struct st_args_value *v, char ***ret, size_t *ret_n, struct st_error *err)
 {
     if (!v->seen) {
@@ -48,12 +28,12 @@ static int dup_list(const struct st_args_value *v, char ***ret, size_t *ret_n, s
     }
     char **out = st_calloc(v->n_many, sizeof(*out));
     if (!out) {
-        return oom(err);
+        return st_args_oom(err);
     }
     *ret = out;
     for (size_t i = 0; i < v->n_many; i++) {
         if (!(out[i] = st_strdup(v->many[i]))) {
-            return oom(err);
+            return st_args_oom(err);
         }
         *ret_n = i + 1;
     }
@@ -111,14 +91,14 @@ static int dims_to_pb(char *const *words, size_t n_words, Stratus__Dimension ***
     Stratus__Dimension **out = st_calloc(dims.n ? dims.n : 1, sizeof(*out));
     if (!out) {
         st_args_dims_fini(&dims);
-        return oom(err);
+        return st_args_oom(err);
     }
     *ret = out;
     for (size_t i = 0; i < dims.n; i++) {
         out[i] = st_malloc(sizeof(*out[i]));
         if (!out[i]) {
             st_args_dims_fini(&dims);
-            return oom(err);
+            return st_args_oom(err);
         }
         stratus__dimension__init(out[i]);
         out[i]->name = dims.items[i].name;
@@ -196,7 +176,7 @@ static int pma_fill(const struct st_args_value *v, Stratus__PutMetricAlarmReques
     int r = 0;
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]) && r == 0; i++) {
         if (v[strs[i].flag].seen) {
-            r = dup_arg(v[strs[i].flag].one, strs[i].dst, err);
+            r = st_args_dup(v[strs[i].flag].one, strs[i].dst, err);
         }
     }
     if (r == 0) {
@@ -247,12 +227,12 @@ int st_cmd_put_metric_alarm_request(int argc, char **argv, Stratus__PutMetricAla
                                     PMA_COMPARISON_OPERATOR};
     for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
         if (!v[need[i]].seen) {
-            return required(err, pma_flags[need[i]].name);
+            return st_args_required(err, pma_flags[need[i]].name);
         }
     }
     Stratus__PutMetricAlarmRequest *req = st_malloc(sizeof(*req));
     if (!req) {
-        return oom(err);
+        return st_args_oom(err);
     }
     stratus__put_metric_alarm_request__init(req);
     req->has_actions_enabled = ae_set;
@@ -266,22 +246,13 @@ int st_cmd_put_metric_alarm_request(int argc, char **argv, Stratus__PutMetricAla
     return 0;
 }
 
-static int call_empty(const struct st_cli *cli, const char *op, const ProtobufCMessage *req,
-                      const ProtobufCMessageDescriptor *resp_desc, struct st_error *err)
-{
-    ProtobufCMessage *resp = NULL;
-    int r = st_api_call(cli, op, req, resp_desc, &resp, err);
-    st_pb_free(resp);
-    return r;
-}
-
 int st_cmd_put_metric_alarm(const struct st_cli *cli, int argc, char **argv, struct st_error *err)
 {
     Stratus__PutMetricAlarmRequest *req = NULL;
     int r = st_cmd_put_metric_alarm_request(argc, argv, &req, err);
     if (r == 0) {
-        r = call_empty(cli, "PutMetricAlarm", &req->base,
-                       &stratus__put_metric_alarm_response__descriptor, err);
+        r = st_api_call_empty(cli, "PutMetricAlarm", &req->base,
+                              &stratus__put_metric_alarm_response__descriptor, err);
     }
     st_pb_free(req);
     return r;
@@ -321,24 +292,24 @@ int st_cmd_put_composite_alarm(const struct st_cli *cli, int argc, char **argv,
         return r;
     }
     if (!v[PCA_ALARM_NAME].seen) {
-        return required(err, "--alarm-name");
+        return st_args_required(err, "--alarm-name");
     }
     if (!v[PCA_RULE].seen) {
-        return required(err, "--alarm-rule");
+        return st_args_required(err, "--alarm-rule");
     }
     Stratus__PutCompositeAlarmRequest *req = st_malloc(sizeof(*req));
     if (!req) {
-        return oom(err);
+        return st_args_oom(err);
     }
     stratus__put_composite_alarm_request__init(req);
     req->has_actions_enabled = ae_set;
     req->actions_enabled = ae;
-    r = dup_arg(v[PCA_ALARM_NAME].one, &req->alarm_name, err);
+    r = st_args_dup(v[PCA_ALARM_NAME].one, &req->alarm_name, err);
     if (r == 0) {
-        r = dup_arg(v[PCA_RULE].one, &req->alarm_rule, err);
+        r = st_args_dup(v[PCA_RULE].one, &req->alarm_rule, err);
     }
     if (r == 0 && v[PCA_DESCRIPTION].seen) {
-        r = dup_arg(v[PCA_DESCRIPTION].one, &req->alarm_description, err);
+        r = st_args_dup(v[PCA_DESCRIPTION].one, &req->alarm_description, err);
     }
     if (r == 0) {
         r = dup_list(&v[PCA_OK_ACTIONS], &req->ok_actions, &req->n_ok_actions, err);
@@ -351,8 +322,8 @@ int st_cmd_put_composite_alarm(const struct st_cli *cli, int argc, char **argv,
                      &req->n_insufficient_data_actions, err);
     }
     if (r == 0) {
-        r = call_empty(cli, "PutCompositeAlarm", &req->base,
-                       &stratus__put_composite_alarm_response__descriptor, err);
+        r = st_api_call_empty(cli, "PutCompositeAlarm", &req->base,
+                              &stratus__put_composite_alarm_response__descriptor, err);
     }
     st_pb_free(req);
     return r;
@@ -550,7 +521,7 @@ static int keep_page(struct pages *p, ProtobufCMessage *m, struct st_error *err)
     ProtobufCMessage **items = st_realloc(p->items, (p->n + 1) * sizeof(*items));
     if (!items) {
         st_pb_free(m);
-        return oom(err);
+        return st_args_oom(err);
     }
     p->items = items;
     p->items[p->n++] = m;
@@ -572,7 +543,7 @@ static int append(void ***arr, size_t *n, void *const *add, size_t n_add, struct
     }
     void **out = st_realloc(*arr, (*n + n_add) * sizeof(*out));
     if (!out) {
-        return oom(err);
+        return st_args_oom(err);
     }
     memcpy(out + *n, add, n_add * sizeof(*out));
     *arr = out;
@@ -740,7 +711,7 @@ int st_cmd_set_alarm_state(const struct st_cli *cli, int argc, char **argv, stru
     }
     for (int i = SS_NAME; i <= SS_REASON; i++) {
         if (!v[i].seen) {
-            return required(err, ss_flags[i].name);
+            return st_args_required(err, ss_flags[i].name);
         }
     }
     Stratus__SetAlarmStateRequest req = STRATUS__SET_ALARM_STATE_REQUEST__INIT;
@@ -748,8 +719,8 @@ int st_cmd_set_alarm_state(const struct st_cli *cli, int argc, char **argv, stru
     req.state_value = (char *)v[SS_STATE].one;
     req.state_reason = (char *)v[SS_REASON].one;
     req.state_reason_data = (char *)v[SS_REASON_DATA].one;
-    return call_empty(cli, "SetAlarmState", &req.base,
-                      &stratus__set_alarm_state_response__descriptor, err);
+    return st_api_call_empty(cli, "SetAlarmState", &req.base,
+                             &stratus__set_alarm_state_response__descriptor, err);
 }
 
 /* --- delete-alarms, enable-alarm-actions, disable-alarm-actions --- */
@@ -766,14 +737,14 @@ static int names_verb(const struct st_cli *cli, int argc, char **argv, const cha
         return r;
     }
     if (!v[0].seen) {
-        return required(err, "--alarm-names");
+        return st_args_required(err, "--alarm-names");
     }
     /* The three requests have the same shape: one repeated string, field 1. */
     Stratus__DeleteAlarmsRequest req = STRATUS__DELETE_ALARMS_REQUEST__INIT;
     req.base.descriptor = req_desc;
     req.alarm_names = (char **)v[0].many;
     req.n_alarm_names = v[0].n_many;
-    return call_empty(cli, op, &req.base, resp_desc, err);
+    return st_api_call_empty(cli, op, &req.base, resp_desc, err);
 }
 
 int st_cmd_delete_alarms(const struct st_cli *cli, int argc, char **argv, struct st_error *err)

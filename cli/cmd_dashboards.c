@@ -22,11 +22,6 @@
 /* The aws CLI follows NextToken; a collector that never ends a listing stops here. */
 #define LIST_MAX_PAGES 10000
 
-static int oom(struct st_error *err)
-{
-    return st_error_set(err, -ENOMEM, ST_ERR_INTERNAL_FAILURE, "out of memory");
-}
-
 /* Reads file://PATH for --dashboard-body into a NUL-terminated buffer. */
 static int read_body_file(const char *path, char **ret, struct st_error *err)
 {
@@ -48,7 +43,7 @@ static int read_body_file(const char *path, char **ret, struct st_error *err)
     char *buf = st_malloc(size + 1);
     if (!buf) {
         fclose(f);
-        return oom(err);
+        return st_args_oom(err);
     }
     size_t len = fread(buf, 1, size, f);
     bool failed = ferror(f);

@@ -26,34 +26,13 @@
 /* A --metric-data file larger than this cannot be one request of at most 1 MB. */
 #define METRIC_DATA_FILE_MAX (64 * 1024 * 1024)
 
-static int oom(struct st_error *err)
-{
-    return st_error_set(err, -ENOMEM, ST_ERR_INTERNAL_FAILURE, "out of memory");
-}
-
-static int required(struct st_error *err, const char *flags)
-{
-    return st_args_usage(err, "the following arguments are required: %s", flags);
-}
-
-/* Copies a flag's value; -ENOMEM with err set. */
-static int dup_arg(const char *s, char **ret, struct st_error *err)
-{
-    char *copy = st_strdup(s);
-    if (!copy) {
-        return oom(err);
-    }
-    *ret = copy;
-    return 0;
-}
-
 /* Moves parsed dimensions into a protobuf Dimension array (strings are stolen from dims). */
 static int dims_to_pb(struct st_args_dims *dims, Stratus__Dimension ***ret, size_t *ret_n,
                       struct st_error *err)
 {
     Stratus__Dimension **out = st_calloc(dims->n, sizeof(*out));
     if (!out) {
-        return oom(err);
+        return st_args_oom(err);
     }
     for (size_t i = 0; i < dims->n; i++) {
         out[i] = st_malloc(sizeof(*out[i]));
@@ -62,7 +41,7 @@ static int dims_to_pb(struct st_args_dims *dims, Stratus__Dimension ***ret, size
                 st_pb_free(out[k]);
             }
             st_free(out);
-            return oom(err);
+            return st_args_oom(err);
         }
         stratus__dimension__init(out[i]);
         out[i]->name = dims->items[i].name;
@@ -79,7 +58,7 @@ static int filters_to_pb(struct st_args_dims *dims, Stratus__DimensionFilter ***
 {
     Stratus__DimensionFilter **out = st_calloc(dims->n, sizeof(*out));
     if (!out) {
-        return oom(err);
+        return st_args_oom(err);
     }
     for (size_t i = 0; i < dims->n; i++) {
         out[i] = st_malloc(sizeof(*out[i]));
@@ -88,7 +67,7 @@ static int filters_to_pb(struct st_args_dims *dims, Stratus__DimensionFilter ***
                 st_pb_free(out[k]);
             }
             st_free(out);
-            return oom(err);
+            return st_args_oom(err);
         }
         stratus__dimension_filter__init(out[i]);
         out[i]->name = dims->items[i].name;
@@ -110,7 +89,7 @@ static int parse_unit(const char *s, char **ret, struct st_error *err)
                              "Count/Second or None)",
                              s);
     }
-    return dup_arg(s, ret, err);
+    return st_args_dup(s, ret, err);
 }
 
 /* --- put-metric-data --- */
@@ -164,7 +143,7 @@ static int read_file(const char *path, uint8_t **ret_buf, size_t *ret_len, struc
     uint8_t *buf = st_malloc(size + 1);
     if (!buf) {
         fclose(f);
-        return oom(err);
+        return st_args_oom(err);
     }
     size_t len = fread(buf, 1, size, f);
     bool failed = ferror(f);
@@ -218,7 +197,7 @@ static int parse_numbers(const char *flag, const struct st_args_value *v, double
     }
     double *out = st_calloc(v->n_many, sizeof(*out));
     if (!out) {
-        return oom(err);
+        return st_args_oom(err);
     }
     for (size_t i = 0; i < v->n_many; i++) {
         int r = st_args_parse_double(flag, v->many[i], &out[i], err);
@@ -237,7 +216,7 @@ static int datum_values(const struct st_args_value *v, Stratus__MetricDatum *d,
 {
     unsigned kinds = v[PUT_VALUE].seen + v[PUT_STATISTIC_VALUES].seen + v[PUT_VALUES].seen;
     if (kinds == 0) {
-        return required(err, "one of --value, --statistic-values or --values");
+        return st_args_required(err, "one of --value, --statistic-values or --values");
     }
     if (kinds > 1) {
         return st_args_usage(err, "--value, --statistic-values and --values exclude each other");
@@ -257,7 +236,7 @@ static int datum_values(const struct st_args_value *v, Stratus__MetricDatum *d,
         }
         d->statistic_values = st_malloc(sizeof(*d->statistic_values));
         if (!d->statistic_values) {
-            return oom(err);
+            return st_args_oom(err);
         }
         stratus__statistic_set__init(d->statistic_values);
         Stratus__StatisticSet *ss = d->statistic_values;
@@ -285,11 +264,11 @@ static int datum_from_flags(const struct st_args_value *v, Stratus__MetricDatum 
 {
     Stratus__MetricDatum *d = st_malloc(sizeof(*d));
     if (!d) {
-        return oom(err);
+        return st_args_oom(err);
     }
     stratus__metric_datum__init(d);
     struct st_args_dims dims = {0};
-    int r = dup_arg(v[PUT_METRIC_NAME].one, &d->metric_name, err);
+    int r = st_args_dup(v[PUT_METRIC_NAME].one, &d->metric_name, err);
     if (r == 0 && v[PUT_DIMENSIONS].seen) {
         r = st_args_parse_dims("--dimensions", v[PUT_DIMENSIONS].many, v[PUT_DIMENSIONS].n_many,
                                false, ST_MAX_DIMENSIONS, &dims, err);
@@ -332,10 +311,10 @@ int st_cmd_put_metric_data_request(int argc, char **argv, Stratus__PutMetricData
         return r;
     }
     if (!v[PUT_NAMESPACE].seen) {
-        return required(err, "--namespace");
+        return st_args_required(err, "--namespace");
     }
     if (!v[PUT_METRIC_DATA].seen && !v[PUT_METRIC_NAME].seen) {
-        return required(err, "--metric-name (or --metric-data)");
+        return st_args_required(err, "--metric-name (or --metric-data)");
     }
     if (v[PUT_METRIC_DATA].seen) {
         for (size_t i = 0; i < PUT__COUNT; i++) {
@@ -347,15 +326,15 @@ int st_cmd_put_metric_data_request(int argc, char **argv, Stratus__PutMetricData
     }
     Stratus__PutMetricDataRequest *req = st_malloc(sizeof(*req));
     if (!req) {
-        return oom(err);
+        return st_args_oom(err);
     }
     stratus__put_metric_data_request__init(req);
-    r = dup_arg(v[PUT_NAMESPACE].one, &req->namespace_, err);
+    r = st_args_dup(v[PUT_NAMESPACE].one, &req->namespace_, err);
     if (r == 0 && v[PUT_METRIC_DATA].seen) {
         r = metric_data_from_arg(v[PUT_METRIC_DATA].one, req, err);
     } else if (r == 0) {
         req->metric_data = st_calloc(1, sizeof(*req->metric_data));
-        r = req->metric_data ? datum_from_flags(v, &req->metric_data[0], err) : oom(err);
+        r = req->metric_data ? datum_from_flags(v, &req->metric_data[0], err) : st_args_oom(err);
         req->n_metric_data = r == 0;
     }
     if (r < 0) {
@@ -421,14 +400,14 @@ static int statistic_names(const char *flag, const struct st_args_value *v,
     }
     char **out = st_calloc(v->n_many, sizeof(*out));
     if (!out) {
-        return oom(err);
+        return st_args_oom(err);
     }
     /* The count grows with each copy, so that a failure frees exactly the copies made. */
     *ret = out;
     for (size_t i = 0; i < v->n_many; i++) {
         out[i] = st_strdup(v->many[i]);
         if (!out[i]) {
-            return oom(err);
+            return st_args_oom(err);
         }
         *ret_n = i + 1;
     }
@@ -450,9 +429,9 @@ static bool is_percentile(const char *s)
 static int gms_fill(const struct st_args_value *v, Stratus__GetMetricStatisticsRequest *req,
                     struct st_error *err)
 {
-    int r = dup_arg(v[GMS_NAMESPACE].one, &req->namespace_, err);
+    int r = st_args_dup(v[GMS_NAMESPACE].one, &req->namespace_, err);
     if (r == 0) {
-        r = dup_arg(v[GMS_METRIC_NAME].one, &req->metric_name, err);
+        r = st_args_dup(v[GMS_METRIC_NAME].one, &req->metric_name, err);
     }
     if (r == 0 && v[GMS_DIMENSIONS].seen) {
         struct st_args_dims dims = {0};
@@ -506,16 +485,16 @@ int st_cmd_get_metric_statistics_request(int argc, char **argv,
                                     GMS_PERIOD};
     for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
         if (!v[need[i]].seen) {
-            return required(err, gms_flags[need[i]].name);
+            return st_args_required(err, gms_flags[need[i]].name);
         }
     }
     /* Both at once is CloudWatch's InvalidParameterCombination: the collector says so. */
     if (!v[GMS_STATISTICS].seen && !v[GMS_EXTENDED_STATISTICS].seen) {
-        return required(err, "--statistics or --extended-statistics");
+        return st_args_required(err, "--statistics or --extended-statistics");
     }
     Stratus__GetMetricStatisticsRequest *req = st_malloc(sizeof(*req));
     if (!req) {
-        return oom(err);
+        return st_args_oom(err);
     }
     stratus__get_metric_statistics_request__init(req);
     r = gms_fill(v, req, err);
@@ -574,13 +553,13 @@ static int lm_fill(const struct st_args_value *v, Stratus__ListMetricsRequest *r
 {
     int r = 0;
     if (v[LM_NAMESPACE].seen) {
-        r = dup_arg(v[LM_NAMESPACE].one, &req->namespace_, err);
+        r = st_args_dup(v[LM_NAMESPACE].one, &req->namespace_, err);
     }
     if (r == 0 && v[LM_METRIC_NAME].seen) {
-        r = dup_arg(v[LM_METRIC_NAME].one, &req->metric_name, err);
+        r = st_args_dup(v[LM_METRIC_NAME].one, &req->metric_name, err);
     }
     if (r == 0 && v[LM_RECENTLY_ACTIVE].seen) {
-        r = dup_arg(v[LM_RECENTLY_ACTIVE].one, &req->recently_active, err);
+        r = st_args_dup(v[LM_RECENTLY_ACTIVE].one, &req->recently_active, err);
     }
     if (r == 0 && v[LM_DIMENSIONS].seen) {
         struct st_args_dims dims = {0};
@@ -616,16 +595,16 @@ int st_cmd_list_metrics_request(int argc, char **argv, Stratus__ListMetricsReque
     }
     Stratus__ListMetricsRequest *req = st_malloc(sizeof(*req));
     if (!req) {
-        return oom(err);
+        return st_args_oom(err);
     }
     stratus__list_metrics_request__init(req);
     r = lm_fill(v, req, err);
     if (r == 0 && v[LM_NEXT_TOKEN].seen) {
-        r = dup_arg(v[LM_NEXT_TOKEN].one, &paging.start.next_token, err);
+        r = st_args_dup(v[LM_NEXT_TOKEN].one, &paging.start.next_token, err);
     } else if (r == 0 && v[LM_STARTING_TOKEN].seen) {
         r = st_paging_token_decode(v[LM_STARTING_TOKEN].one, &paging.start);
         if (r < 0) {
-            r = oom(err);
+            r = st_args_oom(err);
         }
     }
     if (r < 0) {
@@ -662,7 +641,7 @@ static int add_page(struct listing *l, Stratus__ListMetricsResponse *page, struc
     Stratus__ListMetricsResponse **pages = st_realloc(l->pages, (l->n_pages + 1) * sizeof(*pages));
     if (!pages) {
         st_pb_free(page);
-        return oom(err);
+        return st_args_oom(err);
     }
     l->pages = pages;
     l->pages[l->n_pages++] = page;
@@ -672,7 +651,7 @@ static int add_page(struct listing *l, Stratus__ListMetricsResponse *page, struc
     Stratus__Metric **metrics =
         st_realloc(l->metrics, (l->n_metrics + page->n_metrics) * sizeof(*metrics));
     if (!metrics) {
-        return oom(err);
+        return st_args_oom(err);
     }
     l->metrics = metrics;
     return 0;
@@ -707,7 +686,7 @@ static int list_pages(const struct st_cli *cli, Stratus__ListMetricsRequest *req
             if (paging->max_items && l->n_metrics == paging->max_items) {
                 /* Stopped inside the page: resume at item i of the same page. */
                 r = st_paging_token_encode(page_token, i, &l->next_token);
-                return r < 0 ? oom(err) : 0;
+                return r < 0 ? st_args_oom(err) : 0;
             }
             l->metrics[l->n_metrics++] = page->metrics[i];
         }
@@ -718,11 +697,11 @@ static int list_pages(const struct st_cli *cli, Stratus__ListMetricsRequest *req
         if (paging->max_items && l->n_metrics == paging->max_items) {
             /* On a page boundary: resume at the next page, in the aws CLI's token format. */
             r = st_paging_token_encode(page->next_token, 0, &l->next_token);
-            return r < 0 ? oom(err) : 0;
+            return r < 0 ? st_args_oom(err) : 0;
         }
         if (paging->single_page) {
             /* One raw page, as `aws cloudwatch list-metrics --next-token` prints it. */
-            return dup_arg(page->next_token, &l->next_token, err);
+            return st_args_dup(page->next_token, &l->next_token, err);
         }
         if (page_token && strcmp(page_token, page->next_token) == 0) {
             return st_error_set(err, -EIO, "PaginationError",

@@ -21,11 +21,6 @@
 
 #define MAX_STEPS 20
 
-static int required(struct st_error *err, const char *flags)
-{
-    return st_args_usage(err, "the following arguments are required: %s", flags);
-}
-
 static int opt_i32(const char *flag, const struct st_args_value *v, int32_t *ret,
                    protobuf_c_boolean *has, int64_t min, struct st_error *err)
 {
@@ -63,15 +58,6 @@ static int take_bool(int *argc, char **argv, const char *name, bool *ret_set, bo
     }
     *argc = out;
     return 0;
-}
-
-static int call_empty(const struct st_cli *cli, const char *op, const ProtobufCMessage *req,
-                      const ProtobufCMessageDescriptor *resp_desc, struct st_error *err)
-{
-    ProtobufCMessage *resp = NULL;
-    int r = st_api_call(cli, op, req, resp_desc, &resp, err);
-    st_pb_free(resp);
-    return r;
 }
 
 static void key_str(struct st_json_writer *w, const char *key, const char *s)
@@ -155,7 +141,7 @@ int st_cmd_put_scaling_group(const struct st_cli *cli, int argc, char **argv, st
         return r;
     }
     if (!name->seen) {
-        return required(err, "--name");
+        return st_args_required(err, "--name");
     }
     Stratus__PutScalingGroupRequest req = STRATUS__PUT_SCALING_GROUP_REQUEST__INIT;
     req.auto_scaling_group_name = (char *)name->one;
@@ -168,8 +154,8 @@ int st_cmd_put_scaling_group(const struct st_cli *cli, int argc, char **argv, st
                      &req.has_default_cooldown, 0, err)) < 0) {
         return r;
     }
-    return call_empty(cli, "PutScalingGroup", &req.base,
-                      &stratus__put_scaling_group_response__descriptor, err);
+    return st_api_call_empty(cli, "PutScalingGroup", &req.base,
+                             &stratus__put_scaling_group_response__descriptor, err);
 }
 
 /* --- describe-scaling-groups --- */
@@ -388,10 +374,10 @@ int st_cmd_put_scaling_policy(const struct st_cli *cli, int argc, char **argv, s
         return r;
     }
     if (!v[PSP_GROUP].seen) {
-        return required(err, "--auto-scaling-group-name");
+        return st_args_required(err, "--auto-scaling-group-name");
     }
     if (!v[PSP_NAME].seen) {
-        return required(err, "--policy-name");
+        return st_args_required(err, "--policy-name");
     }
     if (v[PSP_STEPS].seen && v[PSP_STEPS].n_many > MAX_STEPS) {
         return st_args_usage(err, "argument --step-adjustments: at most %d", MAX_STEPS);
@@ -663,7 +649,7 @@ int st_cmd_set_desired_capacity(const struct st_cli *cli, int argc, char **argv,
         return r;
     }
     if (!v[SDC_GROUP].seen || !v[SDC_DESIRED].seen) {
-        return required(err, "--auto-scaling-group-name, --desired-capacity");
+        return st_args_required(err, "--auto-scaling-group-name, --desired-capacity");
     }
     Stratus__SetDesiredCapacityRequest req = STRATUS__SET_DESIRED_CAPACITY_REQUEST__INIT;
     req.auto_scaling_group_name = (char *)v[SDC_GROUP].one;
@@ -673,6 +659,6 @@ int st_cmd_set_desired_capacity(const struct st_cli *cli, int argc, char **argv,
                      &req.has_desired_capacity, 0, err)) < 0) {
         return r;
     }
-    return call_empty(cli, "SetDesiredCapacity", &req.base,
-                      &stratus__set_desired_capacity_response__descriptor, err);
+    return st_api_call_empty(cli, "SetDesiredCapacity", &req.base,
+                             &stratus__set_desired_capacity_response__descriptor, err);
 }

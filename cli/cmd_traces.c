@@ -21,22 +21,12 @@
 #define MAX_PAGES     10000
 #define MAX_DOCUMENTS 10000
 
-static int oom(struct st_error *err)
-{
-    return st_error_set(err, -ENOMEM, ST_ERR_INTERNAL_FAILURE, "out of memory");
-}
-
-static int required(struct st_error *err, const char *flags)
-{
-    return st_args_usage(err, "the following arguments are required: %s", flags);
-}
-
 /* Copies words into a st_malloc'ed string array (for messages freed by st_pb_free). */
 static int dup_words(char *const *words, size_t n, char ***ret, size_t *ret_n, struct st_error *err)
 {
     char **out = st_calloc(n ? n : 1, sizeof(*out));
     if (!out) {
-        return oom(err);
+        return st_args_oom(err);
     }
     for (size_t i = 0; i < n; i++) {
         if (!(out[i] = st_strdup(words[i]))) {
@@ -44,7 +34,7 @@ static int dup_words(char *const *words, size_t n, char ***ret, size_t *ret_n, s
                 st_free(out[k]);
             }
             st_free(out);
-            return oom(err);
+            return st_args_oom(err);
         }
     }
     *ret = out;
@@ -63,7 +53,7 @@ int st_cmd_put_trace_segments(const struct st_cli *cli, int argc, char **argv, s
         return r;
     }
     if (!v[0].seen) {
-        return required(err, "--trace-segment-documents");
+        return st_args_required(err, "--trace-segment-documents");
     }
     if (v[0].n_many > MAX_DOCUMENTS) {
         return st_args_usage(err, "argument --trace-segment-documents: at most %d documents",
@@ -71,7 +61,7 @@ int st_cmd_put_trace_segments(const struct st_cli *cli, int argc, char **argv, s
     }
     Stratus__PutTraceSegmentsRequest *req = st_malloc(sizeof(*req));
     if (!req) {
-        return oom(err);
+        return st_args_oom(err);
     }
     stratus__put_trace_segments_request__init(req);
     r = dup_words(v[0].many, v[0].n_many, &req->trace_segment_documents,
@@ -106,7 +96,7 @@ int st_cmd_get_service_graph(const struct st_cli *cli, int argc, char **argv, st
         return r;
     }
     if (!v[SG_START].seen || !v[SG_END].seen) {
-        return required(err, "--start-time, --end-time");
+        return st_args_required(err, "--start-time, --end-time");
     }
     Stratus__GetServiceGraphRequest req = STRATUS__GET_SERVICE_GRAPH_REQUEST__INIT;
     req.has_start_time_ms = req.has_end_time_ms = true;
@@ -146,7 +136,7 @@ int st_cmd_get_trace_summaries(const struct st_cli *cli, int argc, char **argv,
         return r;
     }
     if (!v[TS_START].seen || !v[TS_END].seen) {
-        return required(err, "--start-time, --end-time");
+        return st_args_required(err, "--start-time, --end-time");
     }
     if (v[TS_SAMPLING].n_many || v[TS_NO_SAMPLING].n_many) {
         return st_args_usage(err, "--sampling and --no-sampling take no value");
@@ -178,7 +168,7 @@ int st_cmd_get_trace_summaries(const struct st_cli *cli, int argc, char **argv,
         Stratus__GetTraceSummariesResponse **np = st_realloc(pages, (n_pages + 1) * sizeof(*pages));
         if (!np) {
             st_pb_free(resp);
-            r = oom(err);
+            r = st_args_oom(err);
             break;
         }
         pages = np;
@@ -193,7 +183,7 @@ int st_cmd_get_trace_summaries(const struct st_cli *cli, int argc, char **argv,
     }
     Stratus__TraceSummary **items = NULL;
     if (r == 0 && !(items = st_calloc(n_items + 1, sizeof(*items)))) {
-        r = oom(err);
+        r = st_args_oom(err);
     }
     if (r == 0) {
         size_t k = 0;
@@ -223,12 +213,12 @@ int st_cmd_batch_get_traces(const struct st_cli *cli, int argc, char **argv, str
         return r;
     }
     if (!v[0].seen || v[0].n_many == 0) {
-        return required(err, "--trace-ids");
+        return st_args_required(err, "--trace-ids");
     }
     size_t n_calls = (v[0].n_many + BATCH_IDS - 1) / BATCH_IDS;
     Stratus__BatchGetTracesResponse **replies = st_calloc(n_calls, sizeof(*replies));
     if (!replies) {
-        return oom(err);
+        return st_args_oom(err);
     }
     size_t done = 0;
     for (size_t c = 0; c < n_calls && r == 0; c++) {
