@@ -20,6 +20,7 @@ struct _StApplication {
     char *endpoint;
     char *page;
     char *dashboard;
+    char *alarm;
     char *chart_namespace;
     char *screenshot;
     gboolean edit;
@@ -93,6 +94,9 @@ static void st_application_activate(GApplication *app)
     if (self->dashboard) {
         st_window_open_dashboard(self->window, self->dashboard);
     }
+    if (self->alarm) {
+        st_window_open_alarm(self->window, self->alarm);
+    }
     if (self->chart_namespace) {
         st_window_chart_namespace(self->window, self->chart_namespace);
     }
@@ -116,6 +120,7 @@ static int st_application_handle_local_options(GApplication *app, GVariantDict *
     g_variant_dict_lookup(options, "endpoint", "s", &self->endpoint);
     g_variant_dict_lookup(options, "page", "s", &self->page);
     g_variant_dict_lookup(options, "dashboard", "s", &self->dashboard);
+    g_variant_dict_lookup(options, "alarm", "s", &self->alarm);
     g_variant_dict_lookup(options, "chart-namespace", "s", &self->chart_namespace);
     g_variant_dict_lookup(options, "screenshot", "^ay", &self->screenshot);
     self->edit = g_variant_dict_contains(options, "edit");
@@ -137,6 +142,7 @@ static void st_application_finalize(GObject *object)
     g_free(self->endpoint);
     g_free(self->page);
     g_free(self->dashboard);
+    g_free(self->alarm);
     g_free(self->chart_namespace);
     g_free(self->screenshot);
     G_OBJECT_CLASS(st_application_parent_class)->finalize(object);
@@ -158,6 +164,8 @@ static void st_application_init(StApplication *self)
         {"page", 0, 0, G_OPTION_ARG_STRING, NULL,
          "Open a page: dashboards, metrics, alarms, service-map, traces", "NAME"},
         {"dashboard", 0, 0, G_OPTION_ARG_STRING, NULL, "Open the dashboard NAME", "NAME"},
+        {"alarm", 0, 0, G_OPTION_ARG_STRING, NULL,
+         "Open the Alarms page with the alarm NAME selected", "NAME"},
         {"chart-namespace", 0, 0, G_OPTION_ARG_STRING, NULL,
          "On the Metrics page, chart the metrics of NS", "NS"},
         {"edit", 0, 0, G_OPTION_ARG_NONE, NULL, "Start with the dashboard in edit mode", NULL},

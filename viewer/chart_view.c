@@ -3,7 +3,8 @@
  * The chart widget (chart_view.h). Data lives in plain arrays per series; a cached layout
  * (plot rectangle, mapping, y scale, time ticks, stacked tops) is rebuilt by update_layout()
  * from size_allocate and from every data change. snapshot() walks the cache: grid, areas or
- * lines, threshold, axes labels, legend, then the hover cursor and the drag selection.
+ * lines, threshold with its breaching periods (alarm_breach.c), axes labels, legend, then the
+ * hover cursor and the drag selection.
  */
 #define G_LOG_DOMAIN "stratus-viewer"
 
@@ -11,6 +12,7 @@
 
 #include <adwaita.h>
 
+#include "alarm_breach.h"
 #include "chart_view.h"
 #include "plot_map.h"
 #include "time_axis.h"
@@ -23,6 +25,7 @@
 #define LEGEND_HEIGHT 22
 #define MAX_Y_TICKS   6
 #define MIN_TICK_PX   90
+#define BREACH_BAR_PX 4
 
 /* CloudWatch's palette, so that imported dashboards keep their look. */
 static const char *const palette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -47,6 +50,9 @@ struct _StChartView {
     double min, max;
     gboolean has_threshold;
     double threshold;
+    enum st_alarm_cmp cmp;
+    int period_s;
+    GArray *breaches; /* struct st_breach_span of the first series, from update_layout */
     char *message;
     /* layout cache */
     struct st_plot_map map;
@@ -129,9 +135,18 @@ static void update_layout(StChartView *self)
             self->has_data = TRUE;
         }
     }
+    g_array_set_size(self->breaches, 0);
     if (self->has_threshold) {
         lo = isnan(lo) || self->threshold < lo ? self->threshold : lo;
         hi = isnan(hi) || self->threshold > hi ? self->threshold : hi;
+        if (self->series->len > 0) {
+            Series *s = &g_array_index(self->series, Series, 0);
+            g_array_set_size(self->breaches, s->n);
+            size_t n = st_alarm_breach_spans(
+                s->ts, s->vs, s->n, (int64_t)self->period_s * 1000, self->cmp, self->threshold,
+                (struct st_breach_span *)(void *)self->breaches->data, s->n);
+            g_array_set_size(self->breaches, MIN(n, s->n));
+        }
     }
     int max_ticks = CLAMP((int)(self->map.height / 28), 2, MAX_Y_TICKS);
     st_value_scale_compute(lo, hi, self->has_min, self->min, self->has_max, self->max, max_ticks,
@@ -220,20 +235,37 @@ static void draw_series(StChartView *self, cairo_t *cr)
     }
     if (self->has_threshold) {
         double y = round(st_plot_y(m, self->threshold)) + 0.5;
-        /* Breaching stretches of the first series, shaded above the line. */
-        if (self->series->len > 0) {
-            Series *s = &g_array_index(self->series, Series, 0);
-            for (gsize k = 0; k < s->n; k++) {
-                if (s->vs[k] > self->threshold) {
-                    double x0 = st_plot_x(m, k > 0 ? (s->ts[k - 1] + s->ts[k]) / 2 : s->ts[k]);
-                    double x1 =
-                        st_plot_x(m, k + 1 < s->n ? (s->ts[k] + s->ts[k + 1]) / 2 : s->ts[k]);
-                    cairo_rectangle(cr, x0, m->y, MAX(1.0, x1 - x0), y - m->y);
-                }
+        /* Breaching periods: shaded on the breaching side of the line, and a solid bar along
+         * the bottom of the plot so that they read at a glance. */
+        gboolean above = self->cmp == ST_ALARM_CMP_GT || self->cmp == ST_ALARM_CMP_GE;
+        double bottom = m->y + m->height;
+        for (guint i = 0; i < self->breaches->len; i++) {
+            const struct st_breach_span *b =
+                &g_array_index(self->breaches, struct st_breach_span, i);
+            double x0 = MAX(m->x, st_plot_x(m, b->t0_ms));
+            double x1 = MIN(m->x + m->width, st_plot_x(m, b->t1_ms));
+            if (x1 <= x0) {
+                continue;
             }
-            cairo_set_source_rgba(cr, 0.88, 0.11, 0.14, 0.12);
-            cairo_fill(cr);
+            if (above) {
+                cairo_rectangle(cr, x0, m->y, x1 - x0, y - m->y);
+            } else {
+                cairo_rectangle(cr, x0, y, x1 - x0, bottom - y);
+            }
         }
+        cairo_set_source_rgba(cr, 0.88, 0.11, 0.14, 0.12);
+        cairo_fill(cr);
+        for (guint i = 0; i < self->breaches->len; i++) {
+            const struct st_breach_span *b =
+                &g_array_index(self->breaches, struct st_breach_span, i);
+            double x0 = MAX(m->x, st_plot_x(m, b->t0_ms));
+            double x1 = MIN(m->x + m->width, st_plot_x(m, b->t1_ms));
+            if (x1 > x0) {
+                cairo_rectangle(cr, x0, bottom - BREACH_BAR_PX, x1 - x0, BREACH_BAR_PX);
+            }
+        }
+        cairo_set_source_rgb(cr, 0.88, 0.11, 0.14);
+        cairo_fill(cr);
         cairo_set_source_rgba(cr, 0.88, 0.11, 0.14, 0.9);
         double dash[] = {6, 4};
         cairo_set_dash(cr, dash, 2, 0);
@@ -497,6 +529,7 @@ static void st_chart_view_finalize(GObject *object)
 {
     StChartView *self = ST_CHART_VIEW(object);
     g_array_unref(self->series);
+    g_array_unref(self->breaches);
     g_free(self->message);
     G_OBJECT_CLASS(st_chart_view_parent_class)->finalize(object);
 }
@@ -525,6 +558,8 @@ static void st_chart_view_init(StChartView *self)
 {
     self->series = g_array_new(FALSE, TRUE, sizeof(Series));
     g_array_set_clear_func(self->series, series_clear);
+    self->breaches = g_array_new(FALSE, FALSE, sizeof(struct st_breach_span));
+    self->cmp = ST_ALARM_CMP_GT;
     gint64 now = g_get_real_time() / 1000;
     self->t0_ms = now - 3600 * 1000;
     self->t1_ms = now;
@@ -635,6 +670,18 @@ void st_chart_view_set_threshold(StChartView *self, gboolean has_threshold, doub
     g_return_if_fail(ST_IS_CHART_VIEW(self));
     self->has_threshold = has_threshold;
     self->threshold = threshold;
+    changed(self);
+}
+
+void st_chart_view_set_threshold_rule(StChartView *self, int cmp, int period_s)
+{
+    g_return_if_fail(ST_IS_CHART_VIEW(self));
+    g_return_if_fail(cmp >= ST_ALARM_CMP_GE && cmp <= ST_ALARM_CMP_LE);
+    if ((int)self->cmp == cmp && self->period_s == period_s) {
+        return;
+    }
+    self->cmp = (enum st_alarm_cmp)cmp;
+    self->period_s = MAX(0, period_s);
     changed(self);
 }
 

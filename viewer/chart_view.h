@@ -36,8 +36,11 @@ gboolean st_chart_view_get_stacked(StChartView *self);
 /* Fixed y bounds from a dashboard's yAxis.left; FALSE leaves a bound to the data. */
 void st_chart_view_set_y_bounds(StChartView *self, gboolean has_min, double min, gboolean has_max,
                                 double max);
-/* A horizontal threshold (alarms); stretches above it are shaded. */
+/* A horizontal threshold (alarms); the first series' breaching periods are marked. */
 void st_chart_view_set_threshold(StChartView *self, gboolean has_threshold, double threshold);
+/* How the threshold is breached: cmp is an enum st_alarm_cmp (alarm_breach.h; default
+ * GreaterThanThreshold), period_s the alarm's period (0: the data's spacing). */
+void st_chart_view_set_threshold_rule(StChartView *self, int cmp, int period_s);
 /* Text drawn in the middle while there is no data ("Loading…", an error). NULL: default. */
 void st_chart_view_set_message(StChartView *self, const char *message);
 /* The number of series. */

@@ -9,6 +9,7 @@
 
 #include "window.h"
 
+#include "alarms_page.h"
 #include "dashboards.pb-c.h"
 #include "dashboards_page.h"
 #include "metrics_page.h"
@@ -32,7 +33,7 @@ struct _StWindow {
     GtkStack *stack;
     StDashboardsPage *dashboards_page;
     StMetricsPage *metrics_page;
-    StProbePage *alarms_page;
+    StAlarmsPage *alarms_page;
     StProbePage *service_map_page;
     StProbePage *traces_page;
 };
@@ -43,7 +44,7 @@ static void reload_pages(StWindow *self)
 {
     st_dashboards_page_reload(self->dashboards_page);
     st_metrics_page_reload(self->metrics_page);
-    st_probe_page_reload(self->alarms_page);
+    st_alarms_page_reload(self->alarms_page);
     st_probe_page_reload(self->service_map_page);
     st_probe_page_reload(self->traces_page);
 }
@@ -174,6 +175,7 @@ static void st_window_class_init(StWindowClass *klass)
     g_type_ensure(ST_TYPE_DASHBOARDS_PAGE);
     g_type_ensure(ST_TYPE_METRICS_PAGE);
     g_type_ensure(ST_TYPE_PROBE_PAGE);
+    g_type_ensure(ST_TYPE_ALARMS_PAGE);
     gtk_widget_class_set_template_from_resource(widget_class, "/org/stratus/Viewer/window.ui");
     gtk_widget_class_bind_template_child(widget_class, StWindow, window_title);
     gtk_widget_class_bind_template_child(widget_class, StWindow, connection_icon);
@@ -207,7 +209,7 @@ StWindow *st_window_new(AdwApplication *app, StApiClient *client)
     g_signal_connect_swapped(client, "notify::connected", G_CALLBACK(on_connected), self);
     st_dashboards_page_set_client(self->dashboards_page, client);
     st_metrics_page_set_client(self->metrics_page, client);
-    st_probe_page_set_client(self->alarms_page, client);
+    st_alarms_page_set_client(self->alarms_page, client);
     st_probe_page_set_client(self->service_map_page, client);
     st_probe_page_set_client(self->traces_page, client);
     on_connected(self);
@@ -257,6 +259,13 @@ gboolean st_window_save_png(StWindow *self, const char *path, GError **error)
         return FALSE;
     }
     return TRUE;
+}
+
+void st_window_open_alarm(StWindow *self, const char *name)
+{
+    g_return_if_fail(ST_IS_WINDOW(self));
+    st_window_show_page(self, "alarms");
+    st_alarms_page_select(self->alarms_page, name);
 }
 
 void st_window_chart_namespace(StWindow *self, const char *ns)

@@ -22,6 +22,8 @@ StWindow *st_window_new(AdwApplication *app, StApiClient *client);
 void st_window_show_page(StWindow *self, const char *name);
 /* Opens the dashboard named name on the Dashboards page. */
 void st_window_open_dashboard(StWindow *self, const char *name);
+/* Shows the Alarms page with the alarm name selected once it is listed. */
+void st_window_open_alarm(StWindow *self, const char *name);
 /* Charts the metrics of namespace ns on the Metrics page. */
 void st_window_chart_namespace(StWindow *self, const char *ns);
 /* Turns the dashboard's edit mode on or off. */

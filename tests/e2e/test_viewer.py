@@ -22,6 +22,9 @@ VIEWER = os.environ.get("STRATUS_VIEWER", "build/viewer/stratus-viewer")
 PNG_DIR = os.environ.get("STRATUS_VIEWER_PNG_DIR", "build/viewer-screenshots")
 BLUE = (0x1f, 0x77, 0xb4)  # the first palette colour: the first series of a chart
 NS = "E2E/Viewer"
+STATE_RED = (0xe0, 0x1b, 0x24)  # .st-state-alarm
+STATE_GREEN = (0x26, 0xa2, 0x69)  # .st-state-ok
+THRESHOLD_RED = (0xe0, 0x1c, 0x24)  # the chart's threshold line and breaching bar
 
 
 def read_png(path):
@@ -244,9 +247,60 @@ class Viewer(CollectorTest):
                                                  and px[0] > 180) > w * 0.6]
         self.assertGreater(len(band), 15, "no banner rows found")
 
+    def put_level_alarm(self, c, name, threshold):
+        c.cli("put-metric-alarm", "--alarm-name", name, "--namespace", NS, "--metric-name", "Level",
+              "--dimensions", "Name=Host,Value=a", "--statistic", "Average", "--period", "60",
+              "--evaluation-periods", "1", "--threshold", threshold, "--comparison-operator",
+              "GreaterThanThreshold")
+
+    def wait_alarm_state(self, c, name, want, timeout=30):
+        deadline = time.monotonic() + timeout
+        while True:
+            got = c.cli_json("describe-alarms", "--alarm-names", name)["MetricAlarms"][0]["StateValue"]
+            if got == want:
+                return
+            if time.monotonic() > deadline:
+                self.fail("%s stayed %s, want %s\n%s" % (name, got, want, c.log()))
+            time.sleep(0.2)
+
+    def test_alarms_page_marks_state_threshold_and_breaching_periods(self):
+        c = self.start("--alarm-tick-ms", "1000")
+        self.publish_levels(c)
+        # The newest minute is at 20: over 15 it is in ALARM, under 50 it is OK.
+        self.put_level_alarm(c, "level-high", 15)
+        self.put_level_alarm(c, "level-ok", 50)
+        self.wait_alarm_state(c, "level-high", "ALARM")
+        self.wait_alarm_state(c, "level-ok", "OK")
+        png = self.shoot("alarms", c.endpoint, "--page", "alarms", "--alarm", "level-high")
+        w, h, rows = read_png(png)
+        runs = self.check_levels(png, "alarms")
+        y20, y10, y5 = (r[0] for r in runs)
+        # The threshold line: red dashes across the whole chart (wider than the data, which
+        # covers the last hour of three), at the y of 15, which the linear mapping puts
+        # halfway between the runs of 10 and 20.
+        red = runs_of_rows(rows, THRESHOLD_RED, 200)
+        self.assertEqual(len(red), 1, "want one threshold line, got %r" % red)
+        line = red[0]
+        self.assertGreater(line[2] - line[1], 2 * (runs[0][2] - runs[2][1]), line)
+        self.assertAlmostEqual(line[0], (y10 + y20) / 2, delta=2.5)
+        # State marks in the list, left of the chart: a green one (OK) and, in the same
+        # column, a red one (ALARM).
+        left = [row[:line[1]] for row in rows]
+        green_marks = runs_of_rows(left, STATE_GREEN, 30)
+        self.assertEqual(len(green_marks), 1, "want one green OK mark, got %r" % green_marks)
+        gx0, gx1 = green_marks[0][1], green_marks[0][2]
+        red_marks = [r for r in runs_of_rows(left, STATE_RED, 30) if r[1] < gx1 and r[2] > gx0]
+        self.assertEqual(len(red_marks), 1, "want one red ALARM mark in the list, got %r" % red_marks)
+        # The breaching periods: a solid bar at the foot of the plot, under the minutes at 20
+        # only.
+        bars = [r for r in runs_of_rows(rows, THRESHOLD_RED, 40) if r[0] > y5 and r[1] > line[1]]
+        self.assertEqual(len(bars), 1, "want one breaching bar below the plot, got %r" % bars)
+        self.assertAlmostEqual(bars[0][1], runs[0][1], delta=8)
+        self.assertAlmostEqual(bars[0][2], runs[0][2], delta=12)
+
     def test_views_without_an_api_say_so(self):
         c = self.start()
-        for page in ("alarms", "service-map", "traces"):
+        for page in ("service-map", "traces"):
             png = self.shoot(page, c.endpoint, "--page", page)
             w, h, rows = read_png(png)
             # The status page: a big dim icon and its text in the middle of the page.
