@@ -420,6 +420,9 @@ static void list_page(StAlarmsPage *self, const char *next_token)
     req.has_max_records = TRUE;
     req.max_records = 100;
     req.next_token = (char *)next_token;
+    static const char *const types[] = {"MetricAlarm", "CompositeAlarm"};
+    req.n_alarm_types = G_N_ELEMENTS(types);
+    req.alarm_types = (char **)types;
     st_api_client_call_async(self->client, "DescribeAlarms", &req.base,
                              &stratus__describe_alarms_response__descriptor, self->list_cancellable,
                              on_list_page, self);

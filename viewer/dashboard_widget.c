@@ -3,7 +3,8 @@
  * A dashboard widget (dashboard_widget.h). Metric rows become StMetricQuery objects at
  * construction (the dashboard model may go away); each load cancels the previous one and
  * fetches every visible row. Series keep their row's colour, or the palette's by row, so the
- * same dashboard always looks the same.
+ * same dashboard always looks the same. Alarm widgets ask DescribeAlarms for their alarms (by
+ * name, the last part of an ARN) on each load and list each with its state mark.
  */
 #define G_LOG_DOMAIN "stratus-viewer"
 
@@ -11,6 +12,8 @@
 
 #include "dashboard_widget.h"
 
+#include "alarms.pb-c.h"
+#include "alarms_page.h"
 #include "chart_view.h"
 #include "metric_query.h"
 #include "value_scale.h"
@@ -20,6 +23,7 @@ struct _StDashboardWidget {
     StApiClient *client;
     GCancellable *cancellable;
     GPtrArray *queries; /* StMetricQuery* */
+    GPtrArray *alarms;  /* char*, alarm names of an alarm widget */
     guint index;
     enum st_dash_widget_type type;
     enum st_dash_view view;
@@ -34,6 +38,7 @@ struct _StDashboardWidget {
     GtkLabel *number;
     GtkLabel *number_caption;
     GtkLabel *text;
+    GtkWidget *alarm_list;
 };
 
 G_DEFINE_FINAL_TYPE(StDashboardWidget, st_dashboard_widget, GTK_TYPE_WIDGET)
@@ -95,18 +100,132 @@ static void on_series(GObject *source, GAsyncResult *result, gpointer data)
     g_free(load);
 }
 
+static void clear_alarm_list(StDashboardWidget *self)
+{
+    GtkWidget *child;
+    while ((child = gtk_widget_get_first_child(self->alarm_list))) {
+        gtk_box_remove(GTK_BOX(self->alarm_list), child);
+    }
+}
+
+/* state NULL: the alarm is not known (yet); mark_text says why. */
+static void append_alarm_row(StDashboardWidget *self, const char *name, const char *state,
+                             const char *mark_text, const char *caption)
+{
+    GtkWidget *row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 10);
+    GtkWidget *mark = gtk_label_new(state ? st_alarm_state_label(state) : mark_text);
+    gtk_widget_add_css_class(mark, "st-state");
+    gtk_widget_add_css_class(mark, st_alarm_state_css_class(state));
+    gtk_widget_set_size_request(mark, 96, -1);
+    gtk_widget_set_valign(mark, GTK_ALIGN_CENTER);
+    gtk_box_append(GTK_BOX(row), mark);
+    GtkWidget *text = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
+    GtkWidget *n = gtk_label_new(name);
+    gtk_label_set_xalign(GTK_LABEL(n), 0);
+    gtk_label_set_ellipsize(GTK_LABEL(n), PANGO_ELLIPSIZE_END);
+    gtk_box_append(GTK_BOX(text), n);
+    if (caption && caption[0]) {
+        GtkWidget *c = gtk_label_new(caption);
+        gtk_label_set_xalign(GTK_LABEL(c), 0);
+        gtk_label_set_ellipsize(GTK_LABEL(c), PANGO_ELLIPSIZE_END);
+        gtk_widget_set_tooltip_text(c, caption);
+        gtk_widget_add_css_class(c, "dim-label");
+        gtk_widget_add_css_class(c, "caption");
+        gtk_box_append(GTK_BOX(text), c);
+    }
+    gtk_widget_set_hexpand(text, TRUE);
+    gtk_box_append(GTK_BOX(row), text);
+    gtk_box_append(GTK_BOX(self->alarm_list), row);
+}
+
+static void on_alarms(GObject *source, GAsyncResult *result, gpointer data)
+{
+    Load *load = data;
+    g_autoptr(GError) error = NULL;
+    ProtobufCMessage *msg = st_api_client_call_finish(ST_API_CLIENT(source), result, &error);
+    StDashboardWidget *self = load->self;
+    if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+        load->generation == self->generation) {
+        clear_alarm_list(self);
+        if (!msg) {
+            g_autofree char *text =
+                g_strdup_printf("Cannot read the alarm states: %s", error->message);
+            GtkWidget *l = gtk_label_new(text);
+            gtk_label_set_wrap(GTK_LABEL(l), TRUE);
+            gtk_label_set_xalign(GTK_LABEL(l), 0);
+            gtk_widget_add_css_class(l, "dim-label");
+            gtk_box_append(GTK_BOX(self->alarm_list), l);
+        }
+        Stratus__DescribeAlarmsResponse *r = (Stratus__DescribeAlarmsResponse *)msg;
+        /* In the widget's order; an alarm the collector does not know is listed as such. */
+        for (guint i = 0; msg && i < self->alarms->len; i++) {
+            const char *name = self->alarms->pdata[i];
+            const char *state = NULL, *reason = NULL;
+            for (size_t k = 0; k < r->n_metric_alarms && !state; k++) {
+                if (g_strcmp0(r->metric_alarms[k]->alarm_name, name) == 0) {
+                    state = r->metric_alarms[k]->state_value;
+                    reason = r->metric_alarms[k]->state_reason;
+                }
+            }
+            for (size_t k = 0; k < r->n_composite_alarms && !state; k++) {
+                if (g_strcmp0(r->composite_alarms[k]->alarm_name, name) == 0) {
+                    state = r->composite_alarms[k]->state_value;
+                    reason = r->composite_alarms[k]->state_reason;
+                }
+            }
+            append_alarm_row(self, name, state, "Not found",
+                             state ? reason : "No such alarm in this collector");
+        }
+    }
+    if (msg) {
+        protobuf_c_message_free_unpacked(msg, NULL);
+    }
+    g_object_unref(load->self);
+    g_free(load);
+}
+
+static void load_alarms(StDashboardWidget *self)
+{
+    if (self->alarms->len == 0) {
+        clear_alarm_list(self);
+        GtkWidget *l = gtk_label_new("This widget lists no alarms");
+        gtk_widget_add_css_class(l, "dim-label");
+        gtk_box_append(GTK_BOX(self->alarm_list), l);
+        return;
+    }
+    static const char *const types[] = {"MetricAlarm", "CompositeAlarm"};
+    Stratus__DescribeAlarmsRequest req = STRATUS__DESCRIBE_ALARMS_REQUEST__INIT;
+    /* DescribeAlarms takes at most 100 names; a widget with more shows the first 100. */
+    req.n_alarm_names = MIN(self->alarms->len, 100);
+    req.alarm_names = (char **)self->alarms->pdata;
+    req.n_alarm_types = G_N_ELEMENTS(types);
+    req.alarm_types = (char **)types;
+    req.has_max_records = TRUE;
+    req.max_records = 100;
+    Load *load = g_new0(Load, 1);
+    load->self = g_object_ref(self);
+    load->generation = self->generation;
+    st_api_client_call_async(self->client, "DescribeAlarms", &req.base,
+                             &stratus__describe_alarms_response__descriptor, self->cancellable,
+                             on_alarms, load);
+}
+
 void st_dashboard_widget_load(StDashboardWidget *self, gint64 t0_ms, gint64 t1_ms)
 {
     g_return_if_fail(ST_IS_DASHBOARD_WIDGET(self));
     self->t0_ms = t0_ms;
     self->t1_ms = t1_ms;
-    if (self->type != ST_DASH_WIDGET_METRIC) {
+    if (self->type != ST_DASH_WIDGET_METRIC && self->type != ST_DASH_WIDGET_ALARM) {
         return;
     }
     g_cancellable_cancel(self->cancellable);
     g_clear_object(&self->cancellable);
     self->cancellable = g_cancellable_new();
     self->generation++;
+    if (self->type == ST_DASH_WIDGET_ALARM) {
+        load_alarms(self);
+        return;
+    }
     st_chart_view_clear(self->chart);
     st_chart_view_set_range(self->chart, t0_ms, t1_ms);
     st_chart_view_set_message(self->chart,
@@ -194,14 +313,16 @@ static void set_model(StDashboardWidget *self, const struct st_dash_widget *w)
         break;
     }
     case ST_DASH_WIDGET_ALARM: {
-        GString *s = g_string_new("Alarm states are not available from this collector.\n");
+        /* An ARN (arn:aws:cloudwatch:region:account:alarm:NAME) or a bare name. */
         for (size_t i = 0; i < w->n_alarms; i++) {
-            const char *a = strrchr(w->alarms[i], ':');
-            g_string_append_printf(s, "\n• %s", a ? a + 1 : w->alarms[i]);
+            const char *a =
+                g_str_has_prefix(w->alarms[i], "arn:") ? strrchr(w->alarms[i], ':') : NULL;
+            g_ptr_array_add(self->alarms, g_strdup(a ? a + 1 : w->alarms[i]));
         }
-        gtk_label_set_text(self->text, s->str);
-        g_string_free(s, TRUE);
-        gtk_stack_set_visible_child_name(self->content, "text");
+        for (guint i = 0; i < self->alarms->len; i++) {
+            append_alarm_row(self, self->alarms->pdata[i], NULL, "…", "Loading…");
+        }
+        gtk_stack_set_visible_child_name(self->content, "alarms");
         title = title ? title : "Alarms";
         break;
     }
@@ -236,6 +357,7 @@ static void st_dashboard_widget_dispose(GObject *object)
     g_clear_object(&self->cancellable);
     g_clear_object(&self->client);
     g_clear_pointer(&self->queries, g_ptr_array_unref);
+    g_clear_pointer(&self->alarms, g_ptr_array_unref);
     G_OBJECT_CLASS(st_dashboard_widget_parent_class)->dispose(object);
 }
 
@@ -262,12 +384,14 @@ static void st_dashboard_widget_class_init(StDashboardWidgetClass *klass)
     gtk_widget_class_bind_template_child(widget_class, StDashboardWidget, number);
     gtk_widget_class_bind_template_child(widget_class, StDashboardWidget, number_caption);
     gtk_widget_class_bind_template_child(widget_class, StDashboardWidget, text);
+    gtk_widget_class_bind_template_child(widget_class, StDashboardWidget, alarm_list);
     gtk_widget_class_bind_template_callback(widget_class, on_zoom_requested);
 }
 
 static void st_dashboard_widget_init(StDashboardWidget *self)
 {
     self->queries = g_ptr_array_new_with_free_func((GDestroyNotify)st_metric_query_free);
+    self->alarms = g_ptr_array_new_with_free_func(g_free);
     gtk_widget_init_template(GTK_WIDGET(self));
     self->cancellable = g_cancellable_new();
 }

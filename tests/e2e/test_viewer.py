@@ -24,6 +24,7 @@ BLUE = (0x1f, 0x77, 0xb4)  # the first palette colour: the first series of a cha
 NS = "E2E/Viewer"
 STATE_RED = (0xe0, 0x1b, 0x24)  # .st-state-alarm
 STATE_GREEN = (0x26, 0xa2, 0x69)  # .st-state-ok
+STATE_GREY = (0x77, 0x76, 0x7b)  # .st-state-insufficient
 THRESHOLD_RED = (0xe0, 0x1c, 0x24)  # the chart's threshold line and breaching bar
 
 
@@ -297,6 +298,35 @@ class Viewer(CollectorTest):
         self.assertEqual(len(bars), 1, "want one breaching bar below the plot, got %r" % bars)
         self.assertAlmostEqual(bars[0][1], runs[0][1], delta=8)
         self.assertAlmostEqual(bars[0][2], runs[0][2], delta=12)
+
+    def test_dashboard_alarm_widget_shows_real_states(self):
+        c = self.start("--alarm-tick-ms", "1000")
+        self.publish_levels(c)
+        self.put_level_alarm(c, "level-high", 15)
+        self.put_level_alarm(c, "level-ok", 50)
+        self.wait_alarm_state(c, "level-high", "ALARM")
+        self.wait_alarm_state(c, "level-ok", "OK")
+        body = {"start": "-PT1H", "widgets": [
+            {"type": "alarm", "x": 0, "y": 0, "width": 12, "height": 6,
+             "properties": {"title": "States", "alarms": [
+                 "arn:aws:cloudwatch:us-east-1:000000000000:alarm:level-high", "level-ok",
+                 "no-such-alarm"]}}]}
+        c.cli("put-dashboard", "--dashboard-name", "states", "--dashboard-body", json.dumps(body))
+        png = self.shoot("dashboard-alarms", c.endpoint, "--dashboard", "states")
+        w, h, rows = read_png(png)
+        red = runs_of_rows(rows, STATE_RED, 30)
+        green = runs_of_rows(rows, STATE_GREEN, 30)
+        self.assertEqual(len(red), 1, "want one red ALARM mark, got %r" % red)
+        self.assertEqual(len(green), 1, "want one green OK mark, got %r" % green)
+        # In the widget's order, one under the other in one column; under them the grey mark
+        # of the alarm the collector does not know (grey is close to text: a tight match).
+        self.assertLess(red[0][0], green[0][0])
+        self.assertAlmostEqual(red[0][1], green[0][1], delta=3)
+        x0, x1 = red[0][1], red[0][2]
+        grey_rows = [y for y in range(int(green[0][0]) + 8, h)
+                     if sum(1 for px in rows[y][x0:x1 + 1] if near(px, STATE_GREY, 6)) > 0.6 * (x1 - x0)]
+        self.assertGreater(len(grey_rows), 5, "no grey mark under the OK one")
+        self.assertLess(grey_rows[0] - green[0][0], 3 * (green[0][0] - red[0][0]))
 
     def test_views_without_an_api_say_so(self):
         c = self.start()
