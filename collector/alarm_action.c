@@ -9,6 +9,7 @@
  */
 #include "alarm_action.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -27,6 +28,7 @@
 #include <event2/keyvalq_struct.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "stratus/alloc.h"
 
@@ -71,14 +73,43 @@ struct webhook {
     bool finished;
 };
 
-int st_actions_new(struct event_base *base, int timeout_ms, struct st_actions **ret)
+static SSL_CTX *client_tls_new(const char *ca_file)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    if (!ctx) {
+        return NULL;
+    }
+    SSL_CTX_set_default_verify_paths(ctx);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    if (ca_file && SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1) {
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+int st_actions_new(struct event_base *base, int timeout_ms, const char *ca_file,
+                   struct st_actions **ret, struct st_error *err)
 {
     struct st_actions *a = st_calloc(1, sizeof(*a));
     if (!a) {
-        return -ENOMEM;
+        return st_error_set(err, -ENOMEM, ST_ERR_INTERNAL_FAILURE, "out of memory");
     }
     a->base = base;
     a->timeout_ms = timeout_ms > 0 ? timeout_ms : 30000;
+    if (ca_file) {
+        /* Loaded now, so that a bad file stops the start rather than every webhook. */
+        a->ssl = client_tls_new(ca_file);
+        if (!a->ssl) {
+            unsigned long e = ERR_get_error();
+            char msg[256];
+            ERR_error_string_n(e, msg, sizeof(msg));
+            ERR_clear_error();
+            st_free(a);
+            return st_error_set(err, -EINVAL, ST_ERR_INVALID_PARAMETER_VALUE,
+                                "webhook CA file %s: %s", ca_file, e ? msg : "cannot be loaded");
+        }
+    }
     *ret = a;
     return 0;
 }
@@ -560,19 +591,32 @@ int st_actions_http(struct st_actions *a, const char *url, const char *body, siz
     w->data = data;
     if (tls) {
         if (!a->ssl) {
-            a->ssl = SSL_CTX_new(TLS_client_method());
-            if (a->ssl) {
-                SSL_CTX_set_default_verify_paths(a->ssl);
-                SSL_CTX_set_verify(a->ssl, SSL_VERIFY_PEER, NULL);
-            }
+            a->ssl = client_tls_new(NULL);
         }
         SSL *ssl = a->ssl ? SSL_new(a->ssl) : NULL;
         if (!ssl) {
             r = st_error_set(err, -ENOMEM, ST_ERR_INTERNAL_FAILURE, "cannot set up TLS");
             goto out;
         }
-        SSL_set_tlsext_host_name(ssl, host);
-        SSL_set1_host(ssl, host);
+        /* An address is checked against the certificate's IP names and sent without SNI (RFC
+         * 6066 allows host names only); a name against its DNS names. */
+        char bare[64];
+        size_t hl = strlen(host);
+        struct in6_addr addr;
+        if (hl >= 2 && hl < sizeof(bare) + 2 && host[0] == '[') {
+            memcpy(bare, host + 1, hl - 2);
+            bare[hl - 2] = '\0';
+        } else {
+            snprintf(bare, sizeof(bare), "%s", host);
+        }
+        bool is_ip = inet_pton(AF_INET, bare, &addr) == 1 || inet_pton(AF_INET6, bare, &addr) == 1;
+        if (is_ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), bare) != 1
+                  : SSL_set_tlsext_host_name(ssl, host) != 1 || SSL_set1_host(ssl, host) != 1) {
+            SSL_free(ssl);
+            r = st_error_set(err, -EINVAL, ST_ERR_INVALID_PARAMETER_VALUE,
+                             "cannot check the TLS name %s", host);
+            goto out;
+        }
         bev = bufferevent_openssl_socket_new(a->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
                                              BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
         if (!bev) {

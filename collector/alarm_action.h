@@ -39,8 +39,12 @@ typedef void (*st_action_done_fn)(const struct st_action_result *res, void *data
 
 struct st_actions;
 
-/* timeout_ms bounds every action. Returns 0 or -ENOMEM. */
-int st_actions_new(struct event_base *base, int timeout_ms, struct st_actions **ret);
+/* timeout_ms bounds every action. https webhooks verify the server's certificate and name
+ * against the system's trusted CAs and, when ca_file is not NULL, the PEM certificates in it
+ * (borrowed for the call). Returns 0, -ENOMEM, or -EINVAL with err set when ca_file cannot be
+ * loaded. */
+int st_actions_new(struct event_base *base, int timeout_ms, const char *ca_file,
+                   struct st_actions **ret, struct st_error *err);
 /* Kills the hooks still running (without waiting for them) and drops pending webhooks; their
  * callbacks do not run. NULL ok. */
 void st_actions_free(struct st_actions *a);

@@ -1297,8 +1297,9 @@ int st_alarms_new(struct st_collector *c, int tick_ms, int hook_timeout_ms, stru
     if ((r = st_scaling_new(a, &a->scaling, err)) < 0) {
         goto fail;
     }
-    if ((r = st_actions_new(c->base, hook_timeout_ms, &a->actions)) < 0) {
-        st_error_set(err, r, ST_ERR_INTERNAL_FAILURE, "out of memory");
+    if ((r = st_actions_new(c->base, hook_timeout_ms,
+                            c->opts.webhook_ca_file[0] ? c->opts.webhook_ca_file : NULL,
+                            &a->actions, err)) < 0) {
         goto fail;
     }
     a->tick_ev = event_new(c->base, -1, EV_PERSIST, on_tick, a);

@@ -34,6 +34,7 @@ struct st_collector_opts {
     struct st_sigv4_keys access_keys;
     int alarm_tick_ms;             /* alarm evaluation tick (10 s; >= 60 s alarms every 6th) */
     int alarm_hook_timeout_ms;     /* exec hooks and webhooks are cut off after this */
+    char webhook_ca_file[4096];    /* https webhooks also trust these PEM CAs ("": system's) */
     int64_t trace_retention_s;     /* keep traces this long after they arrive (30 days) */
     uint64_t trace_max_disk_bytes; /* traces.db budget; the oldest traces go first */
     size_t trace_cache_bytes;      /* memory for recent traces kept parsed */

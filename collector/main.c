@@ -45,6 +45,8 @@ static void usage(FILE *f)
             "  --alarm-tick-ms N       evaluate 10 s and 30 s alarms every N ms, longer ones\n"
             "                          every 6 N ms (default 10000; smaller values are for tests)\n"
             "  --alarm-hook-timeout-ms N  kill exec hooks, cut webhooks after N ms (30000)\n"
+            "  --webhook-ca-file FILE  https webhooks also trust the PEM CA certificates in\n"
+            "                          FILE (besides the system's; verification stays on)\n"
             "  --log-level LEVEL       error, warning, info (default) or debug\n"
             "  --help, --version\n");
 }
@@ -105,6 +107,7 @@ struct file_config {
     char listen[300];
     char data_dir[4000];
     char log_level[16];
+    char webhook_ca_file[4096];
     int64_t max_body_bytes, grace1, grace60, query_threads, store_batch_ms;
     int64_t trace_retention_days, trace_max_disk_mb;
     bool allow_aws, fsync;
@@ -169,6 +172,7 @@ static int load_config(const char *path, struct st_collector_opts *o)
         {F("listen", ST_CFG_STRING, listen), .size = sizeof(fc.listen)},
         {F("data_dir", ST_CFG_STRING, data_dir), .size = sizeof(fc.data_dir)},
         {F("log_level", ST_CFG_STRING, log_level), .size = sizeof(fc.log_level)},
+        {F("webhook_ca_file", ST_CFG_STRING, webhook_ca_file), .size = sizeof(fc.webhook_ca_file)},
         {F("max_body_bytes", ST_CFG_INT, max_body_bytes), .min = 1024, .max = 64 << 20},
         {F("flush_grace_1s", ST_CFG_INT, grace1), .min = 0, .max = 14 * 86400},
         {F("flush_grace_60s", ST_CFG_INT, grace60), .min = 0, .max = 14 * 86400},
@@ -211,6 +215,9 @@ static int load_config(const char *path, struct st_collector_opts *o)
     }
     if (fc.data_dir[0]) {
         snprintf(o->data_dir, sizeof(o->data_dir), "%s", fc.data_dir);
+    }
+    if (fc.webhook_ca_file[0]) {
+        snprintf(o->webhook_ca_file, sizeof(o->webhook_ca_file), "%s", fc.webhook_ca_file);
     }
     o->max_body_bytes = (size_t)fc.max_body_bytes;
     o->grace1_s = fc.grace1;
@@ -265,6 +272,7 @@ int main(int argc, char **argv)
         OPT_READY,
         OPT_ALARM_TICK,
         OPT_HOOK_TIMEOUT,
+        OPT_WEBHOOK_CA,
         OPT_LOG,
         OPT_HELP,
         OPT_VERSION
@@ -285,6 +293,7 @@ int main(int argc, char **argv)
         {"ready-fd", required_argument, NULL, OPT_READY},
         {"alarm-tick-ms", required_argument, NULL, OPT_ALARM_TICK},
         {"alarm-hook-timeout-ms", required_argument, NULL, OPT_HOOK_TIMEOUT},
+        {"webhook-ca-file", required_argument, NULL, OPT_WEBHOOK_CA},
         {"log-level", required_argument, NULL, OPT_LOG},
         {"help", no_argument, NULL, OPT_HELP},
         {"version", no_argument, NULL, OPT_VERSION},
@@ -375,6 +384,13 @@ int main(int argc, char **argv)
                 return 2;
             }
             *(opt == OPT_ALARM_TICK ? &o.alarm_tick_ms : &o.alarm_hook_timeout_ms) = (int)v;
+            break;
+        case OPT_WEBHOOK_CA:
+            if (strlen(optarg) >= sizeof(o.webhook_ca_file)) {
+                fprintf(stderr, "stratus-collector: --webhook-ca-file: path too long\n");
+                return 2;
+            }
+            snprintf(o.webhook_ca_file, sizeof(o.webhook_ca_file), "%s", optarg);
             break;
         case OPT_LOG:
             if (st_log_level_parse(optarg, &level) < 0) {

@@ -7,7 +7,9 @@ import http.server
 import json
 import os
 import socket
+import ssl
 import stat
+import subprocess
 import sys
 import threading
 import time
@@ -237,8 +239,9 @@ class Receiver:
     """An HTTP server on 127.0.0.1:0 that records the bodies POSTed to it; with hang=True it
     reads the request and never answers."""
 
-    def __init__(self, hang=False):
+    def __init__(self, hang=False, tls=None):
         self.bodies = []
+        self.handshakes_failed = 0
         owner = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -257,9 +260,22 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(http.server.ThreadingHTTPServer):
+            def get_request(self):
+                sock, addr = super().get_request()
+                if tls:
+                    try:
+                        sock = tls.wrap_socket(sock, server_side=True)
+                    except (ssl.SSLError, OSError):
+                        owner.handshakes_failed += 1
+                        sock.close()
+                        raise
+                return sock, addr
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.url = "http://127.0.0.1:%d/hook?x=1" % self.server.server_address[1]
+        self.url = "%s://127.0.0.1:%d/hook?x=1" % ("https" if tls else "http",
+                                                   self.server.server_address[1])
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self):
@@ -267,7 +283,92 @@ class Receiver:
         self.server.server_close()
 
 
+def self_signed(tmp, name="localca"):
+    """A self-signed certificate for IP 127.0.0.1 (its own CA) and its key, made by openssl."""
+    cert, key = os.path.join(tmp, name + ".pem"), os.path.join(tmp, name + ".key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", cert, "-days", "1", "-subj", "/CN=stratus e2e " + name,
+                    "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-addext", "basicConstraints=critical,CA:TRUE"],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+def tls_server_context(cert, key):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    return ctx
+
+
 class TestWebhooksAndComposites(AlarmTest):
+    def check_sns_body(self, rx, name):
+        self.assertEqual(len(rx.bodies), 1)
+        path, ctype, body = rx.bodies[0]
+        self.assertEqual(path, "/hook?x=1")
+        self.assertTrue(ctype.startswith("text/plain"))
+        note = json.loads(body)
+        self.assertEqual(note["Type"], "Notification")
+        self.assertEqual(note["Subject"], 'ALARM: "%s" in local' % name)
+        msg = json.loads(note["Message"])
+        self.assertEqual(msg["AlarmName"], name)
+        self.assertEqual(msg["NewStateValue"], "ALARM")
+        self.assertEqual(msg["OldStateValue"], "INSUFFICIENT_DATA")
+        self.assertEqual(msg["Trigger"]["Namespace"], NS)
+        self.assertEqual(msg["Trigger"]["MetricName"], "Load")
+        return note
+
+    def action_items(self, c, name):
+        return {json.loads(h["HistoryData"])["notificationResource"]: json.loads(h["HistoryData"])
+                for h in self.history(c, name, "Action")}
+
+    def test_https_webhook_trusts_the_configured_ca(self):
+        cert, key = self_signed(self.tmp)
+        rx = Receiver(tls=tls_server_context(cert, key))
+        self.addCleanup(rx.close)
+        conf = os.path.join(self.tmp, "collector.json")
+        with open(conf, "w") as f:
+            json.dump({"webhook_ca_file": cert}, f)
+        c = self.start(*TICK, "--config", conf)
+        self.put_alarm(c, "tls", "--alarm-actions", rx.url)
+        self.put(c, 90)
+        self.wait_state(c, "tls", "ALARM")
+        self.wait_actions(c, "tls", 1)
+        item = self.action_items(c, "tls")[rx.url]
+        self.assertEqual(item["actionState"], "Succeeded", item)
+        self.assertEqual(item["exitStatus"], 200)
+        note = self.check_sns_body(rx, "tls")
+        self.assertIn("SignatureVersion", note)
+
+    def test_https_webhook_verifies_by_default(self):
+        """Without the CA file the self-signed server is not trusted: nothing is posted."""
+        cert, key = self_signed(self.tmp)
+        other, _ = self_signed(self.tmp, "otherca")
+        rx = Receiver(tls=tls_server_context(cert, key))
+        self.addCleanup(rx.close)
+        c = self.start(*TICK, "--alarm-hook-timeout-ms", "3000")
+        c2 = self.start(*TICK, "--webhook-ca-file", other, data="data2")
+        for col in (c, c2):
+            self.put_alarm(col, "tls", "--alarm-actions", rx.url)
+            self.put(col, 90)
+        for col in (c, c2):
+            self.wait_state(col, "tls", "ALARM")
+            self.wait_actions(col, "tls", 1)
+            item = self.action_items(col, "tls")[rx.url]
+            self.assertEqual(item["actionState"], "Failed", item)
+        self.assertEqual(rx.bodies, [])
+        self.assertGreaterEqual(rx.handshakes_failed, 2)
+
+    def test_a_bad_webhook_ca_file_stops_the_start(self):
+        bad = os.path.join(self.tmp, "bad.pem")
+        with open(bad, "w") as f:
+            f.write("not a certificate\n")
+        for path in (bad, os.path.join(self.tmp, "missing.pem")):
+            proc = subprocess.run([harness.COLLECTOR, "--listen", "127.0.0.1:0", "--data-dir",
+                                   os.path.join(self.tmp, "d"), "--webhook-ca-file", path],
+                                  capture_output=True, text=True, timeout=20)
+            self.assertNotEqual(proc.returncode, 0)
+            self.assertIn("webhook CA file " + path, proc.stderr)
+
     def test_webhook_gets_an_sns_shaped_notification(self):
         c = self.start(*TICK, "--alarm-hook-timeout-ms", "1500")
         rx = Receiver()
@@ -281,19 +382,8 @@ class TestWebhooksAndComposites(AlarmTest):
         self.put(c, 90)
         self.wait_state(c, "web", "ALARM")
         self.wait_actions(c, "web", 3)
-        self.assertEqual(len(rx.bodies), 1)
-        path, ctype, body = rx.bodies[0]
-        self.assertEqual(path, "/hook?x=1")
-        self.assertTrue(ctype.startswith("text/plain"))
-        note = json.loads(body)
-        self.assertEqual(note["Type"], "Notification")
-        self.assertEqual(note["Subject"], 'ALARM: "web" in local')
-        msg = json.loads(note["Message"])
-        self.assertEqual(msg["AlarmName"], "web")
-        self.assertEqual(msg["NewStateValue"], "ALARM")
-        self.assertEqual(msg["Trigger"]["Namespace"], NS)
-        items = {json.loads(h["HistoryData"])["notificationResource"]: json.loads(h["HistoryData"])
-                 for h in self.history(c, "web", "Action")}
+        self.check_sns_body(rx, "web")
+        items = self.action_items(c, "web")
         self.assertEqual(items[rx.url]["actionState"], "Succeeded")
         self.assertEqual(items[rx.url]["exitStatus"], 200)
         self.assertEqual(items[dead]["actionState"], "Failed")
