@@ -76,6 +76,15 @@ struct st_alarm *st_alarms_find(struct st_alarms *a, const char *name)
 
 static int table_insert(struct st_alarms *a, struct st_alarm *al)
 {
+    if (al->composite && a->n_comps == a->cap_comps) {
+        size_t cap = a->cap_comps ? a->cap_comps * 2 : 16;
+        struct st_alarm **comps = st_realloc(a->comps, cap * sizeof(*comps));
+        if (!comps) {
+            return -ENOMEM;
+        }
+        a->comps = comps;
+        a->cap_comps = cap;
+    }
     if (a->n == a->cap) {
         size_t cap = a->cap ? a->cap * 2 : 64;
         struct st_alarm **items = st_realloc(a->items, cap * sizeof(*items));
@@ -89,6 +98,9 @@ static int table_insert(struct st_alarms *a, struct st_alarm *al)
     memmove(&a->items[i + 1], &a->items[i], (a->n - i) * sizeof(*a->items));
     a->items[i] = al;
     a->n++;
+    if (al->composite) {
+        a->comps[a->n_comps++] = al;
+    }
     return 0;
 }
 
@@ -96,6 +108,12 @@ static void table_remove(struct st_alarms *a, const char *name)
 {
     size_t i = st_alarms_lower_bound(a, name);
     if (i < a->n && strcmp(a->items[i]->name, name) == 0) {
+        for (size_t k = 0; a->items[i]->composite && k < a->n_comps; k++) {
+            if (a->comps[k] == a->items[i]) {
+                a->comps[k] = a->comps[--a->n_comps];
+                break;
+            }
+        }
         alarm_free(a->items[i]);
         memmove(&a->items[i], &a->items[i + 1], (a->n - i - 1) * sizeof(*a->items));
         a->n--;
@@ -337,12 +355,12 @@ static void on_action_done(const struct st_action_result *res, void *data)
 }
 
 static void run_one_action(struct st_alarms *a, const struct st_alarm *al, const char *action,
-                           enum st_alarm_state old, const char *message, int64_t ts, bool has_value,
-                           double value)
+                           enum st_alarm_state old, const char *message, int64_t ts,
+                           const struct st_scaling_values *v)
 {
     if (strncmp(action, ST_ACTION_SCALING_PREFIX, strlen(ST_ACTION_SCALING_PREFIX)) == 0) {
         a->actions_run++;
-        st_scaling_invoke(a->scaling, action, al, has_value, value);
+        st_scaling_invoke(a->scaling, action, al, v);
         return;
     }
     struct action_ctx *x = st_calloc(1, sizeof(*x));
@@ -418,7 +436,7 @@ static char **state_actions(const struct st_alarm *al, size_t *ret_n)
 }
 
 static void run_actions(struct st_alarms *a, const struct st_alarm *al, enum st_alarm_state old,
-                        int64_t ts, bool has_value, double value)
+                        int64_t ts, const struct st_scaling_values *v)
 {
     size_t n;
     char **list = state_actions(al, &n);
@@ -431,7 +449,7 @@ static void run_actions(struct st_alarms *a, const struct st_alarm *al, enum st_
         return;
     }
     for (size_t i = 0; i < n; i++) {
-        run_one_action(a, al, list[i], old, message, ts, has_value, value);
+        run_one_action(a, al, list[i], old, message, ts, v);
     }
     st_free(message);
 }
@@ -446,8 +464,7 @@ struct state_job {
     enum st_alarm_state old, to;
     char *reason, *reason_data, *history, *summary;
     int64_t ts;
-    bool has_value; /* the newest evaluated datapoint, for scaling policies */
-    double value;
+    struct st_scaling_values values; /* what the evaluation saw, for scaling policies */
     struct st_call *call;
     int status;
 };
@@ -517,7 +534,7 @@ static void done_state(void *data)
             st_log_info("alarms: %s: %s -> %s", al->name, st_alarm_state_name(old),
                         st_alarm_state_name(al->state));
             if (al->actions_enabled && !a->stopping) {
-                run_actions(a, al, old, j->ts, j->has_value, j->value);
+                run_actions(a, al, old, j->ts, &j->values);
             }
             evaluate_composites(a, al->name);
         }
@@ -559,8 +576,8 @@ static char *history_json(const struct st_alarm *al, enum st_alarm_state to, con
 
 /* Stores the move of al to `to` and applies it when durable; replies to call if not NULL. */
 static void transition(struct st_alarms *a, struct st_alarm *al, enum st_alarm_state to,
-                       const char *reason, const char *reason_data, bool has_value, double value,
-                       struct st_call *call)
+                       const char *reason, const char *reason_data,
+                       const struct st_scaling_values *values, struct st_call *call)
 {
     struct state_job *j = st_calloc(1, sizeof(*j));
     char summary[400];
@@ -579,8 +596,9 @@ static void transition(struct st_alarms *a, struct st_alarm *al, enum st_alarm_s
     j->to = to;
     j->ts = st_wall_ms();
     j->call = call;
-    j->has_value = has_value;
-    j->value = value;
+    if (values) {
+        j->values = *values;
+    }
     if (st_alarm_db_submit(a->db, run_state, done_state, j) < 0) {
         goto oom;
     }
@@ -599,7 +617,7 @@ oom:
 void st_alarms_set_state(struct st_alarms *a, struct st_alarm *al, enum st_alarm_state state,
                          const char *reason, const char *reason_data, struct st_call *call)
 {
-    transition(a, al, state, reason, reason_data, false, 0, call);
+    transition(a, al, state, reason, reason_data, NULL, call);
 }
 
 /* --- composite alarms --- */
@@ -655,15 +673,15 @@ static void evaluate_composite(struct st_alarms *a, struct st_alarm *al, const c
     transition(
         a, al, to, reason,
         json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
-        false, 0, NULL);
+        NULL, NULL);
     json_object_put(o);
 }
 
 static void evaluate_composites(struct st_alarms *a, const char *changed)
 {
-    for (size_t i = 0; i < a->n; i++) {
-        struct st_alarm *al = a->items[i];
-        if (!al->composite || !al->rule) {
+    for (size_t i = 0; i < a->n_comps; i++) {
+        struct st_alarm *al = a->comps[i];
+        if (!al->rule) {
             continue;
         }
         bool refers = !changed;
@@ -765,17 +783,18 @@ static void on_eval_done(struct st_query *q, void *data)
         .n_points = x->n_points,
         .query_ms = x->query_ms,
     };
-    bool has_value = false;
-    double value = 0;
-    for (unsigned i = x->n_points; i-- > 0 && !has_value;) {
-        has_value = pts[i].present;
-        value = pts[i].value;
+    /* The newest N real datapoints: what the evaluator evaluates (docs/alarms.md). */
+    struct st_scaling_values values = {0};
+    for (unsigned i = x->n_points; i-- > 0 && values.n < al->n;) {
+        if (pts[i].present) {
+            st_scaling_values_add(&values, pts[i].value);
+        }
     }
     struct st_alarm_eval_out *out = st_malloc(sizeof(*out));
     if (out && st_alarm_eval(&in, out) == 0) {
         a->evaluations++;
         if (out->changed) {
-            transition(a, al, out->state, out->reason, out->reason_data, has_value, value, NULL);
+            transition(a, al, out->state, out->reason, out->reason_data, &values, NULL);
         } else if (al->actions_enabled) {
             /* As CloudWatch: scaling actions run at every evaluation, not only on changes. */
             size_t n;
@@ -784,7 +803,7 @@ static void on_eval_done(struct st_query *q, void *data)
                 if (strncmp(list[i], ST_ACTION_SCALING_PREFIX, strlen(ST_ACTION_SCALING_PREFIX)) ==
                     0) {
                     a->actions_run++;
-                    st_scaling_invoke(a->scaling, list[i], al, has_value, value);
+                    st_scaling_invoke(a->scaling, list[i], al, &values);
                 }
             }
         }
@@ -867,9 +886,9 @@ void st_alarms_evaluate_all(struct st_alarms *a, bool all)
         evaluate(a, al, now);
     }
     /* Composite alarms follow their children at once; the tick catches anything missed. */
-    for (size_t i = 0; i < a->n; i++) {
-        if (a->items[i]->composite && a->items[i]->rule) {
-            evaluate_composite(a, a->items[i], NULL);
+    for (size_t i = 0; i < a->n_comps; i++) {
+        if (a->comps[i]->rule) {
+            evaluate_composite(a, a->comps[i], NULL);
         }
     }
 }
@@ -1334,5 +1353,6 @@ void st_alarms_free(struct st_alarms *a)
         alarm_free(a->items[i]);
     }
     st_free(a->items);
+    st_free(a->comps);
     st_free(a);
 }

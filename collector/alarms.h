@@ -60,6 +60,10 @@ struct st_alarms {
     struct st_actions *actions;
     struct st_alarm **items; /* sorted by name */
     size_t n, cap;
+    /* The composite alarms among items, in no order: what a state change looks through for
+     * the rules that name the alarm (without it, every transition walked the whole table). */
+    struct st_alarm **comps;
+    size_t n_comps, cap_comps;
     struct event *tick_ev;
     uint64_t ticks;
     uint64_t next_gen;

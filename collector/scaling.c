@@ -578,9 +578,40 @@ static bool is_high_alarm(const struct policy *p, const char *alarm)
     return strcmp(alarm, want) == 0;
 }
 
-void st_scaling_invoke(struct st_scaling *s, const char *arn, const struct st_alarm *al,
-                       bool has_value, double value)
+void st_scaling_values_add(struct st_scaling_values *v, double x)
 {
+    if (v->n == 0) {
+        v->newest = v->minimum = v->maximum = x;
+        v->average = 0;
+    }
+    v->minimum = x < v->minimum ? x : v->minimum;
+    v->maximum = x > v->maximum ? x : v->maximum;
+    /* Running mean: no sum to overflow, exact for equal values. */
+    v->n++;
+    v->average += (x - v->average) / v->n;
+}
+
+bool st_scaling_step_value(const char *aggregation, const struct st_scaling_values *v,
+                           double *ret_value)
+{
+    if (v->n == 0) {
+        return false;
+    }
+    if (aggregation && strcmp(aggregation, "Minimum") == 0) {
+        *ret_value = v->minimum;
+    } else if (aggregation && strcmp(aggregation, "Maximum") == 0) {
+        *ret_value = v->maximum;
+    } else {
+        *ret_value = v->average;
+    }
+    return true;
+}
+
+void st_scaling_invoke(struct st_scaling *s, const char *arn, const struct st_alarm *al,
+                       const struct st_scaling_values *v)
+{
+    bool has_value = v->n > 0;
+    double value = v->newest;
     struct policy *p = find_policy(s, arn);
     struct group *g = p ? find_group(s, p->def->auto_scaling_group_name) : NULL;
     if (!p || !g) {
@@ -608,8 +639,12 @@ void st_scaling_invoke(struct st_scaling *s, const char *arn, const struct st_al
         cooldown = policy_cooldown(p, g);
         break;
     case STEP: {
+        /* The alarm's evaluated datapoints aggregated by MetricAggregationType, minus its
+         * threshold (0 without a datapoint: the step that holds 0). */
         double threshold = al->composite ? 0 : al->metric->threshold;
-        double delta = has_value ? value - threshold : 0;
+        double agg;
+        double delta =
+            st_scaling_step_value(d->metric_aggregation_type, v, &agg) ? agg - threshold : 0;
         const Stratus__StepAdjustment *step = NULL;
         for (size_t i = 0; i < d->n_step_adjustments && !step; i++) {
             const Stratus__StepAdjustment *sa = d->step_adjustments[i];
@@ -908,6 +943,9 @@ static const char *check_policy(const Stratus__PutScalingPolicyRequest *r, enum 
             return "StepAdjustments and TargetTrackingConfiguration are not valid for a "
                    "SimpleScaling policy.";
         }
+        if (r->metric_aggregation_type) {
+            return "MetricAggregationType is valid for a StepScaling policy only.";
+        }
         return NULL;
     }
     if (strcmp(type, "StepScaling") == 0) {
@@ -918,6 +956,11 @@ static const char *check_policy(const Stratus__PutScalingPolicyRequest *r, enum 
         }
         if (r->n_step_adjustments == 0 || r->n_step_adjustments > 20) {
             return "StepAdjustments must have 1 to 20 members.";
+        }
+        const char *agg = r->metric_aggregation_type;
+        if (agg && strcmp(agg, "Average") != 0 && strcmp(agg, "Minimum") != 0 &&
+            strcmp(agg, "Maximum") != 0) {
+            return "MetricAggregationType must be Average, Minimum or Maximum.";
         }
         if (r->has_scaling_adjustment || r->has_cooldown) {
             return "ScalingAdjustment and Cooldown are not valid for a StepScaling policy.";
@@ -958,9 +1001,10 @@ static const char *check_policy(const Stratus__PutScalingPolicyRequest *r, enum 
             return "TargetTrackingConfiguration needs TargetValue > 0 and a "
                    "CustomizedMetricSpecification with MetricName, Namespace and Statistic.";
         }
-        if (r->adjustment_type || r->has_scaling_adjustment || r->n_step_adjustments) {
-            return "AdjustmentType, ScalingAdjustment and StepAdjustments are not valid for a "
-                   "TargetTrackingScaling policy.";
+        if (r->adjustment_type || r->has_scaling_adjustment || r->n_step_adjustments ||
+            r->metric_aggregation_type) {
+            return "AdjustmentType, ScalingAdjustment, StepAdjustments and MetricAggregationType "
+                   "are not valid for a TargetTrackingScaling policy.";
         }
         return NULL;
     }

@@ -31,11 +31,28 @@ struct st_scaling;
 int st_scaling_new(struct st_alarms *a, struct st_scaling **ret, struct st_error *err);
 void st_scaling_free(struct st_scaling *s);
 
-/* Runs the policy named by arn for alarm al (now in its current state); value is the newest
- * evaluated datapoint (has_value false when none, e.g. after SetAlarmState). Records an Action
- * history item when the policy does not exist. */
+/* What the evaluation that invokes a policy saw: the datapoints it evaluated (the newest N
+ * real ones of the range, at most N) aggregated three ways, and the newest of them. n == 0
+ * when there were none (SetAlarmState, composite alarms, only missing data). */
+struct st_scaling_values {
+    unsigned n;
+    double newest, average, minimum, maximum;
+};
+
+/* Adds one evaluated datapoint, newest first (the first one added is `newest`). */
+void st_scaling_values_add(struct st_scaling_values *v, double x);
+
+/* The value a step policy compares with the alarm's threshold: v aggregated by the policy's
+ * MetricAggregationType ("Average", the default when NULL, "Minimum" or "Maximum"). Returns
+ * false when v holds no datapoint. */
+bool st_scaling_step_value(const char *aggregation, const struct st_scaling_values *v,
+                           double *ret_value);
+
+/* Runs the policy named by arn for alarm al (now in its current state) with what its
+ * evaluation saw (v, borrowed). Records an Action history item when the policy does not
+ * exist. */
 void st_scaling_invoke(struct st_scaling *s, const char *arn, const struct st_alarm *al,
-                       bool has_value, double value);
+                       const struct st_scaling_values *v);
 
 /* The operations (op.h). */
 void st_op_put_scaling_group(struct st_collector *c, struct st_call *call);

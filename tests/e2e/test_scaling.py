@@ -98,6 +98,39 @@ class TestScaling(ScalingTest):
         self.assertEqual(by_name["out"]["Alarms"][0]["AlarmName"], "web-high")
         self.assertEqual(len(by_name["out"]["StepAdjustments"]), 2)
 
+    def test_step_policy_aggregates_the_evaluated_datapoints(self):
+        """MetricAggregationType picks the step from the alarm's evaluated datapoints (60, 95,
+        60 against a threshold of 50): Average 71.7 is 21.7 above, Minimum 10, Maximum 45."""
+        c = self.start(*TICK)
+        hook, _ = self.apply_hook()
+        self.put(c, 60, periods_back=(1, 3))
+        self.put(c, 95, periods_back=(2,))
+        want = {"Average": 3, "Minimum": 2, "Maximum": 4, None: 3}
+        for agg in want:
+            g = "g-%s" % (agg or "default")
+            c.cli("put-scaling-group", "--name", g, "--min", 1, "--max", 5, "--desired", 1,
+                  "--apply-hook", "exec:" + hook)
+            args = ["--auto-scaling-group-name", g, "--policy-name", "out", "--policy-type",
+                    "StepScaling", "--adjustment-type", "ExactCapacity", "--step-adjustments",
+                    "MetricIntervalLowerBound=0,MetricIntervalUpperBound=20,ScalingAdjustment=2",
+                    "MetricIntervalLowerBound=20,MetricIntervalUpperBound=40,ScalingAdjustment=3",
+                    "MetricIntervalLowerBound=40,ScalingAdjustment=4"]
+            if agg:
+                args += ["--metric-aggregation-type", agg]
+            arn = self.policy(c, *args)
+            self.put_alarm(c, "a-%s" % g, "--alarm-actions", arn, n=3, m=3, threshold=50)
+        for agg, capacity in want.items():
+            g = "g-%s" % (agg or "default")
+            wait_for("%s at %d" % (g, capacity),
+                     lambda: self.group(c, g)["DesiredCapacity"] == capacity)
+        time.sleep(2)  # re-invoked at each evaluation in ALARM: the step does not change
+        for agg, capacity in want.items():
+            g = "g-%s" % (agg or "default")
+            self.assertEqual(self.group(c, g)["DesiredCapacity"], capacity, g)
+            pol = c.cli_json("describe-policies", "--auto-scaling-group-name",
+                             g)["ScalingPolicies"][0]
+            self.assertEqual(pol.get("MetricAggregationType"), agg)
+
     def test_simple_policy_reinvoked_in_alarm_with_cooldown_and_clamp(self):
         c = self.start(*TICK)
         hook, log = self.apply_hook()
@@ -199,6 +232,15 @@ class TestScaling(ScalingTest):
         err("put-scaling-policy", "--auto-scaling-group-name", "g", "--policy-name", "p",
             "--policy-type", "TargetTrackingScaling", "--target-tracking-configuration",
             '{"TargetValue": 0}')
+        self.assertIn("MetricAggregationType must be", err(
+            "put-scaling-policy", "--auto-scaling-group-name", "g", "--policy-name", "p",
+            "--policy-type", "StepScaling", "--adjustment-type", "ChangeInCapacity",
+            "--metric-aggregation-type", "Median",
+            "--step-adjustments", "MetricIntervalLowerBound=0,ScalingAdjustment=1"))
+        self.assertIn("StepScaling policy only", err(
+            "put-scaling-policy", "--auto-scaling-group-name", "g", "--policy-name", "p",
+            "--adjustment-type", "ChangeInCapacity", "--scaling-adjustment", 1,
+            "--metric-aggregation-type", "Maximum"))
 
 
 if __name__ == "__main__":

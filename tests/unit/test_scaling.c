@@ -54,6 +54,63 @@ static void test_clamp(void **state)
         100000);
 }
 
+/* Datapoints 60, 95, 60 (newest first): Average 71.67, Minimum 60, Maximum 95. */
+static void values_of(struct st_scaling_values *v)
+{
+    *v = (struct st_scaling_values){0};
+    st_scaling_values_add(v, 60);
+    st_scaling_values_add(v, 95);
+    st_scaling_values_add(v, 60);
+}
+
+static void test_step_value_aggregations(void **state)
+{
+    (void)state;
+    struct st_scaling_values v;
+    values_of(&v);
+    double got;
+    assert_true(st_scaling_step_value("Average", &v, &got));
+    assert_float_equal(got, 215.0 / 3, 1e-9);
+    assert_true(st_scaling_step_value("Minimum", &v, &got));
+    assert_float_equal(got, 60, 0);
+    assert_true(st_scaling_step_value("Maximum", &v, &got));
+    assert_float_equal(got, 95, 0);
+    assert_int_equal(v.n, 3);
+    assert_float_equal(v.newest, 60, 0);
+}
+
+static void test_step_value_defaults_to_average(void **state)
+{
+    (void)state;
+    struct st_scaling_values v;
+    values_of(&v);
+    double got;
+    assert_true(st_scaling_step_value(NULL, &v, &got));
+    assert_float_equal(got, 215.0 / 3, 1e-9);
+}
+
+static void test_step_value_without_datapoints(void **state)
+{
+    (void)state;
+    struct st_scaling_values v = {0};
+    double got = -1;
+    assert_false(st_scaling_step_value("Maximum", &v, &got));
+    assert_float_equal(got, -1, 0);
+}
+
+static void test_step_value_one_datapoint(void **state)
+{
+    (void)state;
+    struct st_scaling_values v = {0};
+    st_scaling_values_add(&v, -4.5);
+    double got;
+    const char *aggs[] = {"Average", "Minimum", "Maximum"};
+    for (size_t i = 0; i < 3; i++) {
+        assert_true(st_scaling_step_value(aggs[i], &v, &got));
+        assert_float_equal(got, -4.5, 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -61,6 +118,10 @@ int main(void)
         cmocka_unit_test(test_percent_rounding),
         cmocka_unit_test(test_min_adjustment_magnitude),
         cmocka_unit_test(test_clamp),
+        cmocka_unit_test(test_step_value_aggregations),
+        cmocka_unit_test(test_step_value_defaults_to_average),
+        cmocka_unit_test(test_step_value_without_datapoints),
+        cmocka_unit_test(test_step_value_one_datapoint),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
