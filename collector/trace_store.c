@@ -3,7 +3,12 @@
  * The trace store (trace_store.h). Schema of traces.db:
  *
  *   traces(trace_id PRIMARY KEY, id_time_ms, start_ms, end_ms, received_ms)
- *   segments(trace_id, id, in_progress, doc, PRIMARY KEY(trace_id, id))
+ *   segments(rowid, trace_id, id, in_progress, doc), UNIQUE(trace_id, id)
+ *
+ * Documents live in a rowid table: rows are appended in arrival order and a 1-2 KB document
+ * shares its page with others. (Until 2026-12 segments was WITHOUT ROWID, which moves any row
+ * over about 1 KB to overflow pages of its own: about 5 KB of file and 10 KB of writes per
+ * 1.5 KB document. open_db() copies such a table into the new layout once.)
  *
  * A document replaces the stored one with the same (trace_id, id) unless it is in progress and
  * the stored one is complete. The worker also keeps recent traces parsed in memory (an age list
@@ -72,8 +77,10 @@ static const char *const stmt_sql[S__COUNT] = {
 };
 
 static const char schema[] =
+    "PRAGMA page_size=16384;"
     "PRAGMA auto_vacuum=INCREMENTAL;"
     "PRAGMA journal_mode=WAL;"
+    "PRAGMA cache_size=-32768;"
     "CREATE TABLE IF NOT EXISTS traces(trace_id TEXT PRIMARY KEY, id_time_ms INTEGER NOT NULL,"
     " start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, received_ms INTEGER NOT NULL)"
     " WITHOUT ROWID;"
@@ -81,7 +88,21 @@ static const char schema[] =
     "CREATE INDEX IF NOT EXISTS traces_by_start ON traces(start_ms, trace_id);"
     "CREATE INDEX IF NOT EXISTS traces_by_received ON traces(received_ms);"
     "CREATE TABLE IF NOT EXISTS segments(trace_id TEXT NOT NULL, id TEXT NOT NULL,"
-    " in_progress INTEGER NOT NULL, doc BLOB NOT NULL, PRIMARY KEY(trace_id, id)) WITHOUT ROWID;";
+    " in_progress INTEGER NOT NULL, doc BLOB NOT NULL);"
+    "CREATE UNIQUE INDEX IF NOT EXISTS segments_by_trace ON segments(trace_id, id);";
+
+/* The documents of a database written before segments became a rowid table, moved over in one
+ * transaction (a crash in between leaves the old table, and the next open starts again). */
+static const char migrate_segments[] =
+    "BEGIN;"
+    "ALTER TABLE segments RENAME TO segments_without_rowid;"
+    "CREATE TABLE segments(trace_id TEXT NOT NULL, id TEXT NOT NULL,"
+    " in_progress INTEGER NOT NULL, doc BLOB NOT NULL);"
+    "INSERT INTO segments(trace_id, id, in_progress, doc)"
+    " SELECT trace_id, id, in_progress, doc FROM segments_without_rowid ORDER BY trace_id, id;"
+    "DROP TABLE segments_without_rowid;"
+    "CREATE UNIQUE INDEX segments_by_trace ON segments(trace_id, id);"
+    "COMMIT;";
 
 struct st_trace_view {
     struct st_trace_store *s;
@@ -195,6 +216,48 @@ static int exec_sql(sqlite3 *db, const char *sql)
 static uint64_t trace_key(const char *id)
 {
     return XXH3_64bits(id, strlen(id));
+}
+
+/* 1 when the database holds segments in the old WITHOUT ROWID layout, 0 when not, -EIO. */
+static int old_segments_layout(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT sql FROM sqlite_master WHERE type = 'table' AND"
+                           " name = 'segments'",
+                           -1, &st, NULL) != SQLITE_OK) {
+        return -EIO;
+    }
+    int r = 0;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const char *sql = (const char *)sqlite3_column_text(st, 0);
+        r = sql && strstr(sql, "WITHOUT ROWID") != NULL;
+    }
+    sqlite3_finalize(st);
+    return r;
+}
+
+/* Opens dir/traces.db, moving an old segments table over first. Returns 0 or -EIO. */
+static int open_db(struct st_trace_store *s, const char *path)
+{
+    if (sqlite3_open_v2(path, &s->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        return -EIO;
+    }
+    int old = old_segments_layout(s->db);
+    if (old < 0) {
+        return -EIO;
+    }
+    if (old && exec_sql(s->db, migrate_segments) < 0) {
+        exec_sql(s->db, "ROLLBACK");
+        return -EIO;
+    }
+    if (exec_sql(s->db, schema) < 0 ||
+        exec_sql(s->db, s->opts.sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF") < 0) {
+        return -EIO;
+    }
+    return 0;
 }
 
 /* --- the in-memory index --- */
@@ -852,11 +915,7 @@ int st_trace_store_open(struct event_base *base, const struct st_trace_store_opt
     int r;
     char path[PATH_MAX];
     snprintf(path, sizeof(path), "%s/traces.db", opts->dir);
-    if (sqlite3_open_v2(path, &s->db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                        NULL) != SQLITE_OK ||
-        exec_sql(s->db, schema) < 0 ||
-        exec_sql(s->db, opts->sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF") < 0) {
+    if (open_db(s, path) < 0) {
         r = st_error_set(err, -EIO, ST_ERR_INTERNAL_FAILURE, "cannot open %s: %s", path,
                          s->db ? sqlite3_errmsg(s->db) : "out of memory");
         goto fail;

@@ -2,7 +2,8 @@
 /*
  * The trace store on a real event loop and a temporary directory: documents are stored and
  * answered per document, an in-progress version never replaces a complete one, a reopened
- * store finds every accepted segment (read back from SQLite, not memory), and retention and
+ * store finds every accepted segment (read back from SQLite, not memory), a database in the old
+ * layout (segments WITHOUT ROWID) is moved over with its documents, and retention and
  * the disk budget delete the oldest traces (with an injected clock).
  */
 #include <stdarg.h>
@@ -19,6 +20,7 @@
 
 #include <event2/event.h>
 #include <event2/thread.h>
+#include <sqlite3.h>
 
 #include "trace_store.h"
 
@@ -255,6 +257,67 @@ static void test_restart_finds_every_accepted_segment(void **state)
     assert_int_equal(c.docs_first, 2);
 }
 
+static void sql(sqlite3 *db, const char *q)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, q, NULL, NULL, &msg) != SQLITE_OK) {
+        fail_msg("%s: %s", q, msg ? msg : "?");
+    }
+}
+
+static void test_old_layout_is_moved_over(void **state)
+{
+    struct env *e = *state;
+    st_trace_store_free(e->s);
+    char path[128], cmd[256];
+    snprintf(cmd, sizeof(cmd), "rm -f %s/traces.db*", e->dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(path, sizeof(path), "%s/traces.db", e->dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    /* The schema of traces.db before segments became a rowid table. */
+    sql(db, "PRAGMA journal_mode=WAL;"
+            "CREATE TABLE traces(trace_id TEXT PRIMARY KEY, id_time_ms INTEGER NOT NULL,"
+            " start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, received_ms INTEGER NOT NULL)"
+            " WITHOUT ROWID;"
+            "CREATE INDEX traces_by_id_time ON traces(id_time_ms, trace_id);"
+            "CREATE INDEX traces_by_start ON traces(start_ms, trace_id);"
+            "CREATE INDEX traces_by_received ON traces(received_ms);"
+            "CREATE TABLE segments(trace_id TEXT NOT NULL, id TEXT NOT NULL,"
+            " in_progress INTEGER NOT NULL, doc BLOB NOT NULL, PRIMARY KEY(trace_id, id))"
+            " WITHOUT ROWID;");
+    char q[8192];
+    snprintf(q, sizeof(q),
+             "INSERT INTO traces VALUES ('%s', 1700000000000, 1700000000000, 1700000001000,"
+             " 1700000000000); INSERT INTO segments VALUES ('%s', '000000000000000a', 0, '%s');",
+             T1, T1, segment(T1, "000000000000000a", 1700000000, false, ""));
+    sql(db, q);
+    sqlite3_close(db);
+    open_store(e);
+    struct count c = count_traces(e);
+    assert_int_equal(c.traces, 1);
+    assert_int_equal(c.docs_first, 1);
+    /* The moved document still takes part in replacement: a later document joins its trace. */
+    put_one(e, segment(T1, "000000000000000c", 1700000000.5, false,
+                       ", \"parent_id\": \"000000000000000a\""));
+    st_trace_store_free(e->s);
+    open_store(e);
+    c = count_traces(e);
+    assert_int_equal(c.traces, 1);
+    assert_int_equal(c.docs_first, 2);
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT count(*) FROM sqlite_master WHERE sql LIKE"
+                                        " '%WITHOUT ROWID%' AND name LIKE 'segments%'",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
 static void test_retention_deletes_old_traces(void **state)
 {
     struct env *e = *state;
@@ -307,6 +370,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_documents_get_a_result_each, setup, teardown),
         cmocka_unit_test_setup_teardown(test_in_progress_never_replaces_complete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_finds_every_accepted_segment, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_old_layout_is_moved_over, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention_deletes_old_traces, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disk_budget_drops_the_oldest, setup, teardown),
     };
