@@ -6,19 +6,26 @@
  * tcp_none. A missing *6 file (no IPv6) counts as empty. All gauges, from the first collection.
  *
  * Reading /proc/net/tcp walks the kernel's whole TCP hash table (262144 buckets on a 24 GB
- * machine) once per read() and again at EOF, and tcp6 walks it again: about 3 ms per collection
- * with a handful of sockets. When root/proc is a real procfs, whose net/ is always the reader's
- * own network namespace, the TCP states come instead from one NETLINK_SOCK_DIAG dump (the legacy
- * TCPDIAG_GETSOCK request, which covers IPv4 and IPv6 in one walk): the same states for the same
- * sockets, in about 0.3 ms. If netlink fails once (no tcp_diag, a seccomp filter), the source
- * reads the files from then on. Either way sockets are streamed through a fixed buffer, so a host
- * with a million of them costs time but no memory.
+ * machine) once per read() and again at EOF, and tcp6 walks it again: 5-10 ms per collection
+ * on the development VM with a handful of sockets. When root/proc is a real procfs, whose net/
+ * is always the reader's own network namespace, the TCP states come instead from one
+ * NETLINK_SOCK_DIAG dump (the legacy TCPDIAG_GETSOCK request, which covers IPv4 and IPv6 in one
+ * walk of the listening and established hashes): the same states for the same sockets. Its
+ * idiag_states asks for exactly the states the files list: not TCP_BOUND_INACTIVE (Linux 6.8+),
+ * bound sockets that neither listen nor connect, which the files do not show (the dump reports
+ * them as CLOSE) and whose bind hash walk the dump then skips. UDP sockets come from one
+ * SOCK_DIAG_BY_FAMILY dump per family, the same sockets as /proc/net/udp{,6} at half the cost.
+ * No extension is requested, so replies are the bare inet_diag_msg and its few fixed
+ * attributes. If netlink fails once (no tcp_diag or udp_diag, a seccomp filter), the source
+ * reads that protocol's files from then on. Either way sockets are streamed through a fixed
+ * buffer, so a host with a million of them costs time but no memory.
  */
 #include <errno.h>
 #include <linux/inet_diag.h>
 #include <linux/magic.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
+#include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/statfs.h>
@@ -47,7 +54,8 @@ struct netstat_state {
     char *root;
     int nl_fd;       /* the sock_diag socket, or -1 */
     uint32_t nl_seq; /* of the last request, to skip a stale reply */
-    bool nl_off;     /* netlink failed once: files only */
+    bool tcp_nl_off; /* netlink failed once for TCP: its files only */
+    bool udp_nl_off; /* likewise for UDP */
     _Alignas(struct nlmsghdr) char buf[BUF_SIZE];
 };
 
@@ -132,10 +140,19 @@ static ssize_t nl_recv(struct netstat_state *s)
 }
 
 /*
- * Counts TCP sockets by state with one sock_diag dump. Returns 0, or a negative errno with the
- * counts unspecified (the caller then reads the files).
+ * The states the files list: 1 (ESTABLISHED) to 11 (CLOSING) and request sockets (NEW_SYN_RECV,
+ * reported as SYN_RECV), not TCP_BOUND_INACTIVE (13).
  */
-static int count_tcp_netlink(struct netstat_state *s, uint64_t counts[N_TCP])
+#define TCP_FILE_STATES ((1u << 13) - 2)
+
+/*
+ * Runs one sock_diag dump and counts its sockets: by state into counts[] when counts is not NULL
+ * (a TCP dump), else into *ret_sockets. tcp selects the legacy TCPDIAG_GETSOCK request (both
+ * families, one walk); otherwise a SOCK_DIAG_BY_FAMILY request of UDP sockets of one family.
+ * Returns 0, or a negative errno with the counts unspecified (the caller then reads the files).
+ */
+static int nl_dump(struct netstat_state *s, bool tcp, uint8_t family, uint64_t counts[N_TCP],
+                   uint64_t *ret_sockets)
 {
     if (s->nl_fd < 0) {
         int r = nl_open(s);
@@ -145,18 +162,31 @@ static int count_tcp_netlink(struct netstat_state *s, uint64_t counts[N_TCP])
     }
     struct {
         struct nlmsghdr nlh;
-        struct inet_diag_req req;
+        union {
+            struct inet_diag_req compat;
+            struct inet_diag_req_v2 v2;
+        };
     } rq;
     memset(&rq, 0, sizeof(rq));
-    rq.nlh.nlmsg_len = sizeof(rq);
-    rq.nlh.nlmsg_type = TCPDIAG_GETSOCK;
+    uint16_t reply_type;
+    if (tcp) {
+        rq.nlh.nlmsg_len = NLMSG_LENGTH(sizeof(rq.compat));
+        rq.nlh.nlmsg_type = reply_type = TCPDIAG_GETSOCK;
+        rq.compat.idiag_family = AF_INET; /* the compat dump is of both families */
+        rq.compat.idiag_states = TCP_FILE_STATES;
+    } else {
+        rq.nlh.nlmsg_len = NLMSG_LENGTH(sizeof(rq.v2));
+        rq.nlh.nlmsg_type = reply_type = SOCK_DIAG_BY_FAMILY;
+        rq.v2.sdiag_family = family;
+        rq.v2.sdiag_protocol = IPPROTO_UDP;
+        rq.v2.idiag_states = ~0U; /* bound UDP sockets are in any state the files list */
+    }
     rq.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
     rq.nlh.nlmsg_seq = ++s->nl_seq;
-    rq.req.idiag_family = AF_INET; /* the compat dump is of both families */
-    rq.req.idiag_states = ~0U;
     struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
     int err = 0;
-    if (sendto(s->nl_fd, &rq, sizeof(rq), 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
+    if (sendto(s->nl_fd, &rq, rq.nlh.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) <
+        0) {
         err = -errno;
         goto fail;
     }
@@ -190,8 +220,12 @@ static int count_tcp_netlink(struct netstat_state *s, uint64_t counts[N_TCP])
                     h->nlmsg_len >= NLMSG_LENGTH(sizeof(*e)) && e->error < 0 ? e->error : -EBADMSG;
                 goto fail;
             }
-            if (h->nlmsg_type != TCPDIAG_GETSOCK ||
+            if (h->nlmsg_type != reply_type ||
                 h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg))) {
+                continue;
+            }
+            if (!counts) {
+                (*ret_sockets)++;
                 continue;
             }
             const struct inet_diag_msg *m = NLMSG_DATA(h);
@@ -260,17 +294,32 @@ static int netstat_collect(void *state, struct st_emitter *out)
     uint64_t udp = 0;
     static const char *const files[] = {"/proc/net/tcp", "/proc/net/tcp6", "/proc/net/udp",
                                         "/proc/net/udp6"};
-    int err = 0, missing = 0;
-    size_t first = 0;
-    if (!s->nl_off && real_procfs(s)) {
-        if (count_tcp_netlink(s, tcp) == 0) {
-            first = 2; /* TCP done: the UDP files only */
-        } else {
-            s->nl_off = true;
-            memset(tcp, 0, sizeof(tcp));
+    bool from_files[4] = {true, true, true, true};
+    if ((!s->tcp_nl_off || !s->udp_nl_off) && real_procfs(s)) {
+        if (!s->tcp_nl_off) {
+            if (nl_dump(s, true, AF_INET, tcp, NULL) == 0) {
+                from_files[0] = from_files[1] = false;
+            } else {
+                s->tcp_nl_off = true;
+                memset(tcp, 0, sizeof(tcp));
+            }
+        }
+        if (!s->udp_nl_off) {
+            if (nl_dump(s, false, AF_INET, NULL, &udp) == 0 &&
+                nl_dump(s, false, AF_INET6, NULL, &udp) == 0) {
+                from_files[2] = from_files[3] = false;
+            } else {
+                s->udp_nl_off = true;
+                udp = 0;
+            }
         }
     }
-    for (size_t i = first; i < 4; i++) {
+    int err = 0, missing = 0, read = 0;
+    for (size_t i = 0; i < 4; i++) {
+        if (!from_files[i]) {
+            continue;
+        }
+        read++;
         int r = count_file(s, files[i], i < 2 ? tcp : NULL, &udp);
         if (r == -ENOENT) {
             missing++;
@@ -280,7 +329,7 @@ static int netstat_collect(void *state, struct st_emitter *out)
             err = r;
         }
     }
-    if (first == 0 && missing == 4) {
+    if (read == 4 && missing == 4) {
         return -ENOENT;
     }
     if (err < 0 && err != -EBADMSG) {
