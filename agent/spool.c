@@ -469,6 +469,8 @@ static int scan_segment(struct st_spool *s, uint64_t id, bool last, uint64_t *la
     return 0;
 }
 
+static void import_v0_batches(struct st_spool *s);
+
 int st_spool_open(const char *dir, uint64_t max_bytes, bool sync, struct st_spool **ret,
                   struct st_error *err)
 {
@@ -519,6 +521,7 @@ int st_spool_open(const char *dir, uint64_t max_bytes, bool sync, struct st_spoo
         s->done_seq = s->next_seq - 1;
     }
     trim_head(s);
+    import_v0_batches(s);
     if (s->rbuf_cap > KEEP_MAX) {
         st_free(s->rbuf);
         s->rbuf = NULL;
@@ -623,6 +626,115 @@ int st_spool_push(struct st_spool *s, const uint8_t *batch, size_t len)
         }
     }
     return 0;
+}
+
+/*
+ * The spool before segments (main from 2026-11-23 to 2026-12-03, never in a tagged release) kept
+ * each sealed batch in a file of its own, `%016x.batch` named by its sequence number, holding
+ * the PutMetricData body as it is sent (the same bytes a record holds), written to `.tmp` and
+ * renamed once synced. Those files are taken over here in name order, appended as records after
+ * anything already in the segments, and deleted once the record is durable; `.batch.tmp` files
+ * were never sealed and go, as the old spool deleted them. A crash between an append and the
+ * unlink imports that batch again at the next start (one duplicate, never a loss). A batch that
+ * cannot be appended (disk full) stays where it is for the next start.
+ */
+#define V0_NAME_LEN 22 /* 16 hex digits + ".batch" */
+
+static bool v0_name(const char *name, uint64_t *ret_seq)
+{
+    size_t n = strlen(name);
+    bool tmp = n == V0_NAME_LEN + 4 && strcmp(name + V0_NAME_LEN, ".tmp") == 0;
+    if ((n != V0_NAME_LEN && !tmp) || strncmp(name + 16, ".batch", 6) != 0) {
+        return false;
+    }
+    for (int i = 0; i < 16; i++) {
+        char c = name[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+            return false;
+        }
+    }
+    *ret_seq = tmp ? UINT64_MAX : strtoull(name, NULL, 16);
+    return true;
+}
+
+static void import_v0_batches(struct st_spool *s)
+{
+    int fd = openat(s->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        if (fd >= 0) {
+            close(fd);
+        }
+        return;
+    }
+    uint64_t *seqs = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        uint64_t seq;
+        if (!v0_name(e->d_name, &seq)) {
+            continue;
+        }
+        if (seq == UINT64_MAX) {
+            unlinkat(s->dir_fd, e->d_name, 0);
+            continue;
+        }
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            uint64_t *ns = cap <= MAX_SEGS ? st_realloc(seqs, cap * sizeof(*ns)) : NULL;
+            if (!ns) {
+                break; /* the rest waits for the next start */
+            }
+            seqs = ns;
+        }
+        seqs[n++] = seq;
+    }
+    closedir(d);
+    if (n > 1) {
+        qsort(seqs, n, sizeof(*seqs), cmp_u64);
+    }
+    uint64_t imported = 0, bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        char name[V0_NAME_LEN + 1];
+        snprintf(name, sizeof(name), "%016" PRIx64 ".batch", seqs[i]);
+        int bfd = openat(s->dir_fd, name, O_RDONLY | O_CLOEXEC);
+        struct stat sb;
+        if (bfd < 0 || fstat(bfd, &sb) < 0) {
+            if (bfd >= 0) {
+                close(bfd);
+            }
+            continue;
+        }
+        size_t len = (size_t)sb.st_size;
+        int r = len == 0 || len > REC_MAX ? -EBADMSG : grow(&s->rbuf, &s->rbuf_cap, len);
+        if (r == 0) {
+            r = pread_all(bfd, s->rbuf, len, 0);
+        }
+        close(bfd);
+        if (r == -EBADMSG || r == -EIO) {
+            bad++; /* empty or too long: not a batch the old spool could have sealed */
+            unlinkat(s->dir_fd, name, 0);
+            continue;
+        }
+        if (r == 0) {
+            r = st_spool_push(s, s->rbuf, len);
+        }
+        if (r < 0) {
+            st_log_error("spool: cannot import %s/%s: %s; it stays for the next start", s->dir,
+                         name, strerror(-r));
+            break;
+        }
+        unlinkat(s->dir_fd, name, 0);
+        imported++;
+    }
+    st_free(seqs);
+    if (imported || bad) {
+        fsync(s->dir_fd);
+        s->stats.dropped_corrupt += bad;
+        st_log_info("spool: imported %" PRIu64 " batches of the per-file spool from %s (%" PRIu64
+                    " unreadable ones dropped)",
+                    imported, s->dir, bad);
+    }
 }
 
 int st_spool_peek(struct st_spool *s, const uint8_t **ret_buf, size_t *ret_len)

@@ -3,7 +3,8 @@
  * Unit tests of the agent's spool: replay order across reopen and across segments, the
  * delivered-cursor surviving a reopen, the size bound dropping the oldest, a torn tail after a
  * crash (cut short, or garbage past the last record) keeping every record before it, damage in
- * a record's bytes, consumed segments deleted, and sends served from memory.
+ * a record's bytes, consumed segments deleted, sends served from memory, and the per-file
+ * `.batch` spool of earlier versions taken over in order.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -353,9 +354,86 @@ static void test_a_batch_larger_than_a_segment_gets_its_own(void **state)
     free(big);
 }
 
+/* Writes dir/name holding text (a batch of the per-file spool). */
+static void write_v0(const char *dir, const char *name, const char *text)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+static bool v0_files_left(const char *dir)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    struct dirent *e;
+    bool left = false;
+    while ((e = readdir(d))) {
+        left = left || strstr(e->d_name, ".batch") != NULL;
+    }
+    closedir(d);
+    return left;
+}
+
+static void test_per_file_batches_are_imported_in_order(void **state)
+{
+    const char *dir = *state;
+    write_v0(dir, "000000000000000a.batch", "third");
+    write_v0(dir, "0000000000000001.batch", "first");
+    write_v0(dir, "0000000000000002.batch", "second");
+    write_v0(dir, "000000000000000b.batch", "");                  /* cannot have been sealed */
+    write_v0(dir, "000000000000000c.batch.tmp", "unsealed");      /* never sealed */
+    write_v0(dir, "0000000000000003.batches", "not one of ours"); /* left alone */
+    struct st_spool *s = open_spool(dir, 1 << 20);
+    assert_int_equal(st_spool_count(s), 3);
+    struct st_spool_stats st;
+    st_spool_get_stats(s, &st);
+    assert_int_equal(st.dropped_corrupt, 1);
+    expect_pop(s, "first");
+    st_spool_free(s);
+    /* Imported once: after a restart the rest is in the segments, not imported again. */
+    char path[256];
+    snprintf(path, sizeof(path), "%s/0000000000000003.batches", dir);
+    assert_int_equal(unlink(path), 0);
+    assert_false(v0_files_left(dir));
+    s = open_spool(dir, 1 << 20);
+    assert_int_equal(st_spool_count(s), 2);
+    expect_pop(s, "second");
+    expect_pop(s, "third");
+    expect_empty(s);
+    st_spool_free(s);
+}
+
+static void test_per_file_batches_go_after_the_segments(void **state)
+{
+    const char *dir = *state;
+    struct st_spool *s = open_spool(dir, 1 << 20);
+    push_str(s, "segment one");
+    push_str(s, "segment two");
+    st_spool_free(s);
+    write_v0(dir, "0000000000000005.batch", "old file");
+    s = open_spool(dir, 1 << 20);
+    assert_int_equal(st_spool_count(s), 3);
+    expect_pop(s, "segment one");
+    expect_pop(s, "segment two");
+    expect_pop(s, "old file");
+    push_str(s, "new");
+    expect_pop(s, "new");
+    expect_empty(s);
+    st_spool_free(s);
+    assert_false(v0_files_left(dir));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_per_file_batches_are_imported_in_order, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_per_file_batches_go_after_the_segments, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_batches_replay_in_order_after_a_restart, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_what_was_delivered_is_not_replayed, setup, teardown),
