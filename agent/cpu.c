@@ -46,6 +46,7 @@ struct cpu_slot {
 
 struct cpu_state {
     char *root;
+    int fd_stat; /* kept open between collections (st_proc_open_kept), or -1 */
     bool totalcpu;
     bool percpu;
     double ticks_per_s;
@@ -69,6 +70,7 @@ static void cpu_fini(void *state)
     }
     st_proc_filter_fini(&s->filter);
     st_free(s->cpus);
+    st_proc_kept_close(&s->fd_stat);
     st_free(s->root);
     st_free(s);
 }
@@ -79,6 +81,7 @@ static int cpu_init(const struct st_source_config *cfg, void **ret_state)
     if (!s) {
         return -ENOMEM;
     }
+    s->fd_stat = -1;
     s->filter.all = true;
     int r = st_proc_root_dup(cfg->root, &s->root);
     if (r < 0) {
@@ -222,7 +225,7 @@ static int cpu_collect(void *state, struct st_emitter *out)
 {
     struct cpu_state *s = state;
     struct st_proc_reader r;
-    int ret = st_proc_open(&r, s->root, "/proc/stat", s->buf, sizeof(s->buf));
+    int ret = st_proc_open_kept(&r, &s->fd_stat, s->root, "/proc/stat", s->buf, sizeof(s->buf));
     if (ret < 0) {
         return ret;
     }

@@ -24,6 +24,7 @@
 
 struct disk_state {
     char *root;
+    int fd_mounts; /* kept open between collections (st_proc_open_kept), or -1 */
     bool drop_device;
     struct st_proc_filter filter;
     size_t n_ignore;
@@ -41,6 +42,7 @@ static void disk_fini(void *state)
         return;
     }
     st_proc_filter_fini(&s->filter);
+    st_proc_kept_close(&s->fd_mounts);
     st_free(s->root);
     st_free(s);
 }
@@ -51,6 +53,7 @@ static int disk_init(const struct st_source_config *cfg, void **ret_state)
     if (!s) {
         return -ENOMEM;
     }
+    s->fd_mounts = -1;
     s->filter.all = true;
     int r = st_proc_root_dup(cfg->root, &s->root);
     if (r < 0) {
@@ -155,9 +158,10 @@ static int disk_collect(void *state, struct st_emitter *out)
 {
     struct disk_state *s = state;
     struct st_proc_reader r;
-    int ret = st_proc_open(&r, s->root, "/proc/self/mounts", s->buf, sizeof(s->buf));
+    int ret =
+        st_proc_open_kept(&r, &s->fd_mounts, s->root, "/proc/self/mounts", s->buf, sizeof(s->buf));
     if (ret == -ENOENT) {
-        ret = st_proc_open(&r, s->root, "/proc/mounts", s->buf, sizeof(s->buf));
+        ret = st_proc_open_kept(&r, &s->fd_mounts, s->root, "/proc/mounts", s->buf, sizeof(s->buf));
     }
     if (ret < 0) {
         return ret;

@@ -54,6 +54,7 @@ _Static_assert(N_COUNTERS <= ST_PROC_DEV_VALUES, "diskio counters fit a device s
 
 struct diskio_state {
     char *root;
+    int fd_diskstats; /* kept open between collections (st_proc_open_kept), or -1 */
     struct st_proc_filter filter;
     struct st_proc_devs devs;
     char buf[BUF_SIZE];
@@ -67,6 +68,7 @@ static void diskio_fini(void *state)
     }
     st_proc_devs_fini(&s->devs);
     st_proc_filter_fini(&s->filter);
+    st_proc_kept_close(&s->fd_diskstats);
     st_free(s->root);
     st_free(s);
 }
@@ -77,6 +79,7 @@ static int diskio_init(const struct st_source_config *cfg, void **ret_state)
     if (!s) {
         return -ENOMEM;
     }
+    s->fd_diskstats = -1;
     s->filter.all = true;
     int r = st_proc_root_dup(cfg->root, &s->root);
     if (r < 0) {
@@ -134,7 +137,8 @@ static int diskio_collect(void *state, struct st_emitter *out)
 {
     struct diskio_state *s = state;
     struct st_proc_reader r;
-    int ret = st_proc_open(&r, s->root, "/proc/diskstats", s->buf, sizeof(s->buf));
+    int ret =
+        st_proc_open_kept(&r, &s->fd_diskstats, s->root, "/proc/diskstats", s->buf, sizeof(s->buf));
     if (ret < 0) {
         return ret;
     }

@@ -33,6 +33,7 @@ static const char *const keys[K_N] = {
 
 struct mem_state {
     char *root;
+    int fd_meminfo; /* kept open between collections (st_proc_open_kept), or -1 */
     char buf[BUF_SIZE];
 };
 
@@ -47,6 +48,7 @@ static void mem_fini(void *state)
     if (!s) {
         return;
     }
+    st_proc_kept_close(&s->fd_meminfo);
     st_free(s->root);
     st_free(s);
 }
@@ -57,6 +59,7 @@ static int mem_init(const struct st_source_config *cfg, void **ret_state)
     if (!s) {
         return -ENOMEM;
     }
+    s->fd_meminfo = -1;
     int r = st_proc_root_dup(cfg->root, &s->root);
     if (r < 0) {
         mem_fini(s);
@@ -70,7 +73,8 @@ static int mem_collect(void *state, struct st_emitter *out)
 {
     struct mem_state *s = state;
     struct st_proc_reader r;
-    int ret = st_proc_open(&r, s->root, "/proc/meminfo", s->buf, sizeof(s->buf));
+    int ret =
+        st_proc_open_kept(&r, &s->fd_meminfo, s->root, "/proc/meminfo", s->buf, sizeof(s->buf));
     if (ret < 0) {
         return ret;
     }

@@ -48,6 +48,7 @@ _Static_assert(N_COUNTERS <= ST_PROC_DEV_VALUES, "net counters fit a device slot
 
 struct net_state {
     char *root;
+    int fd_dev; /* kept open between collections (st_proc_open_kept), or -1 */
     struct st_proc_filter filter;
     struct st_proc_devs devs;
     char buf[BUF_SIZE];
@@ -61,6 +62,7 @@ static void net_fini(void *state)
     }
     st_proc_devs_fini(&s->devs);
     st_proc_filter_fini(&s->filter);
+    st_proc_kept_close(&s->fd_dev);
     st_free(s->root);
     st_free(s);
 }
@@ -71,6 +73,7 @@ static int net_init(const struct st_source_config *cfg, void **ret_state)
     if (!s) {
         return -ENOMEM;
     }
+    s->fd_dev = -1;
     s->filter.all = true;
     int r = st_proc_root_dup(cfg->root, &s->root);
     if (r < 0) {
@@ -150,7 +153,7 @@ static int net_collect(void *state, struct st_emitter *out)
 {
     struct net_state *s = state;
     struct st_proc_reader r;
-    int ret = st_proc_open(&r, s->root, "/proc/net/dev", s->buf, sizeof(s->buf));
+    int ret = st_proc_open_kept(&r, &s->fd_dev, s->root, "/proc/net/dev", s->buf, sizeof(s->buf));
     if (ret < 0) {
         return ret;
     }

@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <string.h>
@@ -74,9 +76,34 @@ int st_proc_openat(struct st_proc_reader *r, int dirfd, const char *path, char *
     return 0;
 }
 
+int st_proc_open_kept(struct st_proc_reader *r, int *kept_fd, const char *root, const char *path,
+                      char *buf, size_t cap)
+{
+    if (*kept_fd >= 0 && cap >= 2) {
+        reader_init(r, *kept_fd, buf, cap);
+        r->kept = kept_fd;
+        return 0;
+    }
+    int ret = st_proc_open(r, root, path, buf, cap);
+    struct statfs sf;
+    if (ret == 0 && fstatfs(r->fd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC) {
+        *kept_fd = r->fd;
+        r->kept = kept_fd;
+    }
+    return ret;
+}
+
+void st_proc_kept_close(int *kept_fd)
+{
+    if (*kept_fd >= 0) {
+        close(*kept_fd);
+    }
+    *kept_fd = -1;
+}
+
 void st_proc_close(struct st_proc_reader *r)
 {
-    if (r->fd >= 0) {
+    if (r->fd >= 0 && !r->kept) {
         close(r->fd);
     }
     r->fd = -1;
@@ -86,13 +113,21 @@ void st_proc_close(struct st_proc_reader *r)
 static int fill(struct st_proc_reader *r)
 {
     for (;;) {
-        ssize_t n = read(r->fd, r->buf + r->len, r->cap - r->len);
+        ssize_t n = r->kept ? pread(r->fd, r->buf + r->len, r->cap - r->len, (off_t)r->off)
+                            : read(r->fd, r->buf + r->len, r->cap - r->len);
         if (n < 0 && errno == EINTR) {
             continue;
         }
         if (n < 0) {
-            return -errno;
+            int err = -errno;
+            if (r->kept) {
+                st_proc_kept_close(r->kept);
+                r->kept = NULL;
+                r->fd = -1;
+            }
+            return err;
         }
+        r->off += (uint64_t)n;
         if (n == 0) {
             r->eof = true;
         }

@@ -41,6 +41,8 @@ struct st_proc_reader {
     bool eof;
     bool skipping; /* inside an overlong line, discarding up to its '\n' */
     unsigned overlong;
+    int *kept;    /* st_proc_open_kept's fd slot, or NULL: then fd is closed at close */
+    uint64_t off; /* where the next pread reads (kept files) */
 };
 
 /*
@@ -51,6 +53,19 @@ int st_proc_open(struct st_proc_reader *r, const char *root, const char *path, c
                  size_t cap);
 /* The same for a path relative to an open directory. */
 int st_proc_openat(struct st_proc_reader *r, int dirfd, const char *path, char *buf, size_t cap);
+
+/*
+ * As st_proc_open, for a file read at every collection. *kept_fd (-1 the first time) holds the
+ * file's fd between calls when it is on procfs, whose files are generated afresh by a read from
+ * offset 0: later calls read it with pread from 0, with no open or close. Any other file (a
+ * fixture tree, which a test may swap between collections) is opened each time. The fd in
+ * *kept_fd is the caller's, to close with st_proc_kept_close at fini; a read error closes it
+ * (the next call opens the file again).
+ */
+int st_proc_open_kept(struct st_proc_reader *r, int *kept_fd, const char *root, const char *path,
+                      char *buf, size_t cap);
+/* Closes a kept fd and sets it to -1; a no-op on -1. */
+void st_proc_kept_close(int *kept_fd);
 
 /*
  * Returns 1 and the next line (without its '\n') in *ret_line, pointing into the buffer and

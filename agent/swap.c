@@ -20,6 +20,8 @@
 
 struct swap_state {
     char *root;
+    int fd_meminfo; /* kept open between collections (st_proc_open_kept), or -1 */
+    int fd_vmstat;  /* kept open between collections (st_proc_open_kept), or -1 */
     char buf[BUF_SIZE];
 };
 
@@ -29,6 +31,8 @@ static void swap_fini(void *state)
     if (!s) {
         return;
     }
+    st_proc_kept_close(&s->fd_meminfo);
+    st_proc_kept_close(&s->fd_vmstat);
     st_free(s->root);
     st_free(s);
 }
@@ -39,6 +43,8 @@ static int swap_init(const struct st_source_config *cfg, void **ret_state)
     if (!s) {
         return -ENOMEM;
     }
+    s->fd_meminfo = -1;
+    s->fd_vmstat = -1;
     int r = st_proc_root_dup(cfg->root, &s->root);
     if (r < 0) {
         swap_fini(s);
@@ -61,7 +67,7 @@ static bool starts_with(const struct st_cursor *line, const char *s)
 static int read_vmstat(struct swap_state *s, uint64_t *ret_in, uint64_t *ret_out)
 {
     struct st_proc_reader r;
-    int ret = st_proc_open(&r, s->root, "/proc/vmstat", s->buf, sizeof(s->buf));
+    int ret = st_proc_open_kept(&r, &s->fd_vmstat, s->root, "/proc/vmstat", s->buf, sizeof(s->buf));
     if (ret < 0) {
         return ret;
     }
@@ -100,7 +106,8 @@ static int swap_collect(void *state, struct st_emitter *out)
 {
     struct swap_state *s = state;
     struct st_proc_reader r;
-    int ret = st_proc_open(&r, s->root, "/proc/meminfo", s->buf, sizeof(s->buf));
+    int ret =
+        st_proc_open_kept(&r, &s->fd_meminfo, s->root, "/proc/meminfo", s->buf, sizeof(s->buf));
     if (ret < 0) {
         return ret;
     }

@@ -7,6 +7,7 @@
 #include "test_source_capture.h"
 
 #include <errno.h>
+#include <sys/prctl.h>
 
 #include "proc_read.h"
 #include "stratus/alloc.h"
@@ -71,6 +72,65 @@ static int read_lines(const char *text, size_t cap, char out[][64], size_t max, 
     scratch_teardown(dir);
     *ret_n = n;
     return ret;
+}
+
+/* The first line of root + path through a kept reader, into out. */
+static int kept_first_line(int *kept, const char *root, const char *path, char *out, size_t size)
+{
+    char buf[256];
+    struct st_proc_reader r;
+    int ret = st_proc_open_kept(&r, kept, root, path, buf, sizeof(buf));
+    struct st_cursor line;
+    if (ret == 0 && st_proc_next_line(&r, &line) > 0) {
+        snprintf(out, size, "%.*s", (int)st_cursor_left(&line), (const char *)line.pos);
+    } else if (ret == 0) {
+        ret = -EBADMSG;
+    }
+    st_proc_close(&r);
+    return ret;
+}
+
+static void test_a_procfs_file_stays_open_and_reads_afresh(void **state)
+{
+    (void)state;
+    char old_name[17] = {0}, got[64];
+    assert_int_equal(prctl(PR_GET_NAME, old_name), 0);
+    int kept = -1;
+    assert_int_equal(kept_first_line(&kept, "", "/proc/thread-self/comm", got, sizeof(got)), 0);
+    assert_string_equal(got, old_name);
+    assert_true(kept >= 0);
+    int fd = kept;
+    assert_int_equal(prctl(PR_SET_NAME, "kept-reader"), 0);
+    assert_int_equal(kept_first_line(&kept, "", "/proc/thread-self/comm", got, sizeof(got)), 0);
+    assert_int_equal(prctl(PR_SET_NAME, old_name), 0);
+    assert_int_equal(kept, fd); /* the same open file, read again from its start */
+    assert_string_equal(got, "kept-reader");
+    st_proc_kept_close(&kept);
+    assert_int_equal(kept, -1);
+    st_proc_kept_close(&kept);
+}
+
+static void test_a_regular_file_is_opened_each_time(void **state)
+{
+    (void)state;
+    char dir[PATH_MAX], got[64];
+    assert_int_equal(scratch_setup(dir), 0);
+    assert_int_equal(write_file(dir, "f.new", "one\n"), 0);
+    char from[PATH_MAX + 8], to[PATH_MAX + 8];
+    snprintf(from, sizeof(from), "%s/f.new", dir);
+    snprintf(to, sizeof(to), "%s/f", dir);
+    assert_int_equal(rename(from, to), 0);
+    int kept = -1;
+    assert_int_equal(kept_first_line(&kept, dir, "/f", got, sizeof(got)), 0);
+    assert_string_equal(got, "one");
+    assert_int_equal(kept, -1);
+    /* A fixture tree swapped between collections: the new file is read. */
+    assert_int_equal(write_file(dir, "f.new", "two\n"), 0);
+    assert_int_equal(rename(from, to), 0);
+    assert_int_equal(kept_first_line(&kept, dir, "/f", got, sizeof(got)), 0);
+    assert_string_equal(got, "two");
+    assert_int_equal(kept_first_line(&kept, dir, "/missing", got, sizeof(got)), -ENOENT);
+    scratch_teardown(dir);
 }
 
 static void test_lines_split_on_newlines(void **state)
@@ -335,6 +395,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_root_slash_becomes_empty),
+        cmocka_unit_test(test_a_procfs_file_stays_open_and_reads_afresh),
+        cmocka_unit_test(test_a_regular_file_is_opened_each_time),
         cmocka_unit_test(test_root_trailing_slashes_go),
         cmocka_unit_test(test_path_too_long_is_enametoolong),
         cmocka_unit_test(test_lines_split_on_newlines),
