@@ -22,6 +22,9 @@ struct _StApplication {
     char *dashboard;
     char *alarm;
     char *chart_namespace;
+    char *trace;
+    char *filter;
+    char *service;
     char *screenshot;
     gboolean edit;
     StApiClient *client;
@@ -100,6 +103,15 @@ static void st_application_activate(GApplication *app)
     if (self->chart_namespace) {
         st_window_chart_namespace(self->window, self->chart_namespace);
     }
+    if (self->service) {
+        st_window_select_service(self->window, self->service);
+    }
+    if (self->filter) {
+        st_window_search_traces(self->window, self->filter);
+    }
+    if (self->trace) {
+        st_window_open_trace(self->window, self->trace);
+    }
     if (self->edit) {
         st_window_set_editing(self->window, TRUE);
     }
@@ -122,6 +134,9 @@ static int st_application_handle_local_options(GApplication *app, GVariantDict *
     g_variant_dict_lookup(options, "dashboard", "s", &self->dashboard);
     g_variant_dict_lookup(options, "alarm", "s", &self->alarm);
     g_variant_dict_lookup(options, "chart-namespace", "s", &self->chart_namespace);
+    g_variant_dict_lookup(options, "trace", "s", &self->trace);
+    g_variant_dict_lookup(options, "filter", "s", &self->filter);
+    g_variant_dict_lookup(options, "service", "s", &self->service);
     g_variant_dict_lookup(options, "screenshot", "^ay", &self->screenshot);
     self->edit = g_variant_dict_contains(options, "edit");
     if (self->endpoint && !g_str_has_prefix(self->endpoint, "http://") &&
@@ -144,6 +159,9 @@ static void st_application_finalize(GObject *object)
     g_free(self->dashboard);
     g_free(self->alarm);
     g_free(self->chart_namespace);
+    g_free(self->trace);
+    g_free(self->filter);
+    g_free(self->service);
     g_free(self->screenshot);
     G_OBJECT_CLASS(st_application_parent_class)->finalize(object);
 }
@@ -168,6 +186,11 @@ static void st_application_init(StApplication *self)
          "Open the Alarms page with the alarm NAME selected", "NAME"},
         {"chart-namespace", 0, 0, G_OPTION_ARG_STRING, NULL,
          "On the Metrics page, chart the metrics of NS", "NS"},
+        {"trace", 0, 0, G_OPTION_ARG_STRING, NULL, "On the Traces page, show the trace ID", "ID"},
+        {"service", 0, 0, G_OPTION_ARG_STRING, NULL, "On the Service map, select the service NAME",
+         "NAME"},
+        {"filter", 0, 0, G_OPTION_ARG_STRING, NULL,
+         "On the Traces page, search with the X-Ray filter expression EXPR", "EXPR"},
         {"edit", 0, 0, G_OPTION_ARG_NONE, NULL, "Start with the dashboard in edit mode", NULL},
         {"screenshot", 0, 0, G_OPTION_ARG_FILENAME, NULL,
          "Save the window as a PNG once loaded, then quit", "FILE"},

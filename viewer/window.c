@@ -13,7 +13,8 @@
 #include "dashboards.pb-c.h"
 #include "dashboards_page.h"
 #include "metrics_page.h"
-#include "probe_page.h"
+#include "service_map_page.h"
+#include "traces_page.h"
 
 #define RETRY_S 3
 
@@ -34,8 +35,8 @@ struct _StWindow {
     StDashboardsPage *dashboards_page;
     StMetricsPage *metrics_page;
     StAlarmsPage *alarms_page;
-    StProbePage *service_map_page;
-    StProbePage *traces_page;
+    StServiceMapPage *service_map_page;
+    StTracesPage *traces_page;
 };
 
 G_DEFINE_FINAL_TYPE(StWindow, st_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -45,8 +46,8 @@ static void reload_pages(StWindow *self)
     st_dashboards_page_reload(self->dashboards_page);
     st_metrics_page_reload(self->metrics_page);
     st_alarms_page_reload(self->alarms_page);
-    st_probe_page_reload(self->service_map_page);
-    st_probe_page_reload(self->traces_page);
+    st_service_map_page_reload(self->service_map_page);
+    st_traces_page_reload(self->traces_page);
 }
 
 static void update_banner_text(StWindow *self)
@@ -127,6 +128,11 @@ static void on_sidebar_row_selected(StWindow *self, GtkListBoxRow *row)
     gtk_stack_set_visible_child_name(self->stack, name);
 }
 
+static void on_trace_activated(StWindow *self, const char *trace_id)
+{
+    st_window_open_trace(self, trace_id);
+}
+
 static void build_sidebar(StWindow *self)
 {
     GtkSelectionModel *pages = gtk_stack_get_pages(self->stack);
@@ -174,8 +180,9 @@ static void st_window_class_init(StWindowClass *klass)
     object_class->dispose = st_window_dispose;
     g_type_ensure(ST_TYPE_DASHBOARDS_PAGE);
     g_type_ensure(ST_TYPE_METRICS_PAGE);
-    g_type_ensure(ST_TYPE_PROBE_PAGE);
     g_type_ensure(ST_TYPE_ALARMS_PAGE);
+    g_type_ensure(ST_TYPE_TRACES_PAGE);
+    g_type_ensure(ST_TYPE_SERVICE_MAP_PAGE);
     gtk_widget_class_set_template_from_resource(widget_class, "/org/stratus/Viewer/window.ui");
     gtk_widget_class_bind_template_child(widget_class, StWindow, window_title);
     gtk_widget_class_bind_template_child(widget_class, StWindow, connection_icon);
@@ -210,8 +217,10 @@ StWindow *st_window_new(AdwApplication *app, StApiClient *client)
     st_dashboards_page_set_client(self->dashboards_page, client);
     st_metrics_page_set_client(self->metrics_page, client);
     st_alarms_page_set_client(self->alarms_page, client);
-    st_probe_page_set_client(self->service_map_page, client);
-    st_probe_page_set_client(self->traces_page, client);
+    st_service_map_page_set_client(self->service_map_page, client);
+    g_signal_connect_swapped(self->service_map_page, "trace-activated",
+                             G_CALLBACK(on_trace_activated), self);
+    st_traces_page_set_client(self->traces_page, client);
     on_connected(self);
     gtk_label_set_text(self->connection_label, "Connecting…");
     reload_pages(self);
@@ -272,6 +281,27 @@ void st_window_chart_namespace(StWindow *self, const char *ns)
 {
     g_return_if_fail(ST_IS_WINDOW(self));
     st_metrics_page_chart_namespace(self->metrics_page, ns, 4);
+}
+
+void st_window_open_trace(StWindow *self, const char *trace_id)
+{
+    g_return_if_fail(ST_IS_WINDOW(self));
+    st_window_show_page(self, "traces");
+    st_traces_page_open_trace(self->traces_page, trace_id);
+}
+
+void st_window_select_service(StWindow *self, const char *name)
+{
+    g_return_if_fail(ST_IS_WINDOW(self));
+    st_window_show_page(self, "service-map");
+    st_service_map_page_select_service(self->service_map_page, name);
+}
+
+void st_window_search_traces(StWindow *self, const char *expr)
+{
+    g_return_if_fail(ST_IS_WINDOW(self));
+    st_window_show_page(self, "traces");
+    st_traces_page_search(self->traces_page, expr);
 }
 
 void st_window_set_editing(StWindow *self, gboolean editing)

@@ -28,6 +28,12 @@ void st_window_open_alarm(StWindow *self, const char *name);
 void st_window_chart_namespace(StWindow *self, const char *ns);
 /* Turns the dashboard's edit mode on or off. */
 void st_window_set_editing(StWindow *self, gboolean editing);
+/* Shows the Traces page with the trace trace_id in its timeline. */
+void st_window_open_trace(StWindow *self, const char *trace_id);
+/* Shows the Service map with the service named name selected once the map has loaded. */
+void st_window_select_service(StWindow *self, const char *name);
+/* Shows the Traces page searching with the X-Ray filter expression expr. */
+void st_window_search_traces(StWindow *self, const char *expr);
 /* Renders the window's content to a PNG file; returns FALSE with error set on failure. */
 gboolean st_window_save_png(StWindow *self, const char *path, GError **error);
 

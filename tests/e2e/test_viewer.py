@@ -3,7 +3,8 @@
 data. Each view is rendered by the viewer itself (--screenshot FILE: it saves the window once
 every call has settled, then quits) and the PNG is checked for what must be visible: the
 chart's line lies where the known values put it, the metric browser charts the namespace, a
-dead collector shows the banner, the views without an API say so. The PNGs stay in
+dead collector shows the banner, alarms, the service map and a trace's waterfall are drawn
+from known data. The PNGs stay in
 $STRATUS_VIEWER_PNG_DIR (the build directory) for people to look at."""
 import json
 import os
@@ -26,6 +27,45 @@ STATE_RED = (0xe0, 0x1b, 0x24)  # .st-state-alarm
 STATE_GREEN = (0x26, 0xa2, 0x69)  # .st-state-ok
 STATE_GREY = (0x77, 0x76, 0x7b)  # .st-state-insufficient
 THRESHOLD_RED = (0xe0, 0x1c, 0x24)  # the chart's threshold line and breaching bar
+OK_GREEN = (0x2e, 0xc2, 0x7e)  # service_health.c: ok, error, throttle, fault
+FAULT_RED = (0xe0, 0x1b, 0x24)
+ERROR_AMBER = (0xf5, 0xa6, 0x0a)
+CLIENT_BLUE = (0x35, 0x84, 0xe4)  # service_map_view.c: the ring of the client node
+
+
+def trace_id(n, t):
+    return "1-%08x-%024x" % (int(t), n)
+
+
+def seg_id(n):
+    return "%016x" % n
+
+
+def web_trace(n, now, fault=False, error=False):
+    """A trace through web -> api (its own segment) -> db: web spans now-2 .. now-1 s; its call to
+    api spans 250 .. 750 ms of it, api's segment 300 .. 700 ms with a db call, which faults when
+    fault is set."""
+    t0 = now - 2
+    tid = trace_id(n, now)
+    web = {"name": "web", "id": seg_id(0x100 + n), "trace_id": tid, "start_time": t0,
+           "end_time": t0 + 1, "origin": "AWS::EC2::Instance", "error": error,
+           "http": {"request": {"method": "GET", "url": "http://web/orders/%d" % n},
+                    "response": {"status": 404 if error else 200}},
+           "annotations": {"customer": "c%d" % n},
+           "subsegments": [{"name": "api", "id": seg_id(0x200 + n), "start_time": t0 + 0.25,
+                            "end_time": t0 + 0.75, "namespace": "remote",
+                            "http": {"request": {"method": "POST", "url": "http://api/charge"},
+                                     "response": {"status": 500 if fault else 200}},
+                            "fault": fault}]}
+    api = {"name": "api", "id": seg_id(0x300 + n), "trace_id": tid, "parent_id": seg_id(0x200 + n),
+           "start_time": t0 + 0.3, "end_time": t0 + 0.7, "origin": "AWS::ECS::Container",
+           "fault": fault, "http": {"response": {"status": 500 if fault else 200}},
+           "subsegments": [{"name": "orders-db", "id": seg_id(0x400 + n), "namespace": "remote",
+                            "start_time": t0 + 0.35, "end_time": t0 + 0.65, "fault": fault,
+                            "sql": {"url": "postgresql://orders-db/orders"},
+                            "cause": {"exceptions": [{"message": "deadlock detected"}]}
+                            if fault else {}}]}
+    return tid, [web, api]
 
 
 def read_png(path):
@@ -42,6 +82,31 @@ def read_png(path):
 
 def near(px, rgb, tol=40):
     return all(abs(a - b) <= tol for a, b in zip(px, rgb))
+
+
+def blobs(rows, rgb, min_size, tol=40, match=None):
+    """Connected groups (8-neighbour) of pixels of colour rgb (or for which match(px) holds) with
+    at least min_size pixels: [(size, x_center, y_center, x_min, x_max)], largest first."""
+    match = match or (lambda px: near(px, rgb, tol))
+    pts = {(x, y) for y, row in enumerate(rows) for x, px in enumerate(row) if match(px)}
+    out = []
+    while pts:
+        stack = [pts.pop()]
+        group = []
+        while stack:
+            x, y = stack.pop()
+            group.append((x, y))
+            for dx in (-1, 0, 1):
+                for dy in (-1, 0, 1):
+                    q = (x + dx, y + dy)
+                    if q in pts:
+                        pts.remove(q)
+                        stack.append(q)
+        if len(group) >= min_size:
+            xs = [p[0] for p in group]
+            ys = [p[1] for p in group]
+            out.append((len(group), sum(xs) / len(xs), sum(ys) / len(ys), min(xs), max(xs)))
+    return sorted(out, reverse=True)
 
 
 def runs_of_rows(rows, rgb, min_count):
@@ -328,15 +393,83 @@ class Viewer(CollectorTest):
         self.assertGreater(len(grey_rows), 5, "no grey mark under the OK one")
         self.assertLess(grey_rows[0] - green[0][0], 3 * (green[0][0] - red[0][0]))
 
-    def test_views_without_an_api_say_so(self):
+    def put_traces(self, c):
+        """Six traces: 1 and 2 fault in api's db call, 3 is a client error (404) at web."""
+        now = time.time()
+        docs, ids = [], []
+        for n in range(1, 7):
+            tid, segs = web_trace(n, now, fault=n <= 2, error=n == 3)
+            ids.append(tid)
+            docs += [json.dumps(d) for d in segs]
+        out = c.cli_json("put-trace-segments", "--trace-segment-documents", *docs)
+        self.assertEqual(out.get("UnprocessedTraceSegments", []), [])
+        return ids
+
+    def test_trace_waterfall_bars_lie_at_their_times(self):
         c = self.start()
-        for page in ("service-map", "traces"):
-            png = self.shoot(page, c.endpoint, "--page", page)
-            w, h, rows = read_png(png)
-            # The status page: a big dim icon and its text in the middle of the page.
-            mid = rows[h // 4:3 * h // 4]
-            dark = sum(1 for row in mid for px in row[w // 6:] if max(px) < 120)
-            self.assertGreater(dark, 800, page)
+        ids = self.put_traces(c)
+        png = self.shoot("traces", c.endpoint, "--page", "traces", "--trace", ids[0])
+        w, h, rows = read_png(png)
+        # web's bar spans the whole axis; the fault-red bars of the faulting call (api, 250 ..
+        # 750 ms), api's segment (300 .. 700 ms) and its db call (350 .. 650 ms) lie below it.
+        green = [r for r in runs_of_rows(rows, OK_GREEN, 60) if r[2] - r[1] > 200]
+        self.assertEqual(len(green), 1, green)
+        gy, gx0, gx1 = green[0]
+        red = sorted(r for r in runs_of_rows(rows, FAULT_RED, 40) if r[0] > gy)
+        self.assertEqual(len(red), 3, red)
+        span = gx1 - gx0
+        for (y, x0, x1), (want0, want1) in zip(red, [(0.25, 0.75), (0.3, 0.7), (0.35, 0.65)]):
+            self.assertAlmostEqual((x0 - gx0) / span, want0, delta=0.01, msg=red)
+            self.assertAlmostEqual((x1 - gx0) / span, want1, delta=0.01, msg=red)
+        # Rows go down the page in tree order, one band each.
+        ys = [gy] + [r[0] for r in red]
+        self.assertTrue(all(b - a > 15 for a, b in zip(ys, ys[1:])), ys)
+
+    def test_service_map_draws_a_ring_per_service_split_by_health(self):
+        c = self.start()
+        self.put_traces(c)
+        png = self.shoot("service-map", c.endpoint, "--page", "service-map", "--service", "api")
+        w, h, all_rows = read_png(png)
+        # The map is left of the details pane (340 px wide).
+        rows = [row[:w - 360] for row in all_rows]
+        # Nodes: the client, web, api and the inferred orders-db, left to right. Each ring of a
+        # service with requests is green where they were ok: web (5 of 6; 1 error), api and
+        # orders-db (4 of 6; 2 faults). The client's ring is blue, and leftmost.
+        (client,) = blobs(rows, CLIENT_BLUE, 300)
+        greens = sorted(blobs(rows, OK_GREEN, 300), key=lambda b: b[1])
+        self.assertEqual(len(greens), 3, greens)
+        self.assertLess(client[1], greens[0][1])
+        self.assertTrue(all(b[1] - a[1] > 80 for a, b in zip(greens, greens[1:])), greens)
+        reds = sorted(blobs(rows, FAULT_RED, 150), key=lambda b: b[1])
+        # Only api and orders-db faulted: two red arcs, beside the second and third rings.
+        ring_reds = [r for r in reds if any(abs(r[1] - g[1]) < 45 and abs(r[2] - g[2]) < 45
+                                            for g in greens[1:])]
+        self.assertEqual(len(ring_reds), 2, (reds, greens))
+        for red, green in zip(ring_reds, greens[1:]):
+            self.assertAlmostEqual(red[0] / (red[0] + green[0]), 2 / 6, delta=0.06)
+        ambers = [b for b in blobs(rows, ERROR_AMBER, 60)
+                  if abs(b[1] - greens[0][1]) < 45 and abs(b[2] - greens[0][2]) < 45]
+        self.assertEqual(len(ambers), 1, ambers)
+        self.assertAlmostEqual(ambers[0][0] / (ambers[0][0] + greens[0][0]), 1 / 6, delta=0.05)
+        # api is selected: the details pane on the right lists its six traces, each with a
+        # status dot (two of them red: text, so anti-aliased), and its histogram has a bar.
+        pane = [row[w - 330:] for row in all_rows]
+        dots = blobs(pane, None, 12, match=lambda px: px[0] > 200 and px[1] < 110 and px[2] < 110)
+        self.assertGreaterEqual(len(dots), 2 + 1, dots)  # + the Fault line of the statistics
+        bars = blobs(pane, CLIENT_BLUE, 200)
+        self.assertEqual(len(bars), 1, bars)
+
+    def test_bad_filter_expression_is_shown_inline(self):
+        c = self.start()
+        self.put_traces(c)
+        png = self.shoot("traces-filter-error", c.endpoint, "--page", "traces", "--filter",
+                         'service("web") AND (fault')
+        w, h, rows = read_png(png)
+        # The message is a line of error-coloured text under the entry, at the top of the page.
+        top = rows[:h // 4]
+        reds = [y for y, row in enumerate(top)
+                if sum(1 for px in row if px[0] > 150 and px[0] > px[1] + 60 and px[0] > px[2] + 60) > 30]
+        self.assertGreater(len(reds), 5, "no inline error text")
 
 
 if __name__ == "__main__":
