@@ -68,6 +68,19 @@ static const struct st_op ops[] = {
      false},
     {"SetDesiredCapacity", &stratus__set_desired_capacity_request__descriptor,
      &stratus__set_desired_capacity_response__descriptor, st_op_set_desired_capacity, false},
+    {"CreateAutoScalingGroup", &stratus__create_auto_scaling_group_request__descriptor,
+     &stratus__put_scaling_group_response__descriptor, st_op_create_auto_scaling_group, false},
+    {"UpdateAutoScalingGroup", &stratus__update_auto_scaling_group_request__descriptor,
+     &stratus__put_scaling_group_response__descriptor, st_op_update_auto_scaling_group, false},
+    {"DeleteAutoScalingGroup", &stratus__delete_auto_scaling_group_request__descriptor,
+     &stratus__put_scaling_group_response__descriptor, st_op_delete_auto_scaling_group, false},
+    {"DescribeAutoScalingGroups", &stratus__describe_auto_scaling_groups_request__descriptor,
+     &stratus__describe_auto_scaling_groups_response__descriptor,
+     st_op_describe_auto_scaling_groups, false},
+    {"DeletePolicy", &stratus__delete_policy_request__descriptor,
+     &stratus__put_scaling_group_response__descriptor, st_op_delete_policy, false},
+    {"ExecutePolicy", &stratus__execute_policy_request__descriptor,
+     &stratus__put_scaling_group_response__descriptor, st_op_execute_policy, false},
 };
 
 #define N_OPS (sizeof(ops) / sizeof(ops[0]))

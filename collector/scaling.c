@@ -24,6 +24,9 @@
 #define MAX_ACTIVITIES_KEPT 1000 /* per group, in memory; the table keeps every one */
 #define MAX_GROUP_SIZE      100000
 #define DEFAULT_COOLDOWN_S  300
+#define MAX_TAGS            50
+/* The tag of CreateAutoScalingGroup that sets the group's apply hook (an exec: action). */
+#define APPLY_HOOK_TAG "stratus:apply-hook"
 
 enum policy_type { SIMPLE, STEP, TARGET };
 
@@ -254,6 +257,8 @@ struct save_job {
     int64_t act_seq, act_start, act_end;
     char act_status[24];
     char *act_msg, *act_desc, *act_cause, *act_details;
+    bool delete_group;  /* the group's rows, its policies' and its activities' go */
+    bool delete_policy; /* the policy row of arn goes */
     /* after */
     struct st_call *call;
     void (*then)(struct st_scaling *s, const char *group);
@@ -305,10 +310,32 @@ static int bind_step(sqlite3 *db, const char *sql, struct save_job *j, int kind)
     return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
+static int exec_text(sqlite3 *db, const char *sql, const char *text)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        return -EIO;
+    }
+    sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
 static void run_save(sqlite3 *db, void *data)
 {
     struct save_job *j = data;
     j->status = st_alarm_db_begin(db);
+    if (j->status == 0 && j->delete_group &&
+        (exec_text(db, "DELETE FROM scaling_groups WHERE name = ?1", j->group) < 0 ||
+         exec_text(db, "DELETE FROM scaling_policies WHERE group_name = ?1", j->group) < 0 ||
+         exec_text(db, "DELETE FROM scaling_activities WHERE group_name = ?1", j->group) < 0)) {
+        j->status = -EIO;
+    }
+    if (j->status == 0 && j->delete_policy &&
+        exec_text(db, "DELETE FROM scaling_policies WHERE arn = ?1", j->arn) < 0) {
+        j->status = -EIO;
+    }
     if (j->status == 0 && j->group_def &&
         bind_step(db,
                   "INSERT OR REPLACE INTO scaling_groups (name, definition, desired, created_ms)"
@@ -316,7 +343,7 @@ static void run_save(sqlite3 *db, void *data)
                   j, 0) < 0) {
         j->status = -EIO;
     }
-    if (j->status == 0 && j->arn &&
+    if (j->status == 0 && j->arn && !j->delete_policy &&
         bind_step(db,
                   "INSERT OR REPLACE INTO scaling_policies (arn, group_name, definition)"
                   " VALUES (?1, ?2, ?3)",
@@ -763,17 +790,34 @@ static ProtobufCMessage *owned_copy(const ProtobufCMessage *m)
     return copy;
 }
 
-void st_op_put_scaling_group(struct st_collector *c, struct st_call *call)
+enum put_mode { PUT_ANY, PUT_CREATE, PUT_UPDATE };
+
+/* PutScalingGroup (PUT_ANY), CreateAutoScalingGroup and UpdateAutoScalingGroup. */
+static void put_group(struct st_scaling *s, struct st_call *call,
+                      const Stratus__PutScalingGroupRequest *req, enum put_mode mode)
 {
-    struct st_scaling *s = scaling_of(c);
-    const Stratus__PutScalingGroupRequest *req =
-        (const Stratus__PutScalingGroupRequest *)call->request;
+    char msg[400];
     if (bad_name(req->auto_scaling_group_name)) {
         fail_validation(call, "AutoScalingGroupName must be 1-255 characters without '/', ':' "
                               "or control characters.");
         return;
     }
     struct group *g = find_group(s, req->auto_scaling_group_name);
+    if (g && mode == PUT_CREATE) {
+        snprintf(msg, sizeof(msg),
+                 "AutoScalingGroup by this name already exists - A group with the name %s "
+                 "already exists",
+                 g->name);
+        st_call_fail_status(call, 400, "AlreadyExists", msg);
+        return;
+    }
+    if (!g && mode == PUT_UPDATE) {
+        snprintf(msg, sizeof(msg),
+                 "AutoScalingGroup name not found - AutoScalingGroup '%s' not found",
+                 req->auto_scaling_group_name);
+        fail_validation(call, msg);
+        return;
+    }
     if (!g && (!req->has_min_size || !req->has_max_size)) {
         fail_validation(call, "MinSize and MaxSize are required to create a group.");
         return;
@@ -784,7 +828,10 @@ void st_op_put_scaling_group(struct st_collector *c, struct st_call *call)
         fail_validation(call, "MinSize must be >= 0 and <= MaxSize, MaxSize at most 100000.");
         return;
     }
-    int desired = req->has_desired_capacity ? req->desired_capacity : g ? g->desired : min;
+    /* As EC2: new bounds without a DesiredCapacity move the capacity into them. */
+    int desired = req->has_desired_capacity ? req->desired_capacity
+                  : g                       ? st_scaling_clamp(g->desired, min, max)
+                                            : min;
     if (desired < min || desired > max) {
         fail_validation(call, "DesiredCapacity must be between MinSize and MaxSize.");
         return;
@@ -796,7 +843,8 @@ void st_op_put_scaling_group(struct st_collector *c, struct st_call *call)
     struct st_error err;
     if (req->apply_hook && (strncmp(req->apply_hook, "exec:", 5) != 0 ||
                             st_action_validate(req->apply_hook, "ApplyHook", &err) < 0)) {
-        fail_validation(call, "ApplyHook must be exec:/absolute/path [args].");
+        fail_validation(call, "ApplyHook (the tag " APPLY_HOOK_TAG ") must be exec:/absolute/path "
+                              "[args].");
         return;
     }
     Stratus__PutScalingGroupRequest *def =
@@ -827,6 +875,13 @@ void st_op_put_scaling_group(struct st_collector *c, struct st_call *call)
         if (!req->apply_hook && g->def->apply_hook) {
             def->apply_hook = strdup(g->def->apply_hook); /* protobuf-c frees with free() */
         }
+        if (req->n_tags == 0 && g->def->n_tags > 0) {
+            /* The tags move over: protobuf-c frees them with the definition that owns them. */
+            def->tags = g->def->tags;
+            def->n_tags = g->def->n_tags;
+            g->def->tags = NULL;
+            g->def->n_tags = 0;
+        }
         stratus__put_scaling_group_request__free_unpacked(g->def, NULL);
     }
     g->def = def;
@@ -853,6 +908,80 @@ void st_op_put_scaling_group(struct st_collector *c, struct st_call *call)
     submit(s, j);
 }
 
+void st_op_put_scaling_group(struct st_collector *c, struct st_call *call)
+{
+    put_group(scaling_of(c), call, (const Stratus__PutScalingGroupRequest *)call->request, PUT_ANY);
+}
+
+void st_op_create_auto_scaling_group(struct st_collector *c, struct st_call *call)
+{
+    const Stratus__CreateAutoScalingGroupRequest *req =
+        (const Stratus__CreateAutoScalingGroupRequest *)call->request;
+    Stratus__PutScalingGroupRequest put = STRATUS__PUT_SCALING_GROUP_REQUEST__INIT;
+    put.auto_scaling_group_name = req->auto_scaling_group_name;
+    put.has_min_size = req->has_min_size;
+    put.min_size = req->min_size;
+    put.has_max_size = req->has_max_size;
+    put.max_size = req->max_size;
+    put.has_desired_capacity = req->has_desired_capacity;
+    put.desired_capacity = req->desired_capacity;
+    put.has_default_cooldown = req->has_default_cooldown;
+    put.default_cooldown = req->default_cooldown;
+    if (req->n_tags > MAX_TAGS) {
+        fail_validation(call, "At most 50 tags per group.");
+        return;
+    }
+    Stratus__Tag *tags = st_arena_alloc(&call->arena, (req->n_tags + 1) * sizeof(*tags));
+    put.tags = st_arena_alloc(&call->arena, (req->n_tags + 1) * sizeof(*put.tags));
+    if (!tags || !put.tags) {
+        st_call_fail_status(call, 500, ST_ERR_INTERNAL_FAILURE, "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < req->n_tags; i++) {
+        const Stratus__Tag *t = req->tags[i];
+        if (!t->key || !t->key[0] || strlen(t->key) > 128 || (t->value && strlen(t->value) > 256)) {
+            fail_validation(call, "A tag needs a Key of 1-128 characters and a Value of at most "
+                                  "256.");
+            return;
+        }
+        for (size_t k = 0; k < i; k++) {
+            if (strcmp(req->tags[k]->key, t->key) == 0) {
+                fail_validation(call, "Duplicate tag keys.");
+                return;
+            }
+        }
+        /* As DescribeAutoScalingGroups shows them: of this group. */
+        tags[i] = *t;
+        tags[i].resource_id = req->auto_scaling_group_name;
+        tags[i].resource_type = "auto-scaling-group";
+        tags[i].value = t->value ? t->value : "";
+        tags[i].has_propagate_at_launch = true;
+        tags[i].propagate_at_launch = t->has_propagate_at_launch && t->propagate_at_launch;
+        put.tags[put.n_tags++] = &tags[i];
+        if (strcmp(t->key, APPLY_HOOK_TAG) == 0) {
+            put.apply_hook = (char *)tags[i].value;
+        }
+    }
+    put_group(scaling_of(c), call, &put, PUT_CREATE);
+}
+
+void st_op_update_auto_scaling_group(struct st_collector *c, struct st_call *call)
+{
+    const Stratus__UpdateAutoScalingGroupRequest *req =
+        (const Stratus__UpdateAutoScalingGroupRequest *)call->request;
+    Stratus__PutScalingGroupRequest put = STRATUS__PUT_SCALING_GROUP_REQUEST__INIT;
+    put.auto_scaling_group_name = req->auto_scaling_group_name;
+    put.has_min_size = req->has_min_size;
+    put.min_size = req->min_size;
+    put.has_max_size = req->has_max_size;
+    put.max_size = req->max_size;
+    put.has_desired_capacity = req->has_desired_capacity;
+    put.desired_capacity = req->desired_capacity;
+    put.has_default_cooldown = req->has_default_cooldown;
+    put.default_cooldown = req->default_cooldown;
+    put_group(scaling_of(c), call, &put, PUT_UPDATE);
+}
+
 static void group_to_pb(const struct group *g, Stratus__AutoScalingGroup *o, char *arn,
                         size_t arn_len)
 {
@@ -872,6 +1001,9 @@ static void group_to_pb(const struct group *g, Stratus__AutoScalingGroup *o, cha
     o->apply_hook = g->def->apply_hook;
     o->has_created_time_ms = true;
     o->created_time_ms = g->created_ms;
+    o->tags = g->def->tags;
+    o->n_tags = g->def->n_tags;
+    o->health_check_type = "EC2";
 }
 
 void st_op_describe_scaling_groups(struct st_collector *c, struct st_call *call)
@@ -1357,6 +1489,301 @@ void st_op_set_desired_capacity(struct st_collector *c, struct st_call *call)
     change_capacity(s, g, req->desired_capacity, cause,
                     req->has_honor_cooldown && req->honor_cooldown ? policy_cooldown(NULL, g) : 0,
                     call);
+}
+
+static int by_group_name(const void *a, const void *b)
+{
+    return strcmp((*(struct group *const *)a)->name, (*(struct group *const *)b)->name);
+}
+
+void st_op_describe_auto_scaling_groups(struct st_collector *c, struct st_call *call)
+{
+    struct st_scaling *s = scaling_of(c);
+    const Stratus__DescribeAutoScalingGroupsRequest *req =
+        (const Stratus__DescribeAutoScalingGroupsRequest *)call->request;
+    int32_t max = req->has_max_records ? req->max_records : 50;
+    if (max < 1 || max > 100) {
+        fail_validation(call, "MaxRecords must be between 1 and 100.");
+        return;
+    }
+    /* By name; the token is the name of the last group of the page before. */
+    struct group **sel = st_arena_alloc(&call->arena, (s->n_groups + 1) * sizeof(*sel));
+    Stratus__DescribeAutoScalingGroupsResponse resp =
+        STRATUS__DESCRIBE_AUTO_SCALING_GROUPS_RESPONSE__INIT;
+    resp.auto_scaling_groups =
+        st_arena_alloc(&call->arena, ((size_t)max + 1) * sizeof(*resp.auto_scaling_groups));
+    if (!sel || !resp.auto_scaling_groups) {
+        st_call_fail_status(call, 500, ST_ERR_INTERNAL_FAILURE, "out of memory");
+        return;
+    }
+    if (req->next_token && (!req->next_token[0] || strlen(req->next_token) > 255)) {
+        st_call_fail_status(call, 400, ST_ERR_INVALID_NEXT_TOKEN, "The token is not valid.");
+        return;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < s->n_groups; i++) {
+        struct group *g = s->groups[i];
+        bool want = req->n_auto_scaling_group_names == 0;
+        for (size_t k = 0; k < req->n_auto_scaling_group_names && !want; k++) {
+            want = strcmp(req->auto_scaling_group_names[k], g->name) == 0;
+        }
+        if (want && (!req->next_token || strcmp(g->name, req->next_token) > 0)) {
+            sel[n++] = g;
+        }
+    }
+    qsort(sel, n, sizeof(*sel), by_group_name);
+    for (size_t i = 0; i < n && i < (size_t)max; i++) {
+        Stratus__AutoScalingGroup *o = st_arena_alloc(&call->arena, sizeof(*o));
+        char *arn = st_arena_alloc(&call->arena, 400);
+        if (!o || !arn) {
+            st_call_fail_status(call, 500, ST_ERR_INTERNAL_FAILURE, "out of memory");
+            return;
+        }
+        group_to_pb(sel[i], o, arn, 400);
+        resp.auto_scaling_groups[resp.n_auto_scaling_groups++] = o;
+    }
+    if (n > (size_t)max) {
+        resp.next_token = sel[max - 1]->name;
+    }
+    st_call_reply(call, &resp.base);
+}
+
+/* The managed alarms of a target tracking policy that exist, named into names[0..2). */
+static size_t managed_alarms(struct st_scaling *s, const struct policy *p, char names[2][700])
+{
+    size_t n = 0;
+    if (p->type != TARGET) {
+        return 0;
+    }
+    for (int k = 0; k < 2; k++) {
+        snprintf(names[n], sizeof(names[n]), "TargetTracking-%s-Alarm%s-%s",
+                 p->def->auto_scaling_group_name, k == 0 ? "High" : "Low", p->def->policy_name);
+        if (st_alarms_find(s->a, names[n])) {
+            n++;
+        }
+    }
+    return n;
+}
+
+static void remove_policy_at(struct st_scaling *s, size_t i)
+{
+    policy_free(s->policies[i]);
+    memmove(&s->policies[i], &s->policies[i + 1], (s->n_policies - i - 1) * sizeof(*s->policies));
+    s->n_policies--;
+}
+
+/* Ends call after the deletion job j (submitted first) and the managed alarms' deletion. */
+static void submit_delete(struct st_scaling *s, struct save_job *j, char **alarms, size_t n,
+                          struct st_call *call)
+{
+    if (n == 0) {
+        j->call = call;
+        submit(s, j);
+        return;
+    }
+    submit(s, j); /* the worker runs jobs in order: the alarms go after it */
+    st_alarms_delete(s->a, alarms, n, call);
+}
+
+void st_op_delete_auto_scaling_group(struct st_collector *c, struct st_call *call)
+{
+    struct st_scaling *s = scaling_of(c);
+    const Stratus__DeleteAutoScalingGroupRequest *req =
+        (const Stratus__DeleteAutoScalingGroupRequest *)call->request;
+    struct group *g = find_group(s, req->auto_scaling_group_name);
+    char msg[400];
+    if (!g) {
+        snprintf(msg, sizeof(msg),
+                 "AutoScalingGroup name not found - AutoScalingGroup '%s' not found",
+                 req->auto_scaling_group_name ? req->auto_scaling_group_name : "null");
+        fail_validation(call, msg);
+        return;
+    }
+    bool force = req->has_force_delete && req->force_delete;
+    if (!force && (g->hook_running || in_progress(g))) {
+        st_call_fail_status(call, 400, "ScalingActivityInProgress",
+                            "You cannot delete an AutoScalingGroup while there is a scaling "
+                            "activity in progress.");
+        return;
+    }
+    if (!force && g->desired > 0) {
+        st_call_fail_status(call, 400, "ResourceInUse",
+                            "You cannot delete an AutoScalingGroup while its desired capacity is "
+                            "above 0: set it to 0 first, or use ForceDelete.");
+        return;
+    }
+    struct save_job *j = save_job_new(s, g);
+    size_t n_alarms = 0;
+    char(*names)[700] = st_arena_alloc(&call->arena, (2 * s->n_policies + 1) * sizeof(*names));
+    char **alarms = st_arena_alloc(&call->arena, (2 * s->n_policies + 1) * sizeof(*alarms));
+    if (!j || !names || !alarms) {
+        if (j) {
+            save_job_free(j);
+        }
+        st_call_fail_status(call, 500, ST_ERR_INTERNAL_FAILURE, "out of memory");
+        return;
+    }
+    j->delete_group = true;
+    for (size_t i = s->n_policies; i-- > 0;) {
+        if (strcmp(s->policies[i]->def->auto_scaling_group_name, g->name) == 0) {
+            size_t k = managed_alarms(s, s->policies[i], &names[n_alarms]);
+            for (size_t x = 0; x < k; x++) {
+                alarms[n_alarms] = names[n_alarms];
+                n_alarms++;
+            }
+            remove_policy_at(s, i);
+        }
+    }
+    for (size_t i = 0; i < s->n_groups; i++) {
+        if (s->groups[i] == g) {
+            memmove(&s->groups[i], &s->groups[i + 1], (s->n_groups - i - 1) * sizeof(*s->groups));
+            s->n_groups--;
+            break;
+        }
+    }
+    st_log_info("scaling: %s deleted%s", g->name, force ? " (ForceDelete)" : "");
+    group_free(g);
+    submit_delete(s, j, alarms, n_alarms, call);
+}
+
+/* The policy that PolicyName (a name in the group, or an ARN) names, or NULL. */
+static size_t lookup_policy(struct st_scaling *s, const char *group, const char *name)
+{
+    for (size_t i = 0; name && i < s->n_policies; i++) {
+        const struct policy *p = s->policies[i];
+        if (strcmp(p->arn, name) == 0 ||
+            (group && strcmp(p->def->auto_scaling_group_name, group) == 0 &&
+             strcmp(p->def->policy_name, name) == 0)) {
+            return i;
+        }
+    }
+    return SIZE_MAX;
+}
+
+static void fail_no_policy(struct st_call *call, const char *group, const char *name)
+{
+    char msg[700];
+    if (!group && name &&
+        strncmp(name, ST_ACTION_SCALING_PREFIX, strlen(ST_ACTION_SCALING_PREFIX))) {
+        fail_validation(call, "AutoScalingGroupName is required when PolicyName is not an ARN.");
+        return;
+    }
+    snprintf(msg, sizeof(msg), "No scaling policy %.300s found%s%.255s.", name ? name : "null",
+             group ? " in group " : "", group ? group : "");
+    fail_validation(call, msg);
+}
+
+void st_op_delete_policy(struct st_collector *c, struct st_call *call)
+{
+    struct st_scaling *s = scaling_of(c);
+    const Stratus__DeletePolicyRequest *req = (const Stratus__DeletePolicyRequest *)call->request;
+    size_t i = lookup_policy(s, req->auto_scaling_group_name, req->policy_name);
+    if (i == SIZE_MAX) {
+        fail_no_policy(call, req->auto_scaling_group_name, req->policy_name);
+        return;
+    }
+    struct policy *p = s->policies[i];
+    char names[2][700];
+    char *alarms[2] = {names[0], names[1]};
+    size_t n_alarms = managed_alarms(s, p, names);
+    struct save_job *j = st_calloc(1, sizeof(*j));
+    if (!j || !(j->group = st_strdup(p->def->auto_scaling_group_name)) ||
+        !(j->arn = st_strdup(p->arn))) {
+        if (j) {
+            save_job_free(j);
+        }
+        st_call_fail_status(call, 500, ST_ERR_INTERNAL_FAILURE, "out of memory");
+        return;
+    }
+    j->s = s;
+    j->delete_policy = true;
+    remove_policy_at(s, i);
+    submit_delete(s, j, alarms, n_alarms, call);
+}
+
+void st_op_execute_policy(struct st_collector *c, struct st_call *call)
+{
+    struct st_scaling *s = scaling_of(c);
+    const Stratus__ExecutePolicyRequest *req = (const Stratus__ExecutePolicyRequest *)call->request;
+    size_t i = lookup_policy(s, req->auto_scaling_group_name, req->policy_name);
+    if (i == SIZE_MAX) {
+        fail_no_policy(call, req->auto_scaling_group_name, req->policy_name);
+        return;
+    }
+    struct policy *p = s->policies[i];
+    const Stratus__PutScalingPolicyRequest *d = p->def;
+    struct group *g = find_group(s, d->auto_scaling_group_name);
+    if (!g) {
+        fail_validation(call, "The policy's group no longer exists.");
+        return;
+    }
+    if (d->has_enabled && !d->enabled) {
+        fail_validation(call, "The policy is disabled.");
+        return;
+    }
+    bool honor = req->has_honor_cooldown && req->honor_cooldown;
+    int to = g->desired, cooldown = 0;
+    switch (p->type) {
+    case TARGET:
+        fail_validation(call, "ExecutePolicy is not supported for a TargetTrackingScaling policy.");
+        return;
+    case SIMPLE:
+        if (req->has_metric_value || req->has_breach_threshold) {
+            fail_validation(call, "MetricValue and BreachThreshold are only valid for a "
+                                  "StepScaling policy.");
+            return;
+        }
+        if (honor && (g->hook_running || in_progress(g) || st_wall_ms() < g->cooldown_until_ms)) {
+            st_call_fail_status(call, 400, "ScalingActivityInProgress",
+                                "Scaling activity in progress or the group is in its cooldown.");
+            return;
+        }
+        to = st_scaling_adjust(d->adjustment_type, g->desired, d->scaling_adjustment,
+                               d->min_adjustment_magnitude);
+        cooldown = policy_cooldown(p, g);
+        break;
+    case STEP: {
+        if (!req->has_metric_value || !req->has_breach_threshold) {
+            fail_validation(call, "MetricValue and BreachThreshold are required for a StepScaling "
+                                  "policy.");
+            return;
+        }
+        if (honor) {
+            fail_validation(call, "HonorCooldown is only valid for a SimpleScaling policy.");
+            return;
+        }
+        double delta = req->metric_value - req->breach_threshold;
+        const Stratus__StepAdjustment *step = NULL;
+        for (size_t k = 0; k < d->n_step_adjustments && !step; k++) {
+            const Stratus__StepAdjustment *sa = d->step_adjustments[k];
+            if ((!sa->has_metric_interval_lower_bound ||
+                 delta >= sa->metric_interval_lower_bound) &&
+                (!sa->has_metric_interval_upper_bound || delta < sa->metric_interval_upper_bound)) {
+                step = sa;
+            }
+        }
+        if (!step) {
+            fail_validation(call, "The MetricValue and BreachThreshold match no step adjustment "
+                                  "of the policy.");
+            return;
+        }
+        to = st_scaling_adjust(d->adjustment_type, g->desired, step->scaling_adjustment,
+                               d->min_adjustment_magnitude);
+        break;
+    }
+    }
+    to = st_scaling_clamp(to, g->def->min_size, g->def->max_size);
+    if (to == g->desired) {
+        st_call_reply_packed(call, NULL, 0);
+        return;
+    }
+    char when[40], cause[1200];
+    st_alarm_format_iso_time(st_wall_ms(), when, sizeof(when));
+    snprintf(cause, sizeof(cause),
+             "At %s a user request executed policy %s changing the desired capacity from %d to "
+             "%d.",
+             when, d->policy_name, g->desired, to);
+    change_capacity(s, g, to, cause, cooldown, call);
 }
 
 /* --- lifecycle --- */

@@ -61,6 +61,13 @@ void st_op_put_scaling_policy(struct st_collector *c, struct st_call *call);
 void st_op_describe_policies(struct st_collector *c, struct st_call *call);
 void st_op_describe_scaling_activities(struct st_collector *c, struct st_call *call);
 void st_op_set_desired_capacity(struct st_collector *c, struct st_call *call);
+/* The EC2 Auto Scaling group verbs on the same groups (docs/aws-api.md). */
+void st_op_create_auto_scaling_group(struct st_collector *c, struct st_call *call);
+void st_op_update_auto_scaling_group(struct st_collector *c, struct st_call *call);
+void st_op_delete_auto_scaling_group(struct st_collector *c, struct st_call *call);
+void st_op_describe_auto_scaling_groups(struct st_collector *c, struct st_call *call);
+void st_op_delete_policy(struct st_collector *c, struct st_call *call);
+void st_op_execute_policy(struct st_collector *c, struct st_call *call);
 
 /* What a capacity change computes to, for the unit test: the adjustment applied to current
  * with EC2's rounding for PercentChangeInCapacity and MinAdjustmentMagnitude, before
