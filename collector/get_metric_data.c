@@ -5,11 +5,15 @@
  * MetricStat becomes a GetMetricStatistics query on the query pool, all submitted at once;
  * when the last one is back (loop thread) the expressions are evaluated in dependency order on
  * one time grid (the rounded start time, the MetricStats' period) and the results are sorted
- * as ScanBy asks. Not supported: NextToken paging (results over MaxDatapoints are cut and
- * marked PartialData), cross-account queries, LabelOptions.
+ * as ScanBy asks. MaxDatapoints (default 100,800) caps the points of one reply, counted over
+ * the results in query order; the rest is paged with NextToken. The token is stateless: the
+ * number of points sent so far and a hash of the request (without NextToken and MaxDatapoints),
+ * so every page recomputes the whole answer and a token used with another request is
+ * InvalidNextToken. Not supported: cross-account queries, LabelOptions.
  */
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +50,9 @@ struct gmd {
     size_t pending;
     bool failed;
     struct st_mm_grid grid;
+    char next_token[40];
+    uint64_t hash; /* of the request, for NextToken */
+    uint64_t skip; /* points sent by the pages before (NextToken) */
 };
 
 static int bad(struct st_error *err, const char *code, size_t i, const char *what)
@@ -213,19 +220,13 @@ static int cmp_desc(const void *a, const void *b)
     return cmp_asc(b, a);
 }
 
-/* Fills result r with the points pts[0..n) sorted as ScanBy asks, cut at *budget. */
-static int fill_result(struct gmd *g, Stratus__MetricDataResult *r, struct point *pts, size_t n,
-                       size_t *budget)
+/* Fills result r with the points pts[0..n) sorted as ScanBy asks. */
+static int fill_result(struct gmd *g, Stratus__MetricDataResult *r, struct point *pts, size_t n)
 {
     struct st_arena *a = &g->call->arena;
     bool asc = g->msg->scan_by && strcmp(g->msg->scan_by, "TimestampAscending") == 0;
     qsort(pts, n, sizeof(*pts), asc ? cmp_asc : cmp_desc);
     r->status_code = "Complete";
-    if (n > *budget) {
-        n = *budget;
-        r->status_code = "PartialData";
-    }
-    *budget -= n;
     r->timestamps_ms = st_arena_alloc(a, (n + 1) * sizeof(int64_t));
     r->values = st_arena_alloc(a, (n + 1) * sizeof(double));
     if (!r->timestamps_ms || !r->values) {
@@ -248,6 +249,85 @@ static int series_points(struct gmd *g, const struct st_mm_value *v, struct poin
             pts[(*n)++] = (struct point){g->grid.start_ms + (int64_t)i * g->grid.period_ms, x};
         }
     }
+    return 0;
+}
+
+/*
+ * Cuts the full answer results[0..n) to this page: the points after the g->skip sent before, up
+ * to budget of them, in query order. A page holds the results with points on it (and, on the
+ * first page, those without any point); a result with points left for later pages is
+ * PartialData. Sets g->next_token while points remain. Returns the results kept (compacted).
+ */
+static size_t page(struct gmd *g, Stratus__MetricDataResult **results, size_t n, size_t budget)
+{
+    uint64_t skip = g->skip, sent = 0, total = 0;
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        Stratus__MetricDataResult *r = results[i];
+        size_t all = r->n_values;
+        size_t s = skip < all ? (size_t)skip : all;
+        skip -= s;
+        size_t take = all - s < budget ? all - s : budget;
+        budget -= take;
+        total += all;
+        sent += s + take;
+        r->timestamps_ms += s;
+        r->values += s;
+        r->n_timestamps_ms = r->n_values = take;
+        r->status_code = s + take < all ? "PartialData" : "Complete";
+        if (take > 0 || (all == 0 && g->skip == 0)) {
+            results[kept++] = r;
+        }
+    }
+    g->next_token[0] = '\0';
+    if (sent < total) {
+        snprintf(g->next_token, sizeof(g->next_token), "%016" PRIx64 "%016" PRIx64, g->hash, sent);
+    }
+    return kept;
+}
+
+/* FNV-1a of the request's encoding without NextToken and MaxDatapoints. */
+static int request_hash(struct gmd *g, uint64_t *ret)
+{
+    Stratus__GetMetricDataRequest m = *g->msg;
+    m.next_token = NULL;
+    m.has_max_datapoints = false;
+    m.max_datapoints = 0;
+    size_t len = protobuf_c_message_get_packed_size(&m.base);
+    uint8_t *buf = st_arena_alloc(&g->call->arena, len + 1);
+    if (!buf) {
+        return -ENOMEM;
+    }
+    protobuf_c_message_pack(&m.base, buf);
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < len; i++) {
+        h = (h ^ buf[i]) * 1099511628211ull;
+    }
+    *ret = h;
+    return 0;
+}
+
+/* Reads a NextToken of ours for this request into g->skip. */
+static int parse_token(struct gmd *g, const char *tok, struct st_error *err)
+{
+    uint64_t h = 0, skip = 0;
+    bool ok = strlen(tok) == 32;
+    for (size_t i = 0; ok && i < 32; i++) {
+        int d = isdigit((unsigned char)tok[i])   ? tok[i] - '0'
+                : tok[i] >= 'a' && tok[i] <= 'f' ? tok[i] - 'a' + 10
+                                                 : -1;
+        ok = d >= 0;
+        if (i < 16) {
+            h = h << 4 | (uint64_t)(d & 15);
+        } else {
+            skip = skip << 4 | (uint64_t)(d & 15);
+        }
+    }
+    if (!ok || h != g->hash) {
+        return st_error_set(err, -EINVAL, ST_ERR_INVALID_NEXT_TOKEN,
+                            "The NextToken is not one of this request's.");
+    }
+    g->skip = skip;
     return 0;
 }
 
@@ -309,7 +389,7 @@ static void finish(struct gmd *g)
                                                                              : q->mq->id);
                 series_points(g, v, pts, &n);
             }
-            if (fill_result(g, r, pts, n, &budget) < 0) {
+            if (fill_result(g, r, pts, n) < 0) {
                 st_call_fail_status(call, 500, ST_ERR_INTERNAL_FAILURE, "out of memory");
                 return;
             }
@@ -318,7 +398,10 @@ static void finish(struct gmd *g)
     }
     Stratus__GetMetricDataResponse resp = STRATUS__GET_METRIC_DATA_RESPONSE__INIT;
     resp.metric_data_results = results;
-    resp.n_metric_data_results = nr;
+    resp.n_metric_data_results = page(g, results, nr, budget);
+    if (g->next_token[0]) {
+        resp.next_token = g->next_token;
+    }
     st_call_reply(call, &resp.base);
 }
 
@@ -500,7 +583,14 @@ static int validate(struct gmd *g, int64_t now, struct st_error *err)
                             "The time range holds more than %d periods.", DEFAULT_MAX_POINT);
     }
     g->grid.n = (size_t)(cells > 0 ? cells : 0);
-    return 0;
+    if (m->has_max_datapoints && m->max_datapoints < 1) {
+        return st_error_set(err, -EINVAL, ST_ERR_INVALID_PARAMETER_VALUE,
+                            "The parameter MaxDatapoints must be greater than 0.");
+    }
+    if (request_hash(g, &g->hash) < 0) {
+        return st_error_set(err, -ENOMEM, ST_ERR_INTERNAL_FAILURE, "out of memory");
+    }
+    return m->next_token ? parse_token(g, m->next_token, err) : 0;
 }
 
 void st_op_get_metric_data(struct st_collector *c, struct st_call *call)

@@ -179,6 +179,66 @@ class AwsCliTest(CollectorTest):
                 self.assertIn("An error occurred (InvalidParameterValue) when calling the "
                               "GetMetricData operation: Error in expression", p.stderr)
 
+    def test_get_metric_data_pages_with_next_token(self):
+        c = self.start()
+        t = minute(-12)
+        for label, exe in CLIS:
+            with self.subTest(cli=label):
+                ns = "Page/" + label
+                data = [{"MetricName": "A", "Value": i + 1, "Timestamp": iso(t + 60 * i + 1)}
+                        for i in range(10)]
+                self.aws(c, exe, "cloudwatch", "put-metric-data", "--namespace", ns,
+                         "--metric-data", json.dumps(data))
+                queries = json.dumps([
+                    {"Id": "a", "MetricStat": {"Metric": {"Namespace": ns, "MetricName": "A"},
+                                               "Period": 60, "Stat": "Sum"}},
+                    {"Id": "none", "MetricStat": {"Metric": {"Namespace": ns,
+                                                             "MetricName": "Nothing"},
+                                                  "Period": 60, "Stat": "Sum"}},
+                    {"Id": "e", "Expression": "a * 10"}])
+                base = ["cloudwatch", "get-metric-data", "--metric-data-queries", queries,
+                        "--start-time", iso(t - 60), "--end-time", iso(t + 660),
+                        "--scan-by", "TimestampAscending"]
+                # Page by page: 7 points a reply, in query order, then the token.
+                pages, token = [], None
+                while True:
+                    r = self.aws_json(c, exe, *(base + ["--no-paginate", "--max-datapoints", 7] +
+                                                (["--next-token", token] if token else [])))
+                    pages.append(r["MetricDataResults"])
+                    token = r.get("NextToken")
+                    if not token:
+                        break
+                    self.assertLess(len(pages), 5)
+                self.assertEqual([[(x["Id"], x["StatusCode"], len(x.get("Values", []))) for x in p]
+                                  for p in pages],
+                                 [[("a", "PartialData", 7), ("none", "Complete", 0)],
+                                  [("a", "Complete", 3), ("e", "PartialData", 4)],
+                                  [("e", "Complete", 6)]])
+                got = {}
+                for p in pages:
+                    for x in p:
+                        got.setdefault(x["Id"], []).extend(x.get("Values", []))
+                        self.assertEqual(len(x.get("Timestamps", [])), len(x.get("Values", [])))
+                self.assertEqual(got["a"], [i + 1 for i in range(10)])
+                self.assertEqual(got["e"], [10 * (i + 1) for i in range(10)])
+                # The CLI's own paginator (MaxDatapoints is its page size) follows NextToken
+                # and joins the pages.
+                r = self.aws_json(c, exe, *(base + ["--page-size", 7]))
+                self.assertNotIn("NextToken", r)
+                joined = {}
+                for x in r["MetricDataResults"]:
+                    joined.setdefault(x["Id"], []).extend(x.get("Values", []))
+                self.assertEqual(joined, got)
+                # A token of another request, or not ours.
+                first = self.aws_json(c, exe, *(base + ["--no-paginate", "--max-datapoints", 7]))
+                other = base[:]
+                other[other.index("--end-time") + 1] = iso(t + 600)
+                for tok in (first["NextToken"], "nonsense"):
+                    p = self.aws(c, exe, *(other + ["--no-paginate", "--next-token", tok]),
+                                 check=False)
+                    self.assertIn("An error occurred (InvalidNextToken) when calling the "
+                                  "GetMetricData operation: ", p.stderr)
+
     def test_errors_print_the_usual_line(self):
         c = self.start()
         for label, exe in CLIS:
