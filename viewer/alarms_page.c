@@ -59,6 +59,7 @@ struct _StAlarmsPage {
     guint refresh_id;
     gboolean rebuilding;
 
+    GtkWidget *paned;
     GtkSearchEntry *search;
     GtkDropDown *state_filter;
     GtkLabel *list_status;
@@ -695,6 +696,7 @@ static void st_alarms_page_class_init(StAlarmsPageClass *klass)
     g_type_ensure(ST_TYPE_CHART_VIEW);
     gtk_widget_class_set_layout_manager_type(widget_class, GTK_TYPE_BIN_LAYOUT);
     gtk_widget_class_set_template_from_resource(widget_class, "/org/stratus/Viewer/alarms_page.ui");
+    gtk_widget_class_bind_template_child(widget_class, StAlarmsPage, paned);
     gtk_widget_class_bind_template_child(widget_class, StAlarmsPage, search);
     gtk_widget_class_bind_template_child(widget_class, StAlarmsPage, state_filter);
     gtk_widget_class_bind_template_child(widget_class, StAlarmsPage, list_status);

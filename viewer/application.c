@@ -9,6 +9,7 @@
 #include "application.h"
 
 #include "api_client.h"
+#include "frame_bench.h"
 #include "window.h"
 
 #define DEFAULT_ENDPOINT   "http://127.0.0.1:4780"
@@ -27,6 +28,7 @@ struct _StApplication {
     char *service;
     char *screenshot;
     gboolean edit;
+    int bench_frames;
     StApiClient *client;
     StWindow *window;
     guint settle_id;
@@ -42,6 +44,13 @@ static void take_screenshot(StApplication *self)
     g_autoptr(GError) error = NULL;
     if (!st_window_save_png(self->window, self->screenshot, &error)) {
         g_printerr("stratus-viewer: screenshot failed: %s\n", error->message);
+        self->exit_status = 1;
+        g_clear_error(&error);
+    }
+    /* After the screenshot: the benchmark leaves the window's last frame stale. */
+    if (self->bench_frames > 0 &&
+        !st_frame_bench_run(GTK_WINDOW(self->window), self->bench_frames, stdout, &error)) {
+        g_printerr("stratus-viewer: frame benchmark failed: %s\n", error->message);
         self->exit_status = 1;
     }
     g_clear_handle_id(&self->settle_id, g_source_remove);
@@ -139,6 +148,12 @@ static int st_application_handle_local_options(GApplication *app, GVariantDict *
     g_variant_dict_lookup(options, "service", "s", &self->service);
     g_variant_dict_lookup(options, "screenshot", "^ay", &self->screenshot);
     self->edit = g_variant_dict_contains(options, "edit");
+    g_variant_dict_lookup(options, "bench-frames", "i", &self->bench_frames);
+    if (self->bench_frames < 0 || self->bench_frames > 100000 ||
+        (self->bench_frames && !self->screenshot)) {
+        g_printerr("stratus-viewer: --bench-frames wants 1..100000 and --screenshot\n");
+        return 2;
+    }
     if (self->endpoint && !g_str_has_prefix(self->endpoint, "http://") &&
         !g_str_has_prefix(self->endpoint, "https://")) {
         g_printerr("stratus-viewer: --endpoint wants http://HOST[:PORT], not '%s'\n",
@@ -194,6 +209,8 @@ static void st_application_init(StApplication *self)
         {"edit", 0, 0, G_OPTION_ARG_NONE, NULL, "Start with the dashboard in edit mode", NULL},
         {"screenshot", 0, 0, G_OPTION_ARG_FILENAME, NULL,
          "Save the window as a PNG once loaded, then quit", "FILE"},
+        {"bench-frames", 0, 0, G_OPTION_ARG_INT, NULL,
+         "With --screenshot: first time N frames of the loaded window and print them", "N"},
         {"version", 0, 0, G_OPTION_ARG_NONE, NULL, "Print the version", NULL},
         {NULL},
     };

@@ -91,6 +91,7 @@ static gboolean is_dark(void)
 
 static void update_layout(StChartView *self)
 {
+
     int width = gtk_widget_get_width(GTK_WIDGET(self));
     int height = gtk_widget_get_height(GTK_WIDGET(self));
     gboolean legend = self->series->len > 0;
@@ -530,6 +531,7 @@ static void st_chart_view_finalize(GObject *object)
     StChartView *self = ST_CHART_VIEW(object);
     g_array_unref(self->series);
     g_array_unref(self->breaches);
+
     g_free(self->message);
     G_OBJECT_CLASS(st_chart_view_parent_class)->finalize(object);
 }
@@ -700,6 +702,22 @@ guint st_chart_view_get_n_series(StChartView *self)
 {
     g_return_val_if_fail(ST_IS_CHART_VIEW(self), 0);
     return self->series->len;
+}
+
+void st_chart_view_relayout(StChartView *self)
+{
+    g_return_if_fail(ST_IS_CHART_VIEW(self));
+    changed(self);
+}
+
+guint st_chart_view_get_n_points(StChartView *self)
+{
+    g_return_val_if_fail(ST_IS_CHART_VIEW(self), 0);
+    gsize n = 0;
+    for (guint i = 0; i < self->series->len; i++) {
+        n += g_array_index(self->series, Series, i).n;
+    }
+    return (guint)n;
 }
 
 const char *st_chart_view_palette(guint i)

@@ -45,6 +45,11 @@ void st_chart_view_set_threshold_rule(StChartView *self, int cmp, int period_s);
 void st_chart_view_set_message(StChartView *self, const char *message);
 /* The number of series. */
 guint st_chart_view_get_n_series(StChartView *self);
+/* Recomputes the layout and redraws the series layer on the next frame, as new data does
+ * (the frame benchmark's worst case). */
+void st_chart_view_relayout(StChartView *self);
+/* The number of datapoints over every series. */
+guint st_chart_view_get_n_points(StChartView *self);
 /* The i-th colour of the palette (CloudWatch's), "#rrggbb", static storage. */
 const char *st_chart_view_palette(guint i);
 

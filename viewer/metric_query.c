@@ -175,6 +175,14 @@ void st_metric_query_fetch_async(StApiClient *client, const StMetricQuery *q, gi
     req.has_start_time_ms = req.has_end_time_ms = req.has_period = TRUE;
     req.period = st_metric_query_period_for(c, t0_ms, t1_ms);
     req.start_time_ms = t0_ms / 1000 / req.period * req.period * 1000;
+    /* Aligning the start down adds a period to the span: a range of exactly 1440 periods (a
+     * day at 60 s) would ask for 1441 datapoints, which the collector refuses. Drop the oldest
+     * partial period instead. */
+    gint64 period_ms = (gint64)req.period * 1000;
+    gint64 n_points = (t1_ms - req.start_time_ms + period_ms - 1) / period_ms;
+    if (n_points > MAX_POINTS) {
+        req.start_time_ms += (n_points - MAX_POINTS) * period_ms;
+    }
     req.end_time_ms = t1_ms;
     char *stat = c->stat;
     if (is_extended(stat)) {
