@@ -25,6 +25,7 @@
 #include "collector_private.h"
 #include "stratus/alloc.h"
 #include "stratus/metric.h"
+#include "stratus/series_key.h"
 #include "stratus/time_util.h"
 
 #define ACCOUNT "000000000000"
@@ -696,16 +697,39 @@ static void evaluate_composites(struct st_alarms *a, const char *changed)
 
 /* --- evaluation of metric alarms --- */
 
-struct eval_ctx {
-    struct st_alarms *a;
+/*
+ * Alarms due in a round that watch the same metric (namespace, name, dimensions) with the same
+ * period and unit form a group, and one snapshot and one query serve the whole group: a
+ * warning and a critical threshold, several statistics of one metric, a target tracking
+ * policy's high and low alarms. The query asks for every statistic and percentile the group
+ * needs over the longest range; each alarm then evaluates its own statistic over its own range.
+ */
+struct eval_member {
     char *name;
     uint64_t uid, gen;
-    int64_t start_s;
-    unsigned n_points;
-    int64_t query_ms;
+    unsigned n_points; /* its range: the newest n_points periods of the query */
+    int qi;            /* index of its percentile in the query, -1 for a statistic */
 };
 
-static double datapoint_value(const struct st_alarm *al, const Stratus__Datapoint *dp, bool *ret_ok)
+struct eval_ctx {
+    struct st_alarms *a;
+    int64_t start_s, period_s; /* the query's range */
+    unsigned n_points;
+    int64_t query_ms;
+    size_t n;
+    struct eval_member m[];
+};
+
+static void eval_ctx_free(struct eval_ctx *x)
+{
+    for (size_t i = 0; i < x->n; i++) {
+        st_free(x->m[i].name);
+    }
+    st_free(x);
+}
+
+static double datapoint_value(const struct st_alarm *al, int qi, const Stratus__Datapoint *dp,
+                              bool *ret_ok)
 {
     *ret_ok = true;
     switch (al->stat) {
@@ -724,45 +748,42 @@ static double datapoint_value(const struct st_alarm *al, const Stratus__Datapoin
         *ret_ok = dp->has_maximum;
         return dp->maximum;
     default:
-        *ret_ok = dp->n_extended_statistics > 0 && dp->extended_statistics[0]->has_value;
-        return *ret_ok ? dp->extended_statistics[0]->value : 0;
+        *ret_ok = qi >= 0 && (size_t)qi < dp->n_extended_statistics &&
+                  dp->extended_statistics[qi]->has_value;
+        return *ret_ok ? dp->extended_statistics[qi]->value : 0;
     }
 }
 
-static void on_eval_done(struct st_query *q, void *data)
+/* Evaluates one alarm of a finished group query; pts has room for the query's periods. */
+static void evaluate_member(struct st_alarms *a, const struct eval_ctx *x,
+                            const struct eval_member *m,
+                            const Stratus__GetMetricStatisticsResponse *resp,
+                            struct st_alarm_point *pts, struct st_alarm_eval_out *out)
 {
-    struct eval_ctx *x = data;
-    struct st_alarms *a = x->a;
-    struct st_alarm *al = st_alarms_find(a, x->name);
-    if (al && al->uid == x->uid) {
-        al->inflight--;
-    } else {
-        al = NULL;
+    struct st_alarm *al = st_alarms_find(a, m->name);
+    if (!al || al->uid != m->uid) {
+        return; /* deleted meanwhile */
     }
-    struct st_alarm_point *pts = NULL;
-    Stratus__GetMetricStatisticsResponse *resp = NULL;
-    /* Dropped: deleted or redefined meanwhile, a state write pending, or the query failed. */
-    if (!al || al->gen != x->gen || al->inflight > 0 || a->stopping || q->status < 0) {
-        goto out;
+    al->inflight--;
+    /* Dropped: redefined meanwhile, or a state write pending. */
+    if (al->gen != m->gen || al->inflight > 0) {
+        return;
     }
-    resp = stratus__get_metric_statistics_response__unpack(NULL, q->reply_len, q->reply);
-    pts = st_calloc(x->n_points, sizeof(*pts));
-    if (!resp || !pts) {
-        goto out;
-    }
-    int64_t period = al->metric->period;
-    for (unsigned i = 0; i < x->n_points; i++) {
-        pts[i].t_ms = (x->start_s + (int64_t)i * period) * 1000;
+    int64_t period = x->period_s;
+    int64_t start_s = x->start_s + (int64_t)(x->n_points - m->n_points) * period;
+    memset(pts, 0, m->n_points * sizeof(*pts));
+    for (unsigned i = 0; i < m->n_points; i++) {
+        pts[i].t_ms = (start_s + (int64_t)i * period) * 1000;
     }
     for (size_t i = 0; i < resp->n_datapoints; i++) {
         const Stratus__Datapoint *dp = resp->datapoints[i];
-        int64_t off = dp->timestamp_ms / 1000 - x->start_s;
-        if (off < 0 || off % period != 0 || off / period >= (int64_t)x->n_points) {
+        int64_t off = dp->timestamp_ms / 1000 - start_s;
+        if (off < 0 || off % period != 0 || off / period >= (int64_t)m->n_points) {
             continue;
         }
         struct st_alarm_point *pt = &pts[off / period];
         bool ok;
-        pt->value = datapoint_value(al, dp, &ok);
+        pt->value = datapoint_value(al, m->qi, dp, &ok);
         pt->present = ok && dp->sample_count > 0;
         pt->sample_count = dp->sample_count;
     }
@@ -780,61 +801,145 @@ static void on_eval_done(struct st_query *q, void *data)
         .quantile = al->quantile,
         .low_sample_ignore = al->low_sample_ignore,
         .points = pts,
-        .n_points = x->n_points,
+        .n_points = m->n_points,
         .query_ms = x->query_ms,
     };
     /* The newest N real datapoints: what the evaluator evaluates (docs/alarms.md). */
     struct st_scaling_values values = {0};
-    for (unsigned i = x->n_points; i-- > 0 && values.n < al->n;) {
+    for (unsigned i = m->n_points; i-- > 0 && values.n < al->n;) {
         if (pts[i].present) {
             st_scaling_values_add(&values, pts[i].value);
         }
     }
-    struct st_alarm_eval_out *out = st_malloc(sizeof(*out));
-    if (out && st_alarm_eval(&in, out) == 0) {
-        a->evaluations++;
-        if (out->changed) {
-            transition(a, al, out->state, out->reason, out->reason_data, &values, NULL);
-        } else if (al->actions_enabled) {
-            /* As CloudWatch: scaling actions run at every evaluation, not only on changes. */
-            size_t n;
-            char **list = state_actions(al, &n);
-            for (size_t i = 0; i < n; i++) {
-                if (strncmp(list[i], ST_ACTION_SCALING_PREFIX, strlen(ST_ACTION_SCALING_PREFIX)) ==
-                    0) {
-                    a->actions_run++;
-                    st_scaling_invoke(a->scaling, list[i], al, &values);
-                }
+    if (st_alarm_eval(&in, out) < 0) {
+        return;
+    }
+    a->evaluations++;
+    if (out->changed) {
+        transition(a, al, out->state, out->reason, out->reason_data, &values, NULL);
+    } else if (al->actions_enabled) {
+        /* As CloudWatch: scaling actions run at every evaluation, not only on changes. */
+        size_t n;
+        char **list = state_actions(al, &n);
+        for (size_t i = 0; i < n; i++) {
+            if (strncmp(list[i], ST_ACTION_SCALING_PREFIX, strlen(ST_ACTION_SCALING_PREFIX)) == 0) {
+                a->actions_run++;
+                st_scaling_invoke(a->scaling, list[i], al, &values);
             }
         }
     }
-    st_free(out);
-out:
+}
+
+static void on_eval_done(struct st_query *q, void *data)
+{
+    struct eval_ctx *x = data;
+    struct st_alarms *a = x->a;
+    Stratus__GetMetricStatisticsResponse *resp = NULL;
+    struct st_alarm_point *pts = NULL;
+    struct st_alarm_eval_out *out = NULL;
+    if (!a->stopping && q->status == 0) {
+        resp = stratus__get_metric_statistics_response__unpack(NULL, q->reply_len, q->reply);
+        pts = st_calloc(x->n_points, sizeof(*pts));
+        out = st_malloc(sizeof(*out));
+    }
+    for (size_t i = 0; i < x->n; i++) {
+        if (resp && pts && out) {
+            evaluate_member(a, x, &x->m[i], resp, pts, out);
+            continue;
+        }
+        /* The query failed (or memory ran out): only release the alarms. */
+        struct st_alarm *al = st_alarms_find(a, x->m[i].name);
+        if (al && al->uid == x->m[i].uid) {
+            al->inflight--;
+        }
+    }
     if (resp) {
         stratus__get_metric_statistics_response__free_unpacked(resp, NULL);
     }
     st_free(pts);
-    st_free(x->name);
-    st_free(x);
+    st_free(out);
+    eval_ctx_free(x);
     st_query_free(q);
 }
 
-static void evaluate(struct st_alarms *a, struct st_alarm *al, int64_t now_ms)
+static int str_cmp(const char *x, const char *y)
 {
-    const Stratus__PutMetricAlarmRequest *d = al->metric;
+    return strcmp(x ? x : "", y ? y : "");
+}
+
+/* Orders alarms so that those one query can serve are adjacent (equal under this order). */
+static int metric_cmp(const void *pa, const void *pb)
+{
+    const struct st_alarm *x = *(const struct st_alarm *const *)pa;
+    const struct st_alarm *y = *(const struct st_alarm *const *)pb;
+    if (x->metric_id != y->metric_id) {
+        return x->metric_id < y->metric_id ? -1 : 1;
+    }
+    const Stratus__PutMetricAlarmRequest *d = x->metric, *e = y->metric;
+    if (d->period != e->period) {
+        return d->period < e->period ? -1 : 1;
+    }
+    int r;
+    if ((r = str_cmp(d->unit, e->unit)) != 0 || (r = str_cmp(d->namespace_, e->namespace_)) != 0 ||
+        (r = str_cmp(d->metric_name, e->metric_name)) != 0) {
+        return r;
+    }
+    if (d->n_dimensions != e->n_dimensions) {
+        return d->n_dimensions < e->n_dimensions ? -1 : 1;
+    }
+    for (size_t i = 0; i < d->n_dimensions; i++) {
+        if ((r = str_cmp(d->dimensions[i]->name, e->dimensions[i]->name)) != 0 ||
+            (r = str_cmp(d->dimensions[i]->value, e->dimensions[i]->value)) != 0) {
+            return r;
+        }
+    }
+    return 0;
+}
+
+/* Index of quantile q in the query, adding it if there is room; -1 when full. */
+static int query_quantile(struct st_stats_query *q, char **names, const struct st_alarm *al)
+{
+    for (unsigned i = 0; i < q->n_quantiles; i++) {
+        if (q->quantiles[i] == al->quantile) {
+            return (int)i;
+        }
+    }
+    if (q->n_quantiles == ST_MAX_EXT_STATISTICS) {
+        return -1;
+    }
+    names[q->n_quantiles] = al->metric->extended_statistic;
+    q->quantiles[q->n_quantiles] = al->quantile;
+    return (int)q->n_quantiles++;
+}
+
+/* Starts one query for group[0..n) (alarms equal under metric_cmp). Returns how many of them
+ * it took: fewer than n when their percentiles do not fit in one query. */
+static size_t evaluate_group(struct st_alarms *a, struct st_alarm **group, size_t n, int64_t now_ms)
+{
+    const Stratus__PutMetricAlarmRequest *d = group[0]->metric;
     int64_t period = d->period;
     int64_t end_s = now_ms / 1000 / period * period;
-    unsigned n_points = st_alarm_eval_range(al->n);
-    struct st_stats_query q = {
-        .stats = ST_STAT_SAMPLE_COUNT | al->stat,
-        .start_ms = (end_s - (int64_t)n_points * period) * 1000,
-        .end_ms = end_s * 1000,
-        .period_s = period,
-    };
-    if (d->extended_statistic) {
-        q.quantiles[0] = al->quantile;
-        q.n_quantiles = 1;
+    struct st_stats_query q = {.stats = ST_STAT_SAMPLE_COUNT, .period_s = period};
+    char *names[ST_MAX_EXT_STATISTICS];
+    struct eval_ctx *x = st_calloc(1, sizeof(*x) + n * sizeof(x->m[0]));
+    if (!x) {
+        return n;
     }
+    unsigned n_points = 0;
+    size_t taken = 0;
+    for (; taken < n; taken++) {
+        struct st_alarm *al = group[taken];
+        struct eval_member *m = &x->m[taken];
+        m->qi = -1;
+        if (al->metric->extended_statistic && (m->qi = query_quantile(&q, names, al)) < 0) {
+            break;
+        }
+        q.stats |= al->stat;
+        m->n_points = st_alarm_eval_range(al->n);
+        n_points = m->n_points > n_points ? m->n_points : n_points;
+    }
+    q.start_ms = (end_s - (int64_t)n_points * period) * 1000;
+    q.end_ms = end_s * 1000;
     if (d->unit) {
         enum st_unit unit;
         if (st_unit_parse(d->unit, &unit) == 0) {
@@ -847,35 +952,43 @@ static void evaluate(struct st_alarms *a, struct st_alarm *al, int64_t now_ms)
     req.metric_name = d->metric_name;
     req.dimensions = d->dimensions;
     req.n_dimensions = d->n_dimensions;
-    char *ext = d->extended_statistic;
-    if (ext) {
-        req.extended_statistics = &ext;
-        req.n_extended_statistics = 1;
+    req.extended_statistics = names;
+    req.n_extended_statistics = q.n_quantiles;
+    x->n = taken;
+    for (size_t i = 0; i < taken; i++) {
+        x->m[i].uid = group[i]->uid;
+        x->m[i].gen = group[i]->gen;
+        if (!(x->m[i].name = st_strdup(group[i]->name))) {
+            eval_ctx_free(x);
+            return taken;
+        }
     }
-    struct eval_ctx *x = st_calloc(1, sizeof(*x));
-    struct st_query *qr = x ? st_query_snapshot(&a->c->hot, &req, &q, now_ms) : NULL;
-    if (!x || !qr || !(x->name = st_strdup(al->name))) {
-        st_free(x);
-        st_query_free(qr);
-        return;
+    struct st_query *qr = st_query_snapshot(&a->c->hot, &req, &q, now_ms);
+    if (!qr) {
+        eval_ctx_free(x);
+        return taken;
     }
     x->a = a;
-    x->uid = al->uid;
-    x->gen = al->gen;
     x->start_s = end_s - (int64_t)n_points * period;
+    x->period_s = period;
     x->n_points = n_points;
     x->query_ms = now_ms;
     qr->done = on_eval_done;
     qr->data = x;
-    al->inflight++;
+    for (size_t i = 0; i < taken; i++) {
+        group[i]->inflight++;
+    }
     st_query_pool_submit(a->c->qpool, qr);
+    return taken;
 }
 
 void st_alarms_evaluate_all(struct st_alarms *a, bool all)
 {
     int64_t now = st_wall_ms();
     bool minute = all || a->ticks % 6 == 0;
-    for (size_t i = 0; i < a->n; i++) {
+    size_t n_due = 0;
+    struct st_alarm **due = a->n ? st_malloc(a->n * sizeof(*due)) : NULL;
+    for (size_t i = 0; due && i < a->n; i++) {
         struct st_alarm *al = a->items[i];
         if (al->composite || al->inflight > 0) {
             continue;
@@ -883,7 +996,20 @@ void st_alarms_evaluate_all(struct st_alarms *a, bool all)
         if (al->metric->period >= 60 && !minute) {
             continue;
         }
-        evaluate(a, al, now);
+        due[n_due++] = al;
+    }
+    if (due) {
+        qsort(due, n_due, sizeof(*due), metric_cmp);
+        for (size_t i = 0; i < n_due;) {
+            size_t k = i + 1;
+            while (k < n_due && metric_cmp(&due[i], &due[k]) == 0) {
+                k++;
+            }
+            i += evaluate_group(a, &due[i], k - i, now);
+        }
+        st_free(due);
+    } else if (a->n) {
+        st_log_warning("alarms: out of memory, skipping an evaluation round");
     }
     /* Composite alarms follow their children at once; the tick catches anything missed. */
     for (size_t i = 0; i < a->n_comps; i++) {
@@ -917,7 +1043,18 @@ static int parse_definition(struct st_alarm *al, struct st_error *err)
     }
     al->name = al->metric->alarm_name;
     al->actions_enabled = !al->metric->has_actions_enabled || al->metric->actions_enabled;
-    return st_alarm_parse_metric(al->metric, al, err);
+    int r = st_alarm_parse_metric(al->metric, al, err);
+    if (r == 0) {
+        /* For grouping the evaluations of alarms on one metric (the canonical key's id). */
+        const Stratus__PutMetricAlarmRequest *d = al->metric;
+        uint8_t key[ST_SERIES_KEY_MAX];
+        size_t key_len;
+        al->metric_id = st_series_key_build_pb(d->namespace_, d->metric_name, d->dimensions,
+                                               d->n_dimensions, ST_UNIT_NONE, key, &key_len) == 0
+                            ? st_metric_id(key, key_len)
+                            : 0;
+    }
+    return r;
 }
 
 struct put_job {

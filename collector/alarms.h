@@ -44,6 +44,7 @@ struct st_alarm {
     bool low_sample_ignore;
     bool actions_enabled;
     int64_t config_updated_ms;
+    uint64_t metric_id; /* st_metric_id of its metric: alarms on one metric share a query */
     /* state */
     enum st_alarm_state state;
     char *reason, *reason_data;

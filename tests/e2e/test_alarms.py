@@ -432,6 +432,56 @@ class TestWebhooksAndComposites(AlarmTest):
         self.assertIn("refers to the alarm itself", p.stderr)
 
 
+class TestSharedQueries(AlarmTest):
+    def test_alarms_on_one_metric_each_evaluate_their_own_statistic(self):
+        """Alarms on one metric and period share one query a round (12 percentiles need two);
+        each is still judged on its own statistic, threshold and range."""
+        c = self.start(*TICK)
+        base = int(time.time()) // 10 * 10
+        for k in (1, 2):
+            c.cli("put-metric-data", "--namespace", NS, "--metric-name", "Load",
+                  "--storage-resolution", "1", "--timestamp", base - k * 10 + 1,
+                  "--values", *range(1, 101))
+        # Values 1..100 in each period: Minimum 1, Maximum 100, Average 50.5, Sum 5050,
+        # SampleCount 100, pN about N.
+        want = {}
+
+        def alarm(name, thr, *stat, n=2):
+            c.cli("put-metric-alarm", "--alarm-name", name, "--namespace", NS,
+                  "--metric-name", "Load", *stat, "--period", 10, "--evaluation-periods", n,
+                  "--datapoints-to-alarm", n, "--threshold", thr, "--comparison-operator",
+                  "GreaterThanThreshold")
+
+        for stat, below, above in (("Minimum", 0.5, 1.5), ("Maximum", 99, 101),
+                                   ("Average", 50, 51), ("Sum", 5000, 5100),
+                                   ("SampleCount", 99, 101)):
+            for thr, state in ((below, "ALARM"), (above, "OK")):
+                name = "%s-%s" % (stat, thr)
+                alarm(name, thr, "--statistic", stat)
+                want[name] = state
+        for q in range(5, 65, 5):  # 12 percentiles: more than one query holds
+            for thr, state in ((q - 3, "ALARM"), (q + 3, "OK")):
+                name = "p%d-%d" % (q, thr)
+                alarm(name, thr, "--extended-statistic", "p%d" % q)
+                want[name] = state
+        # The same metric with N = 1 and a longer range than the others is served too.
+        alarm("one-period", 99, "--statistic", "Maximum", n=1)
+        want["one-period"] = "ALARM"
+
+        def states():
+            return {a["AlarmName"]: a["StateValue"]
+                    for a in c.cli_json("describe-alarms")["MetricAlarms"]}
+
+        wait_for("every alarm to leave INSUFFICIENT_DATA", lambda: all(
+            v != "INSUFFICIENT_DATA" for v in states().values()))
+        self.assertEqual(states(), want)
+        data = json.loads(self.alarm(c, "p40-37")["StateReasonData"])
+        self.assertEqual(data["extendedStatistic"], "p40")
+        self.assertEqual(len(data["evaluatedDatapoints"]), 2)
+        for dp in data["evaluatedDatapoints"]:
+            self.assertAlmostEqual(dp["value"], 40, delta=2)
+
+
 class TestValidation(AlarmTest):
     def expect_error(self, c, code, *args):
         p = c.cli(*args, check=False)
