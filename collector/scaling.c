@@ -1006,6 +1006,18 @@ static void group_to_pb(const struct group *g, Stratus__AutoScalingGroup *o, cha
     o->health_check_type = "EC2";
 }
 
+/* Whether a Describe filter lets name (or its alias, NULL for none) through: an empty list
+ * lets everything through, else one of its entries must be equal. */
+static bool filter_allows(char *const *list, size_t n, const char *name, const char *alias)
+{
+    for (size_t k = 0; k < n; k++) {
+        if (strcmp(list[k], name) == 0 || (alias && strcmp(list[k], alias) == 0)) {
+            return true;
+        }
+    }
+    return n == 0;
+}
+
 void st_op_describe_scaling_groups(struct st_collector *c, struct st_call *call)
 {
     struct st_scaling *s = scaling_of(c);
@@ -1020,11 +1032,8 @@ void st_op_describe_scaling_groups(struct st_collector *c, struct st_call *call)
     }
     for (size_t i = 0; i < s->n_groups; i++) {
         const struct group *g = s->groups[i];
-        bool want = req->n_auto_scaling_group_names == 0;
-        for (size_t k = 0; k < req->n_auto_scaling_group_names && !want; k++) {
-            want = strcmp(req->auto_scaling_group_names[k], g->name) == 0;
-        }
-        if (!want) {
+        if (!filter_allows(req->auto_scaling_group_names, req->n_auto_scaling_group_names, g->name,
+                           NULL)) {
             continue;
         }
         Stratus__AutoScalingGroup *o = st_arena_alloc(&call->arena, sizeof(*o));
@@ -1313,15 +1322,8 @@ void st_op_describe_policies(struct st_collector *c, struct st_call *call)
             strcmp(req->auto_scaling_group_name, d->auto_scaling_group_name) != 0) {
             continue;
         }
-        bool want = req->n_policy_names == 0;
-        for (size_t k = 0; k < req->n_policy_names && !want; k++) {
-            want = strcmp(req->policy_names[k], d->policy_name) == 0 ||
-                   strcmp(req->policy_names[k], p->arn) == 0;
-        }
-        for (size_t k = 0; k < req->n_policy_types && want; k++) {
-            want = strcmp(req->policy_types[k], type_name(p->type)) == 0;
-        }
-        if (!want) {
+        if (!filter_allows(req->policy_names, req->n_policy_names, d->policy_name, p->arn) ||
+            !filter_allows(req->policy_types, req->n_policy_types, type_name(p->type), NULL)) {
             continue;
         }
         Stratus__ScalingPolicy *o = st_arena_alloc(&call->arena, sizeof(*o));

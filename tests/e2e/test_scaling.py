@@ -130,6 +130,12 @@ class TestScaling(ScalingTest):
             pol = c.cli_json("describe-policies", "--auto-scaling-group-name",
                              g)["ScalingPolicies"][0]
             self.assertEqual(pol.get("MetricAggregationType"), agg)
+        # A type filter lets through a policy of any of its types.
+        def policies(*types):
+            return c.cli_json("describe-policies", "--policy-types", *types)["ScalingPolicies"]
+        self.assertEqual(len(policies("SimpleScaling", "StepScaling")), 4)
+        self.assertEqual(len(policies("StepScaling")), 4)
+        self.assertEqual(policies("SimpleScaling"), [])
 
     def test_simple_policy_reinvoked_in_alarm_with_cooldown_and_clamp(self):
         c = self.start(*TICK)
