@@ -511,44 +511,15 @@ static const struct st_args_flag da_flags[DA__COUNT] = {
 };
 
 /* Pages kept alive while their items are printed. */
-struct pages {
-    ProtobufCMessage **items;
-    size_t n;
-};
-
-static int keep_page(struct pages *p, ProtobufCMessage *m, struct st_error *err)
+/* Keeps a reply page; on OOM frees it and fails with err. */
+static int keep_page(struct st_pb_pages *p, ProtobufCMessage *m, struct st_error *err)
 {
-    ProtobufCMessage **items = st_realloc(p->items, (p->n + 1) * sizeof(*items));
-    if (!items) {
-        st_pb_free(m);
-        return st_args_oom(err);
-    }
-    p->items = items;
-    p->items[p->n++] = m;
-    return 0;
-}
-
-static void pages_fini(struct pages *p)
-{
-    for (size_t i = 0; i < p->n; i++) {
-        st_pb_free(p->items[i]);
-    }
-    st_free(p->items);
+    return st_pb_pages_keep(p, m) < 0 ? st_args_oom(err) : 0;
 }
 
 static int append(void ***arr, size_t *n, void *const *add, size_t n_add, struct st_error *err)
 {
-    if (n_add == 0) {
-        return 0;
-    }
-    void **out = st_realloc(*arr, (*n + n_add) * sizeof(*out));
-    if (!out) {
-        return st_args_oom(err);
-    }
-    memcpy(out + *n, add, n_add * sizeof(*out));
-    *arr = out;
-    *n += n_add;
-    return 0;
+    return st_ptr_append(arr, n, add, n_add) < 0 ? st_args_oom(err) : 0;
 }
 
 int st_cmd_describe_alarms(const struct st_cli *cli, int argc, char **argv, struct st_error *err)
@@ -567,7 +538,7 @@ int st_cmd_describe_alarms(const struct st_cli *cli, int argc, char **argv, stru
     req.alarm_types = v[DA_TYPES].seen ? (char **)v[DA_TYPES].many : NULL;
     req.n_alarm_types = v[DA_TYPES].seen ? v[DA_TYPES].n_many : 0;
     req.action_prefix = (char *)v[DA_ACTION_PREFIX].one;
-    struct pages pages = {0};
+    struct st_pb_pages pages = {0};
     void **metric = NULL, **composite = NULL;
     size_t n_metric = 0, n_composite = 0;
     for (size_t page = 0; page < MAX_PAGES; page++) {
@@ -595,7 +566,7 @@ int st_cmd_describe_alarms(const struct st_cli *cli, int argc, char **argv, stru
     }
     st_free(metric);
     st_free(composite);
-    pages_fini(&pages);
+    st_pb_pages_fini(&pages);
     return r;
 }
 
@@ -654,7 +625,7 @@ int st_cmd_describe_alarm_history(const struct st_cli *cli, int argc, char **arg
                                                        INT32_MAX, &max_items, err)) < 0) {
         return r;
     }
-    struct pages pages = {0};
+    struct st_pb_pages pages = {0};
     void **items = NULL;
     size_t n_items = 0;
     for (size_t page = 0; page < MAX_PAGES; page++) {
@@ -681,7 +652,7 @@ int st_cmd_describe_alarm_history(const struct st_cli *cli, int argc, char **arg
         st_output_alarm_history(cli->out, (Stratus__AlarmHistoryItem *const *)items, n_items);
     }
     st_free(items);
-    pages_fini(&pages);
+    st_pb_pages_fini(&pages);
     return r;
 }
 

@@ -20,6 +20,7 @@
 #include "stratus/alloc.h"
 
 #define MAX_STEPS 20
+#define MAX_PAGES 100000
 
 static int opt_i32(const char *flag, const struct st_args_value *v, int32_t *ret,
                    protobuf_c_boolean *has, int64_t min, struct st_error *err)
@@ -512,20 +513,45 @@ int st_cmd_describe_policies(const struct st_cli *cli, int argc, char **argv, st
     req.n_policy_names = v[DP_NAMES].seen ? v[DP_NAMES].n_many : 0;
     req.policy_types = v[DP_TYPES].seen ? (char **)v[DP_TYPES].many : NULL;
     req.n_policy_types = v[DP_TYPES].seen ? v[DP_TYPES].n_many : 0;
-    ProtobufCMessage *msg = NULL;
-    r = st_api_call(cli, "DescribePolicies", &req.base,
-                    &stratus__describe_policies_response__descriptor, &msg, err);
+    /* Every page, as the aws CLI's paginator does. */
+    struct st_pb_pages pages = {0};
+    void **pols = NULL;
+    size_t n_pols = 0;
+    for (size_t page = 0; page < MAX_PAGES; page++) {
+        ProtobufCMessage *msg = NULL;
+        r = st_api_call(cli, "DescribePolicies", &req.base,
+                        &stratus__describe_policies_response__descriptor, &msg, err);
+        if (r < 0) {
+            break;
+        }
+        if (st_pb_pages_keep(&pages, msg) < 0) {
+            r = st_args_oom(err);
+            break;
+        }
+        const Stratus__DescribePoliciesResponse *resp =
+            (const Stratus__DescribePoliciesResponse *)msg;
+        if (st_ptr_append(&pols, &n_pols, (void *const *)resp->scaling_policies,
+                          resp->n_scaling_policies) < 0) {
+            r = st_args_oom(err);
+            break;
+        }
+        if (!resp->next_token) {
+            break;
+        }
+        req.next_token = resp->next_token;
+    }
     if (r < 0) {
+        st_free(pols);
+        st_pb_pages_fini(&pages);
         return r;
     }
-    const Stratus__DescribePoliciesResponse *resp = (const Stratus__DescribePoliciesResponse *)msg;
     struct st_json_writer w;
     st_json_writer_init(&w, cli->out);
     st_json_begin_object(&w);
     st_json_key(&w, "ScalingPolicies");
     st_json_begin_array(&w);
-    for (size_t i = 0; i < resp->n_scaling_policies; i++) {
-        const Stratus__ScalingPolicy *p = resp->scaling_policies[i];
+    for (size_t i = 0; i < n_pols; i++) {
+        const Stratus__ScalingPolicy *p = pols[i];
         st_json_begin_object(&w);
         key_str(&w, "AutoScalingGroupName", p->auto_scaling_group_name);
         key_str(&w, "PolicyName", p->policy_name);
@@ -564,7 +590,8 @@ int st_cmd_describe_policies(const struct st_cli *cli, int argc, char **argv, st
     st_json_end_array(&w);
     st_json_end_object(&w);
     st_json_end(&w);
-    st_pb_free(msg);
+    st_free(pols);
+    st_pb_pages_fini(&pages);
     return 0;
 }
 
@@ -588,25 +615,56 @@ int st_cmd_describe_scaling_activities(const struct st_cli *cli, int argc, char 
     Stratus__DescribeScalingActivitiesRequest req =
         STRATUS__DESCRIBE_SCALING_ACTIVITIES_REQUEST__INIT;
     req.auto_scaling_group_name = (char *)v[DSA_GROUP].one;
-    if ((r = opt_i32("--max-items", &v[DSA_MAX], &req.max_records, &req.has_max_records, 1, err)) <
-        0) {
+    int32_t max_items = 0;
+    protobuf_c_boolean has_max = false;
+    if ((r = opt_i32("--max-items", &v[DSA_MAX], &max_items, &has_max, 1, err)) < 0) {
         return r;
     }
-    ProtobufCMessage *msg = NULL;
-    r = st_api_call(cli, "DescribeScalingActivities", &req.base,
-                    &stratus__describe_scaling_activities_response__descriptor, &msg, err);
+    if (has_max) { /* pages of up to 100 until that many */
+        req.has_max_records = true;
+        req.max_records = max_items < 100 ? max_items : 100;
+    }
+    struct st_pb_pages pages = {0};
+    void **acts = NULL;
+    size_t n_acts = 0;
+    for (size_t page = 0; page < MAX_PAGES; page++) {
+        ProtobufCMessage *msg = NULL;
+        r = st_api_call(cli, "DescribeScalingActivities", &req.base,
+                        &stratus__describe_scaling_activities_response__descriptor, &msg, err);
+        if (r < 0) {
+            break;
+        }
+        if (st_pb_pages_keep(&pages, msg) < 0) {
+            r = st_args_oom(err);
+            break;
+        }
+        const Stratus__DescribeScalingActivitiesResponse *resp =
+            (const Stratus__DescribeScalingActivitiesResponse *)msg;
+        if (st_ptr_append(&acts, &n_acts, (void *const *)resp->activities, resp->n_activities) <
+            0) {
+            r = st_args_oom(err);
+            break;
+        }
+        if (!resp->next_token || (has_max && n_acts >= (size_t)max_items)) {
+            break;
+        }
+        req.next_token = resp->next_token;
+    }
     if (r < 0) {
+        st_free(acts);
+        st_pb_pages_fini(&pages);
         return r;
     }
-    const Stratus__DescribeScalingActivitiesResponse *resp =
-        (const Stratus__DescribeScalingActivitiesResponse *)msg;
+    if (has_max && n_acts > (size_t)max_items) {
+        n_acts = (size_t)max_items;
+    }
     struct st_json_writer w;
     st_json_writer_init(&w, cli->out);
     st_json_begin_object(&w);
     st_json_key(&w, "Activities");
     st_json_begin_array(&w);
-    for (size_t i = 0; i < resp->n_activities; i++) {
-        const Stratus__Activity *a = resp->activities[i];
+    for (size_t i = 0; i < n_acts; i++) {
+        const Stratus__Activity *a = acts[i];
         st_json_begin_object(&w);
         key_str(&w, "ActivityId", a->activity_id);
         key_str(&w, "AutoScalingGroupName", a->auto_scaling_group_name);
@@ -623,7 +681,8 @@ int st_cmd_describe_scaling_activities(const struct st_cli *cli, int argc, char 
     st_json_end_array(&w);
     st_json_end_object(&w);
     st_json_end(&w);
-    st_pb_free(msg);
+    st_free(acts);
+    st_pb_pages_fini(&pages);
     return 0;
 }
 

@@ -17,4 +17,20 @@ ProtobufCAllocator *st_pb_allocator(void);
 /* Frees a message and everything it points to; NULL is a no-op. */
 void st_pb_free(void *msg);
 
+/* The replies of a paged call, kept until the merged result has been printed. */
+struct st_pb_pages {
+    ProtobufCMessage **items;
+    size_t n;
+};
+
+/* Takes m into p. On OOM frees m and returns -1. */
+int st_pb_pages_keep(struct st_pb_pages *p, ProtobufCMessage *m);
+
+/* Frees every kept reply. */
+void st_pb_pages_fini(struct st_pb_pages *p);
+
+/* Appends add[0..n_add) to the pointer array *arr of *n entries (st_realloc). -1 on OOM, with
+ * *arr and *n unchanged. */
+int st_ptr_append(void ***arr, size_t *n, void *const *add, size_t n_add);
+
 #endif

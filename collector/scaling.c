@@ -1303,20 +1303,87 @@ static const char *type_name(enum policy_type t)
     return t == SIMPLE ? "SimpleScaling" : t == STEP ? "StepScaling" : "TargetTrackingScaling";
 }
 
+/* DescribePolicies pages in (group name, policy name) order. Its token is that key of the last
+ * policy of a page: "<length of the group name>:<group name><policy name>". */
+struct policy_key {
+    const char *group, *name;
+    size_t group_len;
+};
+
+static int policy_key_cmp(const struct policy *p, const struct policy_key *k)
+{
+    const char *g = p->def->auto_scaling_group_name;
+    size_t gl = strlen(g);
+    int c = memcmp(g, k->group, gl < k->group_len ? gl : k->group_len);
+    if (c == 0 && gl != k->group_len) {
+        c = gl < k->group_len ? -1 : 1;
+    }
+    return c != 0 ? c : strcmp(p->def->policy_name, k->name);
+}
+
+static int by_policy_key(const void *a, const void *b)
+{
+    const struct policy *x = *(struct policy *const *)a, *y = *(struct policy *const *)b;
+    int c = strcmp(x->def->auto_scaling_group_name, y->def->auto_scaling_group_name);
+    return c != 0 ? c : strcmp(x->def->policy_name, y->def->policy_name);
+}
+
+static bool policy_key_parse(const char *token, struct policy_key *k)
+{
+    size_t len = strlen(token), gl = 0, i = 0;
+    if (len == 0 || len > 1024) {
+        return false;
+    }
+    for (; token[i] >= '0' && token[i] <= '9' && i < 4; i++) {
+        gl = gl * 10 + (size_t)(token[i] - '0');
+    }
+    if (i == 0 || token[i] != ':' || gl == 0 || gl >= len - i - 1) {
+        return false;
+    }
+    k->group = token + i + 1;
+    k->group_len = gl;
+    k->name = token + i + 1 + gl;
+    return true;
+}
+
+static char *policy_key_token(struct st_arena *arena, const struct policy *p)
+{
+    const char *g = p->def->auto_scaling_group_name, *n = p->def->policy_name;
+    size_t size = strlen(g) + strlen(n) + 24;
+    char *t = st_arena_alloc(arena, size);
+    if (t) {
+        snprintf(t, size, "%zu:%s%s", strlen(g), g, n);
+    }
+    return t;
+}
+
 void st_op_describe_policies(struct st_collector *c, struct st_call *call)
 {
     struct st_scaling *s = scaling_of(c);
     const Stratus__DescribePoliciesRequest *req =
         (const Stratus__DescribePoliciesRequest *)call->request;
+    int32_t max = req->has_max_records ? req->max_records : 50;
+    if (max < 1 || max > 100) {
+        fail_validation(call, "MaxRecords must be between 1 and 100.");
+        return;
+    }
+    struct policy_key after = {0};
+    if (req->next_token && !policy_key_parse(req->next_token, &after)) {
+        st_call_fail_status(call, 400, ST_ERR_INVALID_NEXT_TOKEN, "The token is not valid.");
+        return;
+    }
     Stratus__DescribePoliciesResponse resp = STRATUS__DESCRIBE_POLICIES_RESPONSE__INIT;
+    struct policy **sel = st_arena_alloc(&call->arena, (s->n_policies + 1) * sizeof(*sel));
     resp.scaling_policies =
-        st_arena_alloc(&call->arena, (s->n_policies + 1) * sizeof(*resp.scaling_policies));
-    if (!resp.scaling_policies) {
+        st_arena_alloc(&call->arena, ((size_t)max + 1) * sizeof(*resp.scaling_policies));
+    if (!sel || !resp.scaling_policies) {
         st_call_fail_status(call, 500, ST_ERR_INTERNAL_FAILURE, "out of memory");
         return;
     }
+    /* By group, then policy name; the token is the key of the last policy of the page. */
+    size_t n = 0;
     for (size_t i = 0; i < s->n_policies; i++) {
-        const struct policy *p = s->policies[i];
+        struct policy *p = s->policies[i];
         const Stratus__PutScalingPolicyRequest *d = p->def;
         if (req->auto_scaling_group_name &&
             strcmp(req->auto_scaling_group_name, d->auto_scaling_group_name) != 0) {
@@ -1326,6 +1393,15 @@ void st_op_describe_policies(struct st_collector *c, struct st_call *call)
             !filter_allows(req->policy_types, req->n_policy_types, type_name(p->type), NULL)) {
             continue;
         }
+        if (req->next_token && policy_key_cmp(p, &after) <= 0) {
+            continue;
+        }
+        sel[n++] = p;
+    }
+    qsort(sel, n, sizeof(*sel), by_policy_key);
+    for (size_t i = 0; i < n && i < (size_t)max; i++) {
+        const struct policy *p = sel[i];
+        const Stratus__PutScalingPolicyRequest *d = p->def;
         Stratus__ScalingPolicy *o = st_arena_alloc(&call->arena, sizeof(*o));
         if (!o) {
             st_call_fail_status(call, 500, ST_ERR_INTERNAL_FAILURE, "out of memory");
@@ -1357,9 +1433,9 @@ void st_op_describe_policies(struct st_collector *c, struct st_call *call)
         for (size_t k = 0; o->alarms && k < a->n && o->n_alarms < 8; k++) {
             const struct st_alarm *al = a->items[k];
             char **acts = al->composite ? al->comp->alarm_actions : al->metric->alarm_actions;
-            size_t n = al->composite ? al->comp->n_alarm_actions : al->metric->n_alarm_actions;
+            size_t n_acts = al->composite ? al->comp->n_alarm_actions : al->metric->n_alarm_actions;
             bool names = false;
-            for (size_t x = 0; x < n && !names; x++) {
+            for (size_t x = 0; x < n_acts && !names; x++) {
                 names = strcmp(acts[x], p->arn) == 0;
             }
             if (!names) {
@@ -1378,6 +1454,13 @@ void st_op_describe_policies(struct st_collector *c, struct st_call *call)
         }
         resp.scaling_policies[resp.n_scaling_policies++] = o;
     }
+    if (n > (size_t)max) {
+        resp.next_token = policy_key_token(&call->arena, sel[max - 1]);
+        if (!resp.next_token) {
+            st_call_fail_status(call, 500, ST_ERR_INTERNAL_FAILURE, "out of memory");
+            return;
+        }
+    }
     st_call_reply(call, &resp.base);
 }
 
@@ -1395,6 +1478,22 @@ void st_op_describe_scaling_activities(struct st_collector *c, struct st_call *c
         fail_validation(call, "No AutoScalingGroup of that name.");
         return;
     }
+    if (req->n_activity_ids > 50) {
+        fail_validation(call, "ActivityIds can name at most 50 activities.");
+        return;
+    }
+    /* Newest first; the token is the sequence number of the last activity of the page. */
+    int64_t before = INT64_MAX;
+    if (req->next_token) {
+        char *end = NULL;
+        errno = 0;
+        long long v = strtoll(req->next_token, &end, 10);
+        if (errno != 0 || end == req->next_token || *end != '\0' || v < 1) {
+            st_call_fail_status(call, 400, ST_ERR_INVALID_NEXT_TOKEN, "The token is not valid.");
+            return;
+        }
+        before = v;
+    }
     Stratus__DescribeScalingActivitiesResponse resp =
         STRATUS__DESCRIBE_SCALING_ACTIVITIES_RESPONSE__INIT;
     resp.activities = st_arena_alloc(&call->arena, (size_t)max * sizeof(*resp.activities));
@@ -1407,8 +1506,12 @@ void st_op_describe_scaling_activities(struct st_collector *c, struct st_call *c
     size_t n_groups = s->n_groups < 1024 ? s->n_groups : 1024;
     for (size_t i = 0; i < n_groups; i++) {
         pos[i] = s->groups[i]->n_acts;
+        while (pos[i] > 0 && s->groups[i]->acts[pos[i] - 1]->seq >= before) {
+            pos[i]--;
+        }
     }
-    while (resp.n_activities < (size_t)max) {
+    int64_t last_seq = 0;
+    for (;;) {
         struct group *best = NULL;
         size_t bi = 0;
         for (size_t i = 0; i < n_groups; i++) {
@@ -1426,6 +1529,24 @@ void st_op_describe_scaling_activities(struct st_collector *c, struct st_call *c
             break;
         }
         const struct activity *x = best->acts[--pos[bi]];
+        bool want = req->n_activity_ids == 0;
+        for (size_t k = 0; k < req->n_activity_ids && !want; k++) {
+            want = strcmp(req->activity_ids[k], x->id) == 0;
+        }
+        if (!want) {
+            continue;
+        }
+        if (resp.n_activities == (size_t)max) { /* one more exists: the page ends here */
+            char *t = st_arena_alloc(&call->arena, 24);
+            if (!t) {
+                st_call_fail_status(call, 500, ST_ERR_INTERNAL_FAILURE, "out of memory");
+                return;
+            }
+            snprintf(t, 24, "%" PRId64, last_seq);
+            resp.next_token = t;
+            break;
+        }
+        last_seq = x->seq;
         Stratus__Activity *o = st_arena_alloc(&call->arena, sizeof(*o));
         if (!o) {
             st_call_fail_status(call, 500, ST_ERR_INTERNAL_FAILURE, "out of memory");

@@ -184,6 +184,22 @@ class AwsAutoScalingTest(CollectorTest):
                                     "--auto-scaling-group-name", g, "--max-items", 2)
                 self.assertEqual([a["ActivityId"] for a in two["Activities"]],
                                  [a["ActivityId"] for a in acts[:2]])
+                # Pages of 1 and 4 (MaxRecords) joined by the CLI's paginator over NextToken.
+                for size in (1, 4):
+                    paged = self.aws_json(c, exe, "describe-scaling-activities",
+                                          "--auto-scaling-group-name", g, "--page-size", size)
+                    self.assertEqual([a["ActivityId"] for a in paged["Activities"]],
+                                     [a["ActivityId"] for a in acts])
+                    pols = self.aws_json(c, exe, "describe-policies", "--auto-scaling-group-name",
+                                         g, "--page-size", 1)["ScalingPolicies"]
+                    self.assertEqual([p["PolicyName"] for p in pols], ["grow", "shrink"])
+                one = self.aws_json(c, exe, "describe-scaling-activities", "--activity-ids",
+                                    acts[2]["ActivityId"], acts[4]["ActivityId"])
+                self.assertEqual([a["ActivityId"] for a in one["Activities"]],
+                                 [acts[2]["ActivityId"], acts[4]["ActivityId"]])
+                self.fails(c, exe, "InvalidNextToken", "DescribeScalingActivities",
+                           "describe-scaling-activities", "--auto-scaling-group-name", g,
+                           "--next-token", "x", "--no-paginate")
 
                 self.aws(c, exe, "delete-policy", "--auto-scaling-group-name", g,
                          "--policy-name", "shrink")
