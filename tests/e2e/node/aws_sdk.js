@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 // Drives a collector with the real AWS SDK for JavaScript v3 and prints what the SDK returned
 // as one JSON object, for tests/e2e/test_aws_sdk.py to assert on. Usage:
-//   node aws_sdk.js ENDPOINT json|cbor T0
-// json: the CloudWatch client as shipped (AWS JSON 1.0); cbor: the same client configured
-// with the SDK's Smithy RPC v2 CBOR protocol. T0 is a minute-aligned epoch second to put at.
+//   node aws_sdk.js ENDPOINT json|cbor T0 [HOOK]
+// json: the CloudWatch client as shipped (AWS JSON 1.0), then the X-Ray (REST-JSON) and Auto
+// Scaling (Query) clients; cbor: the CloudWatch client configured with the SDK's Smithy RPC v2
+// CBOR protocol. T0 is a minute-aligned epoch second to put at; HOOK, for json, the absolute
+// path of the scaling group's apply hook.
 "use strict";
 const cw = require("@aws-sdk/client-cloudwatch");
 const { AwsSmithyRpcV2CborProtocol } = require("@aws-sdk/core/protocols");
@@ -84,6 +86,18 @@ async function main() {
   out.alarms = plain(await client.send(new cw.DescribeAlarmsCommand({ AlarmNames: [alarm] })));
   out.history = plain(await client.send(new cw.DescribeAlarmHistoryCommand({
     AlarmName: alarm, HistoryItemType: "StateUpdate" })));
+  // A composite alarm over the metric alarm: ALARM once its rule's alarm is in ALARM.
+  await client.send(new cw.PutCompositeAlarmCommand({
+    AlarmName: alarm + "-composite", AlarmRule: `ALARM("${alarm}")`,
+    AlarmDescription: "composite over " + alarm }));
+  for (let i = 0; i < 50; i++) {
+    out.composite = plain(await client.send(new cw.DescribeAlarmsCommand({
+      AlarmNames: [alarm + "-composite"], AlarmTypes: ["CompositeAlarm"] })));
+    const c = out.composite.CompositeAlarms || [];
+    if (c.length && c[0].StateValue === "ALARM") break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await client.send(new cw.DeleteAlarmsCommand({ AlarmNames: [alarm + "-composite"] }));
   await client.send(new cw.DeleteAlarmsCommand({ AlarmNames: [alarm] }));
   out.afterDelete = plain(await client.send(new cw.DescribeAlarmsCommand({ AlarmNames: [alarm] })));
   out.noAlarm = await error(client.send(new cw.SetAlarmStateCommand({
@@ -105,7 +119,52 @@ async function main() {
     }
     out.xrayGraph = plain(await x.send(new xr.GetServiceGraphCommand({
       StartTime: new Date((now - 300) * 1000), EndTime: new Date((now + 60) * 1000) })));
+    out.xraySummaries = plain(await x.send(new xr.GetTraceSummariesCommand({
+      StartTime: new Date((now - 300) * 1000), EndTime: new Date((now + 60) * 1000),
+      FilterExpression: 'service("sdk-web") AND http.status = 200' })));
+    out.xrayNone = plain(await x.send(new xr.GetTraceSummariesCommand({
+      StartTime: new Date((now - 300) * 1000), EndTime: new Date((now + 60) * 1000),
+      FilterExpression: "fault" })));
+    out.xrayBadFilter = await error(x.send(new xr.GetTraceSummariesCommand({
+      StartTime: new Date((now - 300) * 1000), EndTime: new Date((now + 60) * 1000),
+      FilterExpression: "responsetime >" })));
     out.xrayTid = tid;
+
+    // Auto Scaling over Query, a group whose apply hook (argv[5]) logs each capacity.
+    const as = require("@aws-sdk/client-auto-scaling");
+    const a = new as.AutoScalingClient({ endpoint, region: "us-east-1", maxAttempts: 1,
+                                         credentials: { accessKeyId: "test", secretAccessKey: "test" } });
+    const g = "sdk-group";
+    await a.send(new as.CreateAutoScalingGroupCommand({
+      AutoScalingGroupName: g, MinSize: 1, MaxSize: 5, DesiredCapacity: 1, DefaultCooldown: 0,
+      Tags: [{ Key: "stratus:apply-hook", Value: "exec:" + process.argv[5] }] }));
+    out.asPolicy = plain(await a.send(new as.PutScalingPolicyCommand({
+      AutoScalingGroupName: g, PolicyName: "up", AdjustmentType: "ChangeInCapacity",
+      ScalingAdjustment: 2, Cooldown: 0 })));
+    out.asPolicies = plain(await a.send(new as.DescribePoliciesCommand({
+      AutoScalingGroupName: g })));
+    const idle = async () => {
+      for (let i = 0; i < 100; i++) {
+        const r = await a.send(new as.DescribeScalingActivitiesCommand({
+          AutoScalingGroupName: g }));
+        if (r.Activities.every((x) => x.StatusCode === "Successful")) return plain(r);
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      throw new Error("activities did not settle");
+    };
+    await idle();
+    await a.send(new as.SetDesiredCapacityCommand({ AutoScalingGroupName: g, DesiredCapacity: 3 }));
+    await idle();
+    await a.send(new as.ExecutePolicyCommand({ AutoScalingGroupName: g, PolicyName: "up" }));
+    out.asActivities = await idle();
+    out.asGroups = plain(await a.send(new as.DescribeAutoScalingGroupsCommand({
+      AutoScalingGroupNames: [g] })));
+    out.asTooBig = await error(a.send(new as.SetDesiredCapacityCommand({
+      AutoScalingGroupName: g, DesiredCapacity: 9 })));
+    await a.send(new as.DeleteAutoScalingGroupCommand({ AutoScalingGroupName: g,
+                                                       ForceDelete: true }));
+    out.asAfterDelete = plain(await a.send(new as.DescribeAutoScalingGroupsCommand({
+      AutoScalingGroupNames: [g] })));
   }
   out.wire = { paths: [...seen.paths].sort(), types: [...seen.types].sort(),
                targets: [...seen.targets].sort() };
