@@ -4,6 +4,7 @@ the agent's relay), PutTraceSegments, and the service graph, summaries and full 
 the real CLI. Waiting is polling with a deadline, never a fixed sleep."""
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -15,6 +16,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import CollectorTest, iso  # noqa: E402
 
 HEADER = b'{"format": "json", "version": 1}\n'
+NPM_DIR = os.environ.get("STRATUS_NPM_DIR", os.path.expanduser("~/.cache/stratus-npm"))
+NODE_PATH = os.path.join(NPM_DIR, "node_modules")
+NODE_SDK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "node", "xray_sdk.js")
+HAVE_NODE_SDK = shutil.which("node") and \
+    os.path.isdir(os.path.join(NODE_PATH, "aws-xray-sdk-core"))
 
 
 def trace_id(n, t=None):
@@ -285,6 +291,109 @@ class AgentRelay(TraceTest):
         self.assertEqual(fault["Users"][0]["UserName"], "user-2")
         self.assertEqual(self.summaries(c, "annotation.run = 1")[0]["Annotations"]["run"][0]
                          ["AnnotationValue"], {"NumberValue": 1.0})
+
+
+@unittest.skipUnless(HAVE_NODE_SDK, "needs node and scripts/install-npm-deps")
+class NodeXraySdk(TraceTest):
+    """tests/e2e/node/xray_sdk.js: a Node service traced by the real aws-xray-sdk-core, whose
+    downstream HTTP call (captureHTTPs, to an untraced 127.0.0.1 backend) the SDK sends nested
+    for order 0 and as an independent subsegment for orders 1 and 2."""
+    relay = AgentRelay.relay
+
+    def run_node(self, daemon_port):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(NODE_PATH=NODE_PATH, NODE_NO_WARNINGS="1",
+                   AWS_XRAY_DAEMON_ADDRESS="127.0.0.1:%d" % daemon_port)
+        p = subprocess.run(["node", NODE_SDK], capture_output=True, text=True, timeout=60,
+                           env=env)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stderr, "")
+        out = json.loads(p.stdout)
+        self.assertEqual([(o["down"], o["status"]) for o in out["orders"]],
+                         [("ok", 200), ("missing", 404), ("boom", 502)])
+        return out, [o["traceId"] for o in out["orders"]]
+
+    def by_id(self, c, expr=None):
+        return {s["Id"]: s for s in self.summaries(c, expr)}
+
+    def test_node_sdk_segments_through_the_agent(self):
+        c = self.start()
+        port = self.relay(c)
+        out, tids = self.run_node(port)
+        sums = self.wait_for(lambda: len(self.by_id(c, 'service("node-web")')) == 3 and
+                             self.by_id(c, 'service("node-web")'),
+                             "the SDK's three traces", seconds=30)
+        self.assertEqual(set(sums), set(tids))
+        ok, missing, boom = (sums[t] for t in tids)
+        self.assertEqual([(s["HasFault"], s["HasError"], s["Http"]["HttpStatus"])
+                          for s in (ok, missing, boom)],
+                         [(False, False, 200), (False, True, 404), (True, False, 502)])
+        self.assertEqual([s["Users"][0]["UserName"] for s in (ok, missing, boom)],
+                         ["user-0", "user-1", "user-2"])
+        self.assertEqual(boom["Annotations"]["tier"][0]["AnnotationValue"],
+                         {"StringValue": "gold"})
+        self.assertEqual(missing["Annotations"]["order"][0]["AnnotationValue"],
+                         {"NumberValue": 1.0})
+        self.assertEqual(missing["Annotations"]["gold"][0]["AnnotationValue"],
+                         {"BooleanValue": False})
+        self.assertFalse(any(s["IsPartial"] for s in (ok, missing, boom)))
+        self.assertEqual(set(self.by_id(c, 'annotation.tier = "gold"')), {tids[0], tids[2]})
+        self.assertEqual(set(self.by_id(c, "annotation.order >= 1 AND NOT fault")), {tids[1]})
+        self.assertEqual(set(self.by_id(c, "fault")), {tids[2]})
+        self.assertEqual(set(self.by_id(c, "error")), {tids[1]})
+        self.assertEqual(set(self.by_id(c, 'message CONTAINS "backend answered 500"')),
+                         {tids[2]})
+        self.assertEqual(set(self.by_id(c, 'edge("node-web", "127.0.0.1") { error }')),
+                         {tids[1]})
+
+        traces = c.cli_json("batch-get-traces", "--trace-ids", *tids)
+        self.assertEqual(traces["UnprocessedTraceIds"], [])
+        docs = {}
+        for t in traces["Traces"]:
+            for s in t["Segments"]:
+                d = json.loads(s["Document"])
+                self.assertEqual(s["Id"], d["id"])
+                docs.setdefault(t["Id"], []).append(d)
+        self.assertEqual(set(docs), set(tids))
+        for i, tid in enumerate(tids):
+            with self.subTest(order=i):
+                (web,) = [d for d in docs[tid] if d["name"] == "node-web"]
+                self.assertEqual(web["annotations"]["order"], i)
+                self.assertEqual(web["aws"]["xray"]["package"], "aws-xray-sdk-core")
+                (handler,) = web["subsegments"]
+                self.assertEqual(handler["name"], "handler")
+                # Nested by the SDK (order 0) or sent on its own and nested by BatchGetTraces.
+                (call,) = handler["subsegments"]
+                self.assertEqual((call["name"], call["namespace"]), ("127.0.0.1", "remote"))
+                self.assertEqual(call["http"]["request"]["url"],
+                                 "http://127.0.0.1/" + ("ok", "missing", "boom")[i])
+                self.assertEqual(call["http"]["response"]["status"], (200, 404, 500)[i])
+                self.assertEqual((call.get("error", False), call.get("fault", False)),
+                                 ((False, False), (True, False), (False, True))[i])
+                for k in ("type", "parent_id", "trace_id"):
+                    self.assertNotIn(k, call)
+        self.assertEqual(docs[tids[2]][0]["subsegments"][0]["cause"]["exceptions"][0]["message"],
+                         "backend answered 500")
+
+        graph = c.cli_json("get-service-graph", *self.window())["Services"]
+        by = {(s["Name"], s.get("Type")): s for s in graph}
+        self.assertEqual(set(by), {("node-web", "client"), ("node-web", None),
+                                   ("127.0.0.1", "remote")})
+        web = by[("node-web", None)]
+        self.assertTrue(web["Root"])
+        st = web["SummaryStatistics"]
+        self.assertEqual((st["TotalCount"], st["OkCount"], st["ErrorStatistics"]["TotalCount"],
+                          st["FaultStatistics"]["TotalCount"]), (3, 1, 1, 1))
+        (edge,) = web["Edges"]
+        self.assertEqual(edge["ReferenceId"], by[("127.0.0.1", "remote")]["ReferenceId"])
+        st = edge["SummaryStatistics"]
+        self.assertEqual((st["TotalCount"], st["OkCount"], st["ErrorStatistics"]["TotalCount"],
+                          st["FaultStatistics"]["TotalCount"]), (3, 1, 1, 1))
+        self.assertEqual([e["ReferenceId"] for e in by[("node-web", "client")]["Edges"]],
+                         [web["ReferenceId"]])
+        a = self.agents[-1]
+        a.stop()
+        self.assertIn("5 segments sent", a.log())
 
 
 if __name__ == "__main__":
