@@ -10,7 +10,7 @@
  *   service := "service" "(" [target] ")" ["{" [expr] "}"]
  *   edge    := "edge" "(" target "," target ")" ["{" [expr] "}"]
  *   target  := STRING | "id" "(" ["name" ":" STRING] ["," "type" ":" STRING] ")"
- *   field   := keyword | "annotation." KEY | "annotation[" KEY "]"
+ *   field   := keyword | "annotation." KEY | "annotation" "[" KEY "]"
  *
  * Keywords and the word operators are case-insensitive. Every node comes from one arena owned
  * by the filter; nesting is capped so recursion depth is bounded by ST_XRAY_FILTER_MAX_DEPTH.
@@ -139,7 +139,7 @@ enum tok {
     T_OP,
     T_STRING,
     T_NUMBER,
-    T_WORD, /* keyword, function name, true/false, annotation.KEY */
+    T_WORD, /* keyword, function name, true/false, annotation.KEY, annotation (then [KEY]) */
 };
 
 struct parser {
@@ -174,14 +174,26 @@ static bool word_is(const struct parser *p, const char *w)
     return p->tok == T_WORD && strlen(w) == p->len && strncasecmp(p->text, w, p->len) == 0;
 }
 
-/* Reads the next token into p. */
-static int next(struct parser *p)
+/* The characters of an annotation key (lib/xray_segment.c takes no others). */
+static bool key_char(uint8_t ch)
 {
-    uint8_t ch = 0;
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '_';
+}
+
+static void skip_space(struct parser *p)
+{
     while (st_cursor_left(&p->c) &&
            (*p->c.pos == ' ' || *p->c.pos == '\t' || *p->c.pos == '\n' || *p->c.pos == '\r')) {
         p->c.pos++;
     }
+}
+
+/* Reads the next token into p. */
+static int next(struct parser *p)
+{
+    uint8_t ch = 0;
+    skip_space(p);
     p->pos = (size_t)(p->c.pos - p->start) + 1;
     p->text = (const char *)p->c.pos;
     p->len = 0;
@@ -341,6 +353,19 @@ static const char *take_string(struct parser *p, size_t *ret_len)
     return s;
 }
 
+/* Copies an annotation key into the arena. */
+static const char *take_key(struct parser *p, const char *key, size_t len)
+{
+    char *k = st_arena_alloc(p->arena, len + 1);
+    if (!k) {
+        st_error_set(p->err, -ENOMEM, ST_ERR_INTERNAL_FAILURE, "out of memory");
+        return NULL;
+    }
+    memcpy(k, key, len);
+    k[len] = '\0';
+    return k;
+}
+
 static int expect(struct parser *p, enum tok t, const char *what)
 {
     if (p->tok != t) {
@@ -439,26 +464,40 @@ static int parse_test(struct parser *p, struct node **ret)
     int r;
     if (p->len > 11 && strncasecmp(p->text, "annotation.", 11) == 0) {
         n->field = F_ANNOTATION;
-        size_t kl = p->len - 11;
-        char *k = st_arena_alloc(p->arena, kl + 1);
-        if (!k) {
-            return st_error_set(p->err, -ENOMEM, ST_ERR_INTERNAL_FAILURE, "out of memory");
+        if (!(n->key = take_key(p, p->text + 11, p->len - 11))) {
+            return -ENOMEM;
         }
-        memcpy(k, p->text + 11, kl);
-        k[kl] = '\0';
-        n->key = k;
         if ((r = next(p)) < 0) {
             return r;
         }
     } else if (p->len == 10 && strncasecmp(p->text, "annotation", 10) == 0) {
-        /* annotation[KEY] */
+        /* annotation[KEY], read here: '[' and ']' are no tokens anywhere else */
+        n->field = F_ANNOTATION;
+        if (!st_cursor_left(&p->c) || *p->c.pos != '[') {
+            return syntax(p, pos, "expected annotation.KEY or annotation[KEY]");
+        }
+        p->c.pos++;
+        skip_space(p);
+        const char *key = (const char *)p->c.pos;
+        while (st_cursor_left(&p->c) && key_char(*p->c.pos)) {
+            p->c.pos++;
+        }
+        size_t kl = (size_t)((const char *)p->c.pos - key);
+        size_t key_pos = (size_t)((const uint8_t *)key - p->start) + 1;
+        skip_space(p);
+        if (kl == 0) {
+            return syntax(p, key_pos, "expected an annotation key (letters, digits, _)");
+        }
+        if (!st_cursor_left(&p->c) || *p->c.pos != ']') {
+            return syntax(p, (size_t)(p->c.pos - p->start) + 1, "expected ']'");
+        }
+        p->c.pos++;
+        if (!(n->key = take_key(p, key, kl))) {
+            return -ENOMEM;
+        }
         if ((r = next(p)) < 0) {
             return r;
         }
-        if (p->tok != T_END && *p->text == '[') {
-            return syntax(p, p->pos, "annotation[KEY] is written annotation.KEY here");
-        }
-        return syntax(p, pos, "expected annotation.KEY");
     } else {
         bool found = false;
         for (size_t i = 0; i < sizeof(field_names) / sizeof(field_names[0]); i++) {
