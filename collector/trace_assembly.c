@@ -657,3 +657,56 @@ int st_trace_facts(const struct st_trace_assembly *as, struct st_arena *a, struc
     ret->n_edges = n_edges;
     return 0;
 }
+
+/* Whether the tree under s holds id; *ret_in_call: a call on the path to it (s itself counted
+ * when with_self, as a subsegment is and a segment is not). Depth is capped by the parser. */
+static bool holds(const struct st_xray_segment *s, const char *id, bool with_self,
+                  bool *ret_in_call)
+{
+    bool call = with_self && s->namespace_name;
+    if (strcmp(s->id, id) == 0) {
+        *ret_in_call = call;
+        return true;
+    }
+    for (size_t i = 0; i < s->n_subsegments; i++) {
+        bool below;
+        if (holds(&s->subsegments[i], id, true, &below)) {
+            *ret_in_call = call || below;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool st_trace_holds(const struct st_xray_segment *tree, const char *id)
+{
+    bool call;
+    return holds(tree, id, false, &call);
+}
+
+const struct st_xray_segment *st_trace_owner(const struct st_trace *t,
+                                             const struct st_xray_segment *x, bool *ret_in_call)
+{
+    bool in_call = false;
+    /* Each hop goes up one document; more hops than documents is a cycle. */
+    for (size_t hop = 0; hop <= t->n_docs; hop++) {
+        const struct st_xray_segment *up = NULL;
+        for (size_t i = 0; i < t->n_docs && !up; i++) {
+            const struct st_xray_segment *d = &t->docs[i]->root;
+            bool call;
+            if (d != x && holds(d, x->parent_id, d->independent, &call)) {
+                up = d;
+                in_call = in_call || call;
+            }
+        }
+        if (!up) {
+            return NULL;
+        }
+        if (!up->independent) {
+            *ret_in_call = in_call;
+            return up;
+        }
+        x = up;
+    }
+    return NULL;
+}

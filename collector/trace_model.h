@@ -46,6 +46,18 @@ void st_trace_free(struct st_trace *t);
  */
 int st_trace_add(struct st_trace *t, struct st_xray_doc *doc);
 
+/*
+ * The segment that owns the independent subsegment x, as assembly attaches it: the segment
+ * whose tree holds x's parent, through other independent subsegments. NULL while a document
+ * of that chain has not arrived. *ret_in_call (written on success) is true when a downstream
+ * call (namespace remote or aws) encloses x, so that x would not count as a call if nested.
+ * Borrows t; the result lives as long as its document in t.
+ */
+const struct st_xray_segment *st_trace_owner(const struct st_trace *t,
+                                             const struct st_xray_segment *x, bool *ret_in_call);
+/* Whether the tree under s (s included) holds a (sub)segment with this id. */
+bool st_trace_holds(const struct st_xray_segment *tree, const char *id);
+
 /* The outcome of one request (segment or call), as X-Ray counts it. */
 enum st_trace_outcome {
     ST_OUTCOME_OK,

@@ -408,6 +408,67 @@ static void count_calls(struct st_trace_store *s, const char *service,
     }
 }
 
+/* Counts x, a completed independent subsegment owned by a segment of service, once, exactly
+ * as count_calls counts it nested there: a call on its own edge, otherwise the calls inside
+ * it, and nothing when a call encloses it. */
+static void count_independent(struct st_trace_store *s, const char *service, bool in_call,
+                              struct st_xray_doc *x)
+{
+    x->counted = true;
+    if (in_call) {
+        return;
+    }
+    if (x->root.namespace_name) {
+        count(s, service, x->root.name, &x->root);
+    } else {
+        count_calls(s, service, &x->root);
+    }
+}
+
+/*
+ * doc was just added to t. An independent subsegment counts once the chain from it to its
+ * owning segment is there, so doc can only complete the chains of the documents that hang from
+ * it (directly or through others): walk those, from doc, when doc's own chain is complete.
+ */
+static void count_anchored(struct st_trace_store *s, struct st_trace *t, struct st_xray_doc *doc)
+{
+    bool in_call;
+    if (doc->root.independent && !st_trace_owner(t, &doc->root, &in_call)) {
+        return;
+    }
+    size_t *todo = st_malloc(t->n_docs * sizeof(*todo));
+    bool *seen = st_calloc(t->n_docs, sizeof(*seen));
+    if (!todo || !seen) {
+        st_free(todo);
+        st_free(seen);
+        return; /* out of memory: not counted */
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < t->n_docs; i++) {
+        if (t->docs[i] == doc) {
+            todo[n++] = i;
+            seen[i] = true;
+        }
+    }
+    while (n) {
+        struct st_xray_doc *a = t->docs[todo[--n]];
+        const struct st_xray_segment *owner;
+        if (a->root.independent && !a->root.in_progress && !a->counted &&
+            (owner = st_trace_owner(t, &a->root, &in_call))) {
+            count_independent(s, owner->name, in_call, a);
+        }
+        for (size_t j = 0; j < t->n_docs; j++) {
+            if (!seen[j] && t->docs[j]->root.independent &&
+                st_trace_holds(&a->root, t->docs[j]->root.parent_id)) {
+                seen[j] = true;
+                todo[n++] = j;
+            }
+        }
+    }
+    st_free(todo);
+    st_free(seen);
+}
+
 static void on_metrics_done(struct st_trace_job *job, void *data)
 {
     struct st_trace_store *s = data;
@@ -527,6 +588,8 @@ static int ingest_doc(struct st_trace_store *s, struct st_trace_doc_in *d, int64
     if (r < 0) {
         /* Out of memory or too many documents: the database has it; forget the copy. */
         cache_drop(s, t);
+    } else if (r > 0 && s->opts.metrics) {
+        count_anchored(s, t, doc);
     }
     return 0;
 }

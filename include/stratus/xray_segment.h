@@ -77,6 +77,7 @@ struct st_xray_segment {
 struct st_xray_doc {
     struct st_arena arena;
     struct st_xray_segment root;
+    bool counted; /* false after parsing; the holder's (the trace store: in its metrics) */
 };
 
 /*

@@ -299,6 +299,7 @@ class NodeXraySdk(TraceTest):
     downstream HTTP call (captureHTTPs, to an untraced 127.0.0.1 backend) the SDK sends nested
     for order 0 and as an independent subsegment for orders 1 and 2."""
     relay = AgentRelay.relay
+    stat = TraceMetrics.stat
 
     def run_node(self, daemon_port):
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
@@ -317,7 +318,7 @@ class NodeXraySdk(TraceTest):
         return {s["Id"]: s for s in self.summaries(c, expr)}
 
     def test_node_sdk_segments_through_the_agent(self):
-        c = self.start()
+        c = self.start("--trace-metrics-ms", "200")
         port = self.relay(c)
         out, tids = self.run_node(port)
         sums = self.wait_for(lambda: len(self.by_id(c, 'service("node-web")')) == 3 and
@@ -391,6 +392,12 @@ class NodeXraySdk(TraceTest):
                           st["FaultStatistics"]["TotalCount"]), (3, 1, 1, 1))
         self.assertEqual([e["ReferenceId"] for e in by[("node-web", "client")]["Edges"]],
                          [web["ReferenceId"]])
+
+        # Stratus/Traces counts the two streamed calls as if nested, like the graph.
+        edge = "ServiceName=node-web,DownstreamService=127.0.0.1"
+        self.wait_for(lambda: self.stat(c, "RequestCount", edge) == 3, "the edge's RequestCount")
+        self.assertEqual([self.stat(c, m, edge) for m in ("FaultCount", "ErrorCount")], [1, 1])
+        self.assertEqual(self.stat(c, "RequestCount", "ServiceName=node-web"), 3)
         a = self.agents[-1]
         a.stop()
         self.assertIn("5 segments sent", a.log())

@@ -3,8 +3,9 @@
  * The trace store on a real event loop and a temporary directory: documents are stored and
  * answered per document, an in-progress version never replaces a complete one, a reopened
  * store finds every accepted segment (read back from SQLite, not memory), a database in the old
- * layout (segments WITHOUT ROWID) is moved over with its documents, and retention and
- * the disk budget delete the oldest traces (with an injected clock).
+ * layout (segments WITHOUT ROWID) is moved over with its documents, retention and the disk
+ * budget delete the oldest traces (with an injected clock), and independent subsegments count
+ * in the trace metrics exactly as if nested.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -364,6 +365,140 @@ static void test_disk_budget_drops_the_oldest(void **state)
                      300 - c.traces);
 }
 
+/* --- trace metrics --- */
+
+static struct st_trace_metric got_metrics[16];
+static size_t n_got_metrics;
+
+static void on_metrics(const struct st_trace_metric *m, size_t n, void *data)
+{
+    (void)data;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = 0;
+        while (k < n_got_metrics && (strcmp(got_metrics[k].service, m[i].service) != 0 ||
+                                     strcmp(got_metrics[k].downstream, m[i].downstream) != 0)) {
+            k++;
+        }
+        if (k == n_got_metrics) {
+            assert_true(n_got_metrics < sizeof(got_metrics) / sizeof(got_metrics[0]));
+            memset(&got_metrics[k], 0, sizeof(got_metrics[k]));
+            snprintf(got_metrics[k].service, sizeof(got_metrics[k].service), "%s", m[i].service);
+            snprintf(got_metrics[k].downstream, sizeof(got_metrics[k].downstream), "%s",
+                     m[i].downstream);
+            n_got_metrics++;
+        }
+        got_metrics[k].requests += m[i].requests;
+        got_metrics[k].faults += m[i].faults;
+        got_metrics[k].errors += m[i].errors;
+        got_metrics[k].latency_n += m[i].latency_n;
+        got_metrics[k].latency_sum += m[i].latency_sum;
+    }
+}
+
+/* Reopens the store with trace metrics (handed over when it closes). */
+static void with_metrics(struct env *e)
+{
+    st_trace_store_free(e->s);
+    n_got_metrics = 0;
+    e->opts.metrics = on_metrics;
+    open_store(e);
+}
+
+/* Closes the store, which hands over the last interval's metrics. */
+static void close_store(struct env *e)
+{
+    st_trace_store_free(e->s);
+    e->s = NULL;
+}
+
+static const struct st_trace_metric *metric(const char *service, const char *downstream)
+{
+    for (size_t i = 0; i < n_got_metrics; i++) {
+        if (strcmp(got_metrics[i].service, service) == 0 &&
+            strcmp(got_metrics[i].downstream, downstream) == 0) {
+            return &got_metrics[i];
+        }
+    }
+    return NULL;
+}
+
+static void test_independent_call_counts_as_if_nested(void **state)
+{
+    struct env *e = *state;
+    with_metrics(e);
+    /* T1: the call nested in the segment's handler subsegment. */
+    put_one(e, "{\"name\": \"web\", \"id\": \"00000000000000a1\", \"trace_id\": \"" T1 "\","
+               " \"start_time\": 1700000000, \"end_time\": 1700000001,"
+               " \"subsegments\": [{\"name\": \"handler\", \"id\": \"00000000000000b1\","
+               " \"start_time\": 1700000000, \"end_time\": 1700000001,"
+               " \"subsegments\": [{\"name\": \"db\", \"id\": \"00000000000000c1\","
+               " \"namespace\": \"remote\", \"start_time\": 1700000000,"
+               " \"end_time\": 1700000000.5, \"http\": {\"response\": {\"status\": 503}}}]}]}");
+    /* T2: the same call sent on its own before its segment, as the X-Ray SDKs stream them. */
+    put_one(e, "{\"type\": \"subsegment\", \"name\": \"db\", \"id\": \"00000000000000c2\","
+               " \"trace_id\": \"" T2 "\", \"parent_id\": \"00000000000000b2\","
+               " \"namespace\": \"remote\", \"start_time\": 1700000000,"
+               " \"end_time\": 1700000000.5, \"http\": {\"response\": {\"status\": 503}}}");
+    put_one(e, "{\"name\": \"web\", \"id\": \"00000000000000a2\", \"trace_id\": \"" T2 "\","
+               " \"start_time\": 1700000000, \"end_time\": 1700000001,"
+               " \"subsegments\": [{\"name\": \"handler\", \"id\": \"00000000000000b2\","
+               " \"start_time\": 1700000000, \"end_time\": 1700000001}]}");
+    close_store(e);
+    assert_int_equal(n_got_metrics, 2);
+    const struct st_trace_metric *web = metric("web", "");
+    assert_non_null(web);
+    assert_int_equal(web->requests, 2);
+    const struct st_trace_metric *db = metric("web", "db");
+    assert_non_null(db);
+    assert_int_equal(db->requests, 2);
+    assert_int_equal(db->faults, 2);
+    assert_int_equal(db->latency_n, 2);
+    assert_float_equal(db->latency_sum, 1.0, 1e-9);
+}
+
+#define T3 "1-6553f100-000000000000000000000003"
+
+static void test_independent_chains_count_once_complete(void **state)
+{
+    struct env *e = *state;
+    with_metrics(e);
+    /* cache hangs from worker, itself independent and still in progress when web arrives. */
+    put_one(e, "{\"type\": \"subsegment\", \"name\": \"cache\", \"id\": \"00000000000000c3\","
+               " \"trace_id\": \"" T3 "\", \"parent_id\": \"00000000000000d3\","
+               " \"namespace\": \"remote\", \"start_time\": 1700000000,"
+               " \"end_time\": 1700000000.25}");
+    put_one(e, "{\"type\": \"subsegment\", \"name\": \"worker\", \"id\": \"00000000000000d3\","
+               " \"trace_id\": \"" T3 "\", \"parent_id\": \"00000000000000b3\","
+               " \"start_time\": 1700000000, \"in_progress\": true}");
+    /* inner hangs from a call (db): nested there it would not count either. */
+    put_one(e, "{\"type\": \"subsegment\", \"name\": \"inner\", \"id\": \"00000000000000e3\","
+               " \"trace_id\": \"" T3 "\", \"parent_id\": \"00000000000000f3\","
+               " \"namespace\": \"remote\", \"start_time\": 1700000000,"
+               " \"end_time\": 1700000000.25}");
+    put_one(e, "{\"name\": \"web\", \"id\": \"00000000000000a3\", \"trace_id\": \"" T3 "\","
+               " \"start_time\": 1700000000, \"end_time\": 1700000001,"
+               " \"subsegments\": [{\"name\": \"handler\", \"id\": \"00000000000000b3\","
+               " \"start_time\": 1700000000, \"end_time\": 1700000001},"
+               " {\"name\": \"db\", \"id\": \"00000000000000f3\", \"namespace\": \"remote\","
+               " \"start_time\": 1700000000, \"end_time\": 1700000000.5}]}");
+    /* worker completes, with a call inside it. */
+    put_one(e, "{\"type\": \"subsegment\", \"name\": \"worker\", \"id\": \"00000000000000d3\","
+               " \"trace_id\": \"" T3 "\", \"parent_id\": \"00000000000000b3\","
+               " \"start_time\": 1700000000, \"end_time\": 1700000000.75,"
+               " \"subsegments\": [{\"name\": \"queue\", \"id\": \"0000000000000013\","
+               " \"namespace\": \"aws\", \"start_time\": 1700000000,"
+               " \"end_time\": 1700000000.5, \"error\": true}]}");
+    close_store(e);
+    assert_int_equal(n_got_metrics, 4);
+    assert_int_equal(metric("web", "")->requests, 1);
+    assert_int_equal(metric("web", "db")->requests, 1);
+    assert_int_equal(metric("web", "cache")->requests, 1);
+    assert_int_equal(metric("web", "queue")->requests, 1);
+    assert_int_equal(metric("web", "queue")->errors, 1);
+    assert_null(metric("web", "inner"));
+    assert_null(metric("web", "worker"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -373,6 +508,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_old_layout_is_moved_over, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention_deletes_old_traces, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disk_budget_drops_the_oldest, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_independent_call_counts_as_if_nested, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_independent_chains_count_once_complete, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
