@@ -5,10 +5,16 @@
  * users are listed with the services that recorded them. Full documents are re-read with
  * json-c: independent subsegments are moved into the "subsegments" array of the (sub)segment
  * named by their parent_id, dropping the members that only an independent subsegment carries
- * (type, trace_id, parent_id). Worker thread of the trace store.
+ * (type, trace_id, parent_id). Then, as X-Ray does, each downstream call (a completed
+ * subsegment with namespace remote or aws, not inside another call) whose callee sent no
+ * segment of its own gets an inferred segment: "inferred": true, named after the call, its
+ * parent_id the call's id, its origin the type of the inferred node. Worker thread of the trace
+ * store.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -323,6 +329,160 @@ static int graft(struct jdoc *d, size_t n)
     return 0;
 }
 
+/* --- inferred segments --- */
+
+struct inferring {
+    const char *trace_id;
+    const struct jdoc *d;
+    size_t nd;
+    struct st_arena *a;
+    json_object **out; /* owned */
+    size_t n_out, cap_out;
+};
+
+static const char *jstring(json_object *o, const char *key)
+{
+    json_object *v;
+    return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
+               ? json_object_get_string(v)
+               : NULL;
+}
+
+/* A downstream call: a subsegment with namespace remote or aws. */
+static bool is_call(json_object *o)
+{
+    const char *ns = jstring(o, "namespace");
+    return ns && (strcmp(ns, "remote") == 0 || strcmp(ns, "aws") == 0);
+}
+
+/* The id of the inferred segment of the call with this id: stable across reads, so a client
+ * sees the same document each time (FNV-1a of the call's id). */
+static void inferred_id(const char *call_id, char ret[ST_XRAY_ID_LEN + 1])
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const char *p = "inferred:"; *p; p++) {
+        h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+    }
+    for (const char *p = call_id; *p; p++) {
+        h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+    }
+    snprintf(ret, ST_XRAY_ID_LEN + 1, "%016" PRIx64, h);
+}
+
+static int add_member(json_object *to, const char *key, json_object *v)
+{
+    if (!v || json_object_object_add(to, key, v) < 0) {
+        json_object_put(v);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+/* The inferred segment of call, unless the callee sent its own segment (one whose parent_id
+ * is the call's id) or the call is still in progress. */
+static int infer(struct inferring *in, json_object *call)
+{
+    const char *call_id = jstring(call, "id");
+    const char *name = jstring(call, "name");
+    json_object *v, *start, *end;
+    if (!call_id || !name || !json_object_object_get_ex(call, "start_time", &start) ||
+        !json_object_object_get_ex(call, "end_time", &end) ||
+        (json_object_object_get_ex(call, "in_progress", &v) && json_object_get_boolean(v))) {
+        return 0;
+    }
+    for (size_t k = 0; k < in->nd; k++) {
+        if (!in->d[k].independent && in->d[k].parent_id &&
+            strcmp(in->d[k].parent_id, call_id) == 0) {
+            return 0;
+        }
+    }
+    struct st_xray_segment as_parsed = {.name = name,
+                                        .namespace_name = jstring(call, "namespace"),
+                                        .has_sql = json_object_object_get_ex(call, "sql", &v)};
+    const char *origin = st_trace_inferred_type(&as_parsed, in->a);
+    if (!origin) {
+        return -ENOMEM;
+    }
+    if (in->n_out == in->cap_out) {
+        size_t cap = in->cap_out ? in->cap_out * 2 : 4;
+        json_object **o = st_realloc(in->out, cap * sizeof(*o));
+        if (!o) {
+            return -ENOMEM;
+        }
+        in->out = o;
+        in->cap_out = cap;
+    }
+    json_object *seg = json_object_new_object();
+    if (!seg) {
+        return -ENOMEM;
+    }
+    in->out[in->n_out++] = seg;
+    char id[ST_XRAY_ID_LEN + 1];
+    inferred_id(call_id, id);
+    int r;
+    if ((r = add_member(seg, "id", json_object_new_string(id))) < 0 ||
+        (r = add_member(seg, "name", json_object_new_string(name))) < 0 ||
+        (r = add_member(seg, "start_time", json_object_get(start))) < 0 ||
+        (r = add_member(seg, "end_time", json_object_get(end))) < 0 ||
+        (r = add_member(seg, "parent_id", json_object_new_string(call_id))) < 0 ||
+        (r = add_member(seg, "inferred", json_object_new_boolean(1))) < 0) {
+        return r;
+    }
+    /* What the call saw of the callee: its request and response, and the outcome. */
+    static const char *const copied[] = {"http", "aws", "sql", "error", "throttle", "fault"};
+    for (size_t i = 0; i < sizeof(copied) / sizeof(copied[0]); i++) {
+        if (json_object_object_get_ex(call, copied[i], &v) &&
+            (r = add_member(seg, copied[i], json_object_get(v))) < 0) {
+            return r;
+        }
+    }
+    if ((r = add_member(seg, "origin", json_object_new_string(origin))) < 0 ||
+        (r = add_member(seg, "trace_id", json_object_new_string(in->trace_id))) < 0) {
+        return r;
+    }
+    return 0;
+}
+
+/* The calls in o's tree (o itself when self), not those inside another call. */
+static int infer_tree(struct inferring *in, json_object *o, bool self, unsigned depth)
+{
+    if (self && is_call(o)) {
+        return infer(in, o);
+    }
+    json_object *subs;
+    if (depth > 2 * ST_XRAY_MAX_DEPTH || !json_object_object_get_ex(o, "subsegments", &subs) ||
+        !json_object_is_type(subs, json_type_array)) {
+        return 0;
+    }
+    for (size_t i = 0; i < json_object_array_length(subs); i++) {
+        json_object *sub = json_object_array_get_idx(subs, i);
+        int r;
+        if (json_object_is_type(sub, json_type_object) &&
+            (r = infer_tree(in, sub, true, depth + 1)) < 0) {
+            return r;
+        }
+    }
+    return 0;
+}
+
+/* Adds the document o as the next Segment of ret. */
+static int add_segment(Stratus__Trace *ret, Stratus__Segment *sg, json_object *o,
+                       struct st_arena *a)
+{
+    stratus__segment__init(sg);
+    const char *id = jstring(o, "id");
+    if (id && !(sg->id = sdup(a, id))) {
+        return -ENOMEM;
+    }
+    const char *text =
+        json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+    if (!text || !(sg->document = sdup(a, text)) || !sg->id) {
+        return -ENOMEM;
+    }
+    ret->segments[ret->n_segments++] = sg;
+    return 0;
+}
+
 int st_trace_documents(const char *id, const struct st_trace_raw_doc *docs, size_t n,
                        struct st_arena *a, Stratus__Trace *ret)
 {
@@ -336,6 +496,7 @@ int st_trace_documents(const char *id, const struct st_trace_raw_doc *docs, size
     int r = 0;
     size_t nd = 0;
     double start = 0, end = 0;
+    struct inferring in = {.trace_id = ret->id, .d = d, .a = a};
     for (size_t i = 0; i < n; i++) {
         json_tokener *tok = json_tokener_new_ex(2 * ST_XRAY_MAX_DEPTH + 8);
         if (!tok) {
@@ -379,29 +540,28 @@ int st_trace_documents(const char *id, const struct st_trace_raw_doc *docs, size
     if ((r = graft(d, nd)) < 0) {
         goto out;
     }
-    ret->segments = zalloc(a, nd * sizeof(*ret->segments));
-    Stratus__Segment *segs = zalloc(a, nd * sizeof(*segs));
+    in.nd = nd;
+    for (size_t i = 0; i < nd; i++) {
+        /* An independent subsegment left on its own (its parent missing) may be the call. */
+        if (!d[i].grafted && (r = infer_tree(&in, d[i].root, d[i].independent, 0)) < 0) {
+            goto out;
+        }
+    }
+    ret->segments = zalloc(a, (nd + in.n_out) * sizeof(*ret->segments));
+    Stratus__Segment *segs = zalloc(a, (nd + in.n_out) * sizeof(*segs));
     if (!ret->segments || !segs) {
         r = -ENOMEM;
         goto out;
     }
     for (size_t i = 0; i < nd; i++) {
-        if (d[i].grafted) {
-            continue;
-        }
-        json_object *v;
-        Stratus__Segment *sg = &segs[ret->n_segments];
-        stratus__segment__init(sg);
-        if (json_object_object_get_ex(d[i].root, "id", &v)) {
-            sg->id = sdup(a, json_object_get_string(v));
-        }
-        const char *text = json_object_to_json_string_ext(
-            d[i].root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-        if (!text || !(sg->document = sdup(a, text)) || !sg->id) {
-            r = -ENOMEM;
+        if (!d[i].grafted && (r = add_segment(ret, &segs[ret->n_segments], d[i].root, a)) < 0) {
             goto out;
         }
-        ret->segments[ret->n_segments++] = sg;
+    }
+    for (size_t i = 0; i < in.n_out; i++) {
+        if ((r = add_segment(ret, &segs[ret->n_segments], in.out[i], a)) < 0) {
+            goto out;
+        }
     }
     ret->has_duration = ret->has_limit_exceeded = true;
     ret->duration = st_trace_round_s(end - start);
@@ -410,6 +570,10 @@ out:
     for (size_t i = 0; i < nd; i++) {
         json_object_put(d[i].root);
     }
+    for (size_t i = 0; i < in.n_out; i++) {
+        json_object_put(in.out[i]);
+    }
+    st_free(in.out);
     st_free(d);
     return r;
 }

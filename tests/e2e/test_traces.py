@@ -119,10 +119,16 @@ class CollectorUdp(TraceTest):
                             "1-00000000-000000000000000000000000")
         self.assertEqual(traces["UnprocessedTraceIds"], ["1-00000000-000000000000000000000000"])
         (t,) = traces["Traces"]
-        (s,) = t["Segments"]
+        s, *inferred = t["Segments"]
         doc = json.loads(s["Document"])
         self.assertEqual([x["name"] for x in doc["subsegments"]], ["db.internal", "cache"])
         self.assertNotIn("parent_id", doc["subsegments"][1])
+        # X-Ray's inferred segments for the two callees that sent none of their own.
+        inferred = [json.loads(x["Document"]) for x in inferred]
+        self.assertEqual([(x["name"], x["parent_id"], x["inferred"], x["origin"], x["trace_id"])
+                          for x in inferred],
+                         [("db.internal", seg_id(0x1003), True, "remote", trace_id(3, self.now)),
+                          ("cache", seg_id(0x2000), True, "remote", trace_id(3, self.now))])
         # The bad datagrams were counted and logged, and harmed nothing.
         self.assertIn("bad header", c.log())
         self.assertIsNone(c.proc.poll())
@@ -375,6 +381,19 @@ class NodeXraySdk(TraceTest):
                     self.assertNotIn(k, call)
         self.assertEqual(docs[tids[2]][0]["subsegments"][0]["cause"]["exceptions"][0]["message"],
                          "backend answered 500")
+        # Each call reached an untraced backend: X-Ray adds an inferred segment for it.
+        for i, tid in enumerate(tids):
+            with self.subTest(order=i):
+                (web,) = [d for d in docs[tid] if d["name"] == "node-web"]
+                call = web["subsegments"][0]["subsegments"][0]
+                (inf,) = [d for d in docs[tid] if d.get("inferred")]
+                self.assertEqual((inf["name"], inf["parent_id"], inf["origin"], inf["trace_id"]),
+                                 ("127.0.0.1", call["id"], "remote", tid))
+                self.assertNotEqual(inf["id"], call["id"])
+                self.assertEqual(inf["http"], call["http"])
+                self.assertEqual((inf.get("error", False), inf.get("fault", False)),
+                                 ((False, False), (True, False), (False, True))[i])
+                self.assertEqual(len(docs[tid]), 2)
 
         graph = c.cli_json("get-service-graph", *self.window())["Services"]
         by = {(s["Name"], s.get("Type")): s for s in graph}

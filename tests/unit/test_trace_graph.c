@@ -4,7 +4,8 @@
  * tests/data/traces/: each fixture lists segment documents (in arrival order) and the graph
  * X-Ray would draw from them (nodes with their statistics, edges with theirs). The test
  * assembles the traces, builds the GetServiceGraph response and compares every expected node
- * and edge, and that no other node exists.
+ * and edge, and that no other node exists; full documents nest independent subsegments and
+ * add X-Ray's inferred segments.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -290,7 +291,7 @@ static void test_documents_nest_independent_subsegments(void **state)
     Stratus__Trace t;
     assert_int_equal(
         st_trace_documents("1-6553f100-000000000000000000000020", raw, 3, &l.arena, &t), 0);
-    assert_int_equal(t.n_segments, 1);
+    assert_int_equal(t.n_segments, 3); /* web, then the inferred db and cache */
     json_object *doc = json_tokener_parse(t.segments[0]->document);
     assert_non_null(doc);
     json_object *subs = json_object_object_get(doc, "subsegments");
@@ -300,6 +301,71 @@ static void test_documents_nest_independent_subsegments(void **state)
     assert_null(jstr(json_object_array_get_idx(subs, 0), "parent_id"));
     assert_string_equal(jstr(json_object_array_get_idx(subs, 1), "name"), "cache");
     json_object_put(doc);
+    for (int i = 0; i < 3; i++) {
+        free((void *)raw[i].bytes);
+    }
+    unload(&l);
+}
+
+static bool jbool(json_object *o, const char *key)
+{
+    json_object *v;
+    return json_object_object_get_ex(o, key, &v) && json_object_get_boolean(v);
+}
+
+static void test_documents_infer_downstream_segments(void **state)
+{
+    (void)state;
+    struct loaded l;
+    load(&l, "inferred.json");
+    json_object *segs = json_object_object_get(l.fixture, "segments");
+    struct st_trace_raw_doc raw[3];
+    for (int i = 0; i < 3; i++) {
+        const char *s = json_object_to_json_string(json_object_array_get_idx(segs, i));
+        raw[i] = (struct st_trace_raw_doc){(const uint8_t *)strdup(s), strlen(s)};
+    }
+    Stratus__Trace t;
+    assert_int_equal(
+        st_trace_documents("1-6553f100-000000000000000000000030", raw, 3, &l.arena, &t), 0);
+    /* web, auth and the orphan queue as sent, then one inferred segment per call that reached
+     * no segment: not auth (it sent its own), slow (in progress) or inner (inside a call). */
+    assert_int_equal(t.n_segments, 6);
+    static const struct {
+        const char *name, *parent_id, *origin;
+        bool fault, error;
+    } want[] = {
+        {"DynamoDB", "000000000000c001", "AWS::DynamoDB::Table", false, false},
+        {"api.partner", "000000000000c003", "remote", true, false},
+        {"queue", "000000000000c006", "remote", false, true},
+    };
+    for (size_t i = 0; i < 3; i++) {
+        json_object *doc = json_tokener_parse(t.segments[3 + i]->document);
+        assert_non_null(doc);
+        assert_string_equal(jstr(doc, "name"), want[i].name);
+        assert_true(jbool(doc, "inferred"));
+        assert_string_equal(jstr(doc, "parent_id"), want[i].parent_id);
+        assert_string_equal(jstr(doc, "origin"), want[i].origin);
+        assert_string_equal(jstr(doc, "trace_id"), "1-6553f100-000000000000000000000030");
+        assert_int_equal(jbool(doc, "fault"), want[i].fault);
+        assert_int_equal(jbool(doc, "error"), want[i].error);
+        assert_null(jstr(doc, "namespace"));
+        assert_null(json_object_object_get(doc, "subsegments"));
+        /* The Segment's Id is the document's, a fresh id (not the call's), the same each time. */
+        assert_string_equal(t.segments[3 + i]->id, jstr(doc, "id"));
+        assert_int_equal(strlen(t.segments[3 + i]->id), 16);
+        assert_string_not_equal(t.segments[3 + i]->id, want[i].parent_id);
+        json_object_put(doc);
+    }
+    json_object *dynamo = json_tokener_parse(t.segments[3]->document);
+    assert_string_equal(jstr(json_object_object_get(dynamo, "aws"), "table_name"), "orders");
+    assert_int_equal(
+        jint(json_object_object_get(json_object_object_get(dynamo, "http"), "response"), "status"),
+        200);
+    json_object_put(dynamo);
+    Stratus__Trace again;
+    assert_int_equal(
+        st_trace_documents("1-6553f100-000000000000000000000030", raw, 3, &l.arena, &again), 0);
+    assert_string_equal(again.segments[4]->id, t.segments[4]->id);
     for (int i = 0; i < 3; i++) {
         free((void *)raw[i].bytes);
     }
@@ -325,6 +391,7 @@ int main(void)
         cmocka_unit_test(test_filters_see_services_and_edges_of_a_trace),
         cmocka_unit_test(test_summary_of_a_trace),
         cmocka_unit_test(test_documents_nest_independent_subsegments),
+        cmocka_unit_test(test_documents_infer_downstream_segments),
         cmocka_unit_test(test_histogram_values_keep_two_digits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
