@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The trace verbs of `stratus`, named and shaped as `aws xray ...`: put-trace-segments,
- * get-service-graph, get-trace-summaries (following every NextToken, as the aws CLI
+ * get-service-graph and get-trace-summaries (both following every NextToken, as the aws CLI
  * paginates) and batch-get-traces (five trace ids per call, X-Ray's limit). Each parses its
  * flags, calls the collector's native API and prints the aws-shaped JSON (trace_output.c).
  */
@@ -105,13 +105,54 @@ int st_cmd_get_service_graph(const struct st_cli *cli, int argc, char **argv, st
         return r;
     }
     req.group_name = (char *)v[SG_GROUP].one;
-    ProtobufCMessage *resp = NULL;
-    r = st_api_call(cli, "GetServiceGraph", &req.base,
-                    &stratus__get_service_graph_response__descriptor, &resp, err);
-    if (r == 0) {
-        st_output_service_graph(cli->out, (Stratus__GetServiceGraphResponse *)resp);
+    /* Every page, merged into one answer as the aws CLI's paginator does. */
+    Stratus__GetServiceGraphResponse **pages = NULL;
+    size_t n_pages = 0, n_services = 0;
+    char *token = NULL;
+    for (;;) {
+        req.next_token = token;
+        ProtobufCMessage *resp = NULL;
+        r = st_api_call(cli, "GetServiceGraph", &req.base,
+                        &stratus__get_service_graph_response__descriptor, &resp, err);
+        if (r < 0) {
+            break;
+        }
+        Stratus__GetServiceGraphResponse **np = st_realloc(pages, (n_pages + 1) * sizeof(*pages));
+        if (!np) {
+            st_pb_free(resp);
+            r = st_args_oom(err);
+            break;
+        }
+        pages = np;
+        Stratus__GetServiceGraphResponse *page = (Stratus__GetServiceGraphResponse *)resp;
+        pages[n_pages++] = page;
+        n_services += page->n_services;
+        token = page->next_token && page->next_token[0] ? page->next_token : NULL;
+        if (!token || n_pages >= MAX_PAGES) {
+            break;
+        }
     }
-    st_pb_free(resp);
+    Stratus__Service **services = NULL;
+    if (r == 0 && !(services = st_calloc(n_services + 1, sizeof(*services)))) {
+        r = st_args_oom(err);
+    }
+    if (r == 0) {
+        Stratus__GetServiceGraphResponse merged = *pages[0];
+        merged.services = services;
+        merged.n_services = 0;
+        merged.next_token = NULL;
+        for (size_t p = 0; p < n_pages; p++) {
+            for (size_t i = 0; i < pages[p]->n_services; i++) {
+                merged.services[merged.n_services++] = pages[p]->services[i];
+            }
+        }
+        st_output_service_graph(cli->out, &merged);
+    }
+    st_free(services);
+    for (size_t p = 0; p < n_pages; p++) {
+        st_pb_free(pages[p]);
+    }
+    st_free(pages);
     return r;
 }
 

@@ -7,7 +7,9 @@
  * rounded to two significant digits, so their size stays bounded whatever the traffic.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -493,5 +495,59 @@ int st_trace_graph_response(const struct st_trace_graph *g, int64_t start_ms, in
         resp->services[i] = &svcs[i];
     }
     resp->n_services = n;
+    return 0;
+}
+
+bool st_trace_graph_page(Stratus__GetServiceGraphResponse *resp, size_t first, size_t max)
+{
+    size_t n = resp->n_services;
+    if (first > n) {
+        first = n; /* the graph shrank between pages: nothing is left */
+    }
+    resp->services += first;
+    resp->n_services = n - first < max ? n - first : max;
+    return first + resp->n_services < n;
+}
+
+void st_trace_graph_token(char *buf, int64_t start_ms, int64_t end_ms, size_t first)
+{
+    snprintf(buf, ST_TRACE_GRAPH_TOKEN_LEN, "sg1:%" PRId64 ":%" PRId64 ":%zu", start_ms, end_ms,
+             first);
+}
+
+/* Reads a decimal at *p up to stop into *ret, advancing *p past stop. */
+static bool token_number(const char **p, char stop, long long *ret)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(*p, &end, 10);
+    if (errno || end == *p || *end != stop) {
+        return false;
+    }
+    *ret = v;
+    *p = end + (stop != '\0');
+    return true;
+}
+
+int st_trace_graph_token_parse(const char *token, int64_t start_ms, int64_t end_ms,
+                               size_t *ret_first)
+{
+    long long s, e, first;
+    const char *p = token;
+    if (strlen(token) >= ST_TRACE_GRAPH_TOKEN_LEN || strncmp(p, "sg1:", 4) != 0) {
+        return -EINVAL;
+    }
+    p += 4;
+    if (!token_number(&p, ':', &s) || !token_number(&p, ':', &e) ||
+        !token_number(&p, '\0', &first) || s != start_ms || e != end_ms || first < 0) {
+        return -EINVAL;
+    }
+    /* Only what st_trace_graph_token writes: no signs, spaces or leading zeros. */
+    char again[ST_TRACE_GRAPH_TOKEN_LEN];
+    st_trace_graph_token(again, s, e, (size_t)first);
+    if (strcmp(again, token) != 0) {
+        return -EINVAL;
+    }
+    *ret_first = (size_t)first;
     return 0;
 }

@@ -209,6 +209,7 @@ void st_op_put_trace_segments(struct st_collector *c, struct st_call *call)
 
 struct graph_query {
     int64_t start_ms, end_ms;
+    size_t first; /* the page's first service */
     struct st_trace_graph *g;
     struct st_arena scratch;
 };
@@ -249,6 +250,13 @@ static void run_graph(struct st_trace_job *job, struct st_trace_view *v)
         job->status = -ENOMEM;
         return;
     }
+    /* Every page rebuilds the window's graph: ReferenceIds are positions in its order, so they
+     * agree across pages while no service joins the window between the calls. */
+    char token[ST_TRACE_GRAPH_TOKEN_LEN];
+    if (st_trace_graph_page(&resp, q->first, ST_TRACE_GRAPH_PAGE_SERVICES)) {
+        st_trace_graph_token(token, q->start_ms, q->end_ms, q->first + resp.n_services);
+        resp.next_token = token;
+    }
     pack_reply(job, &resp.base);
 }
 
@@ -260,8 +268,11 @@ void st_op_get_service_graph(struct st_collector *c, struct st_call *call)
                                                req->has_end_time_ms, req->end_time_ms)) {
         return;
     }
-    if (req->next_token && req->next_token[0]) {
-        fail_invalid(call, "Invalid NextToken '%.64s': GetServiceGraph answers in one page",
+    size_t first = 0;
+    if (req->next_token && req->next_token[0] &&
+        st_trace_graph_token_parse(req->next_token, req->start_time_ms, req->end_time_ms, &first) <
+            0) {
+        fail_invalid(call, "Invalid NextToken '%.64s': not a GetServiceGraph token of this window",
                      req->next_token);
         return;
     }
@@ -273,6 +284,7 @@ void st_op_get_service_graph(struct st_collector *c, struct st_call *call)
     }
     q->start_ms = req->start_time_ms;
     q->end_ms = req->end_time_ms;
+    q->first = first;
     st_arena_init(&q->scratch, 64 * 1024, 0);
     submit_query(c, call, run_graph, q, free_graph_query);
 }

@@ -11,6 +11,7 @@
 #include "service_map_page.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "service_health.h"
@@ -18,6 +19,7 @@
 #include "traces.pb-c.h"
 
 #define MAX_TRACES 20
+#define MAX_PAGES  100
 
 static const gint64 range_s[] = {300, 900, 3600, 6 * 3600, 86400, 7 * 86400};
 
@@ -26,6 +28,8 @@ struct _StServiceMapPage {
     StApiClient *client;
     GCancellable *graph_cancellable;
     GCancellable *traces_cancellable;
+    Stratus__GetServiceGraphResponse *graph_pages; /* the pages so far, merged; owned */
+    guint n_graph_pages;
     char *select_name;
     gint64 start_ms, end_ms;
 
@@ -300,6 +304,39 @@ static void draw_histogram(GtkDrawingArea *area, cairo_t *cr, int width, int hei
     cairo_show_text(cr, right);
 }
 
+static void request_graph(StServiceMapPage *self, const char *next_token);
+
+static void clear_graph_pages(StServiceMapPage *self)
+{
+    if (self->graph_pages) {
+        protobuf_c_message_free_unpacked(&self->graph_pages->base, NULL);
+        self->graph_pages = NULL;
+    }
+    self->n_graph_pages = 0;
+}
+
+/* Moves page's services to the end of into (both unpacked with protobuf-c's default
+ * allocator, the system malloc) and frees page. Returns 0 or -ENOMEM (page freed). */
+static int merge_graph_page(Stratus__GetServiceGraphResponse *into,
+                            Stratus__GetServiceGraphResponse *page)
+{
+    int r = 0;
+    if (page->n_services) {
+        Stratus__Service **all =
+            realloc(into->services, (into->n_services + page->n_services) * sizeof(*all));
+        if (all) {
+            memcpy(all + into->n_services, page->services, page->n_services * sizeof(*all));
+            into->services = all;
+            into->n_services += page->n_services;
+            page->n_services = 0; /* they belong to into now */
+        } else {
+            r = -ENOMEM;
+        }
+    }
+    protobuf_c_message_free_unpacked(&page->base, NULL);
+    return r;
+}
+
 static void on_graph(GObject *source, GAsyncResult *result, gpointer data)
 {
     g_autoptr(GError) error = NULL;
@@ -309,6 +346,7 @@ static void on_graph(GObject *source, GAsyncResult *result, gpointer data)
     }
     StServiceMapPage *self = data;
     if (!msg) {
+        clear_graph_pages(self);
         if (g_error_matches(error, ST_API_ERROR, ST_API_ERROR_UNKNOWN_OPERATION)) {
             show_status(self, "Not available from this collector",
                         "The service map needs the GetServiceGraph operation, which this "
@@ -319,7 +357,23 @@ static void on_graph(GObject *source, GAsyncResult *result, gpointer data)
         }
         return;
     }
-    Stratus__GetServiceGraphResponse *graph = (Stratus__GetServiceGraphResponse *)msg;
+    Stratus__GetServiceGraphResponse *page = (Stratus__GetServiceGraphResponse *)msg;
+    g_autofree char *next =
+        page->next_token && page->next_token[0] ? g_strdup(page->next_token) : NULL;
+    if (!self->graph_pages) {
+        self->graph_pages = page;
+    } else if (merge_graph_page(self->graph_pages, page) < 0) {
+        clear_graph_pages(self);
+        show_status(self, "Cannot load the service map", "out of memory");
+        return;
+    }
+    if (next && ++self->n_graph_pages < MAX_PAGES) {
+        request_graph(self, next); /* X-Ray pages a large graph: fetch the rest first */
+        return;
+    }
+    Stratus__GetServiceGraphResponse *graph = self->graph_pages;
+    self->graph_pages = NULL;
+    self->n_graph_pages = 0;
     size_t n = graph->n_services;
     if (st_service_map_view_set_graph(self->map, graph) < 0) {
         show_status(self, "Cannot lay out the service map", "graphviz failed (out of memory?)");
@@ -349,14 +403,22 @@ void st_service_map_page_reload(StServiceMapPage *self)
     g_cancellable_cancel(self->graph_cancellable);
     g_clear_object(&self->graph_cancellable);
     self->graph_cancellable = g_cancellable_new();
+    clear_graph_pages(self);
     guint sel = gtk_drop_down_get_selected(self->range);
     gint64 span = range_s[sel < G_N_ELEMENTS(range_s) ? sel : 2];
     self->end_ms = g_get_real_time() / 1000 + 60 * 1000;
     self->start_ms = self->end_ms - span * 1000 - 60 * 1000;
+    request_graph(self, NULL);
+}
+
+/* One GetServiceGraph page of the current window. */
+static void request_graph(StServiceMapPage *self, const char *next_token)
+{
     Stratus__GetServiceGraphRequest req = STRATUS__GET_SERVICE_GRAPH_REQUEST__INIT;
     req.has_start_time_ms = req.has_end_time_ms = TRUE;
     req.start_time_ms = self->start_ms;
     req.end_time_ms = self->end_ms;
+    req.next_token = (char *)next_token;
     st_api_client_call_async(self->client, "GetServiceGraph", &req.base,
                              &stratus__get_service_graph_response__descriptor,
                              self->graph_cancellable, on_graph, self);
@@ -399,6 +461,7 @@ static void st_service_map_page_dispose(GObject *object)
     g_clear_object(&self->traces_cancellable);
     g_clear_object(&self->client);
     g_clear_pointer(&self->select_name, g_free);
+    clear_graph_pages(self);
     G_OBJECT_CLASS(st_service_map_page_parent_class)->dispose(object);
 }
 

@@ -207,6 +207,50 @@ class PutTraceSegments(TraceTest):
         self.assertEqual(json.loads(body)["__type"], "MalformedInput")
 
 
+class ServiceGraphPaging(TraceTest):
+    def graph_page(self, c, token=None, start=None):
+        body = {"StartTime": self.now - 300 if start is None else start, "EndTime": self.now + 300}
+        if token:
+            body["NextToken"] = token
+        status, out, _ = c.post("/ServiceGraph", json.dumps(body).encode(), "application/json")
+        return status, json.loads(out)
+
+    def test_a_large_graph_pages_with_next_token(self):
+        c = self.start()
+        docs = [json.dumps({"name": "svc-%03d" % n, "id": seg_id(n + 1),
+                            "trace_id": trace_id(n + 1, self.now), "start_time": self.now - 1,
+                            "end_time": self.now}) for n in range(110)]
+        out = c.cli_json("put-trace-segments", "--trace-segment-documents", *docs)
+        self.assertEqual(out["UnprocessedTraceSegments"], [])
+        # 110 services and their 110 client nodes: pages of 100, as X-Ray's REST API answers.
+        pages, token = [], None
+        while True:
+            status, page = self.graph_page(c, token)
+            self.assertEqual(status, 200, page)
+            pages.append(page["Services"])
+            token = page.get("NextToken")
+            if not token:
+                break
+            self.assertLess(len(pages), 5)
+        self.assertEqual([len(p) for p in pages], [100, 100, 20])
+        services = [s for p in pages for s in p]
+        self.assertEqual([s["ReferenceId"] for s in services], list(range(220)))
+        self.assertEqual(sum(1 for s in services if s.get("Type") == "client"), 110)
+        refs = {s["ReferenceId"] for s in services}
+        self.assertTrue(all(e["ReferenceId"] in refs for s in services
+                            for e in s.get("Edges", [])))
+        # The CLI follows the pages into one answer, as the aws CLI paginates.
+        merged = c.cli_json("get-service-graph", *self.window())["Services"]
+        self.assertEqual([(s["Name"], s["ReferenceId"]) for s in merged],
+                         [(s["Name"], s["ReferenceId"]) for s in services])
+        # A token is only good for its own window.
+        _, first = self.graph_page(c)
+        status, err = self.graph_page(c, first["NextToken"], start=self.now - 299)
+        self.assertEqual((status, err["__type"]), (400, "InvalidRequestException"))
+        status, err = self.graph_page(c, "not-a-token")
+        self.assertEqual((status, err["__type"]), (400, "InvalidRequestException"))
+
+
 def free_udp_port():
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("127.0.0.1", 0))

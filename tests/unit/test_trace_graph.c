@@ -13,6 +13,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -372,6 +373,71 @@ static void test_documents_infer_downstream_segments(void **state)
     unload(&l);
 }
 
+static void test_graph_pages_keep_reference_ids(void **state)
+{
+    (void)state;
+    Stratus__Service svcs[5];
+    Stratus__Service *ptrs[5];
+    for (int i = 0; i < 5; i++) {
+        stratus__service__init(&svcs[i]);
+        svcs[i].has_reference_id = true;
+        svcs[i].reference_id = i;
+        ptrs[i] = &svcs[i];
+    }
+    static const struct {
+        size_t first, max, want_n;
+        int want_ref;
+        bool more;
+    } cases[] = {
+        {0, 2, 2, 0, true},  {2, 2, 2, 2, true},   {4, 2, 1, 4, false},
+        {0, 5, 5, 0, false}, {5, 2, 0, -1, false}, {9, 2, 0, -1, false},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        Stratus__GetServiceGraphResponse resp = STRATUS__GET_SERVICE_GRAPH_RESPONSE__INIT;
+        resp.services = ptrs;
+        resp.n_services = 5;
+        bool more = st_trace_graph_page(&resp, cases[i].first, cases[i].max);
+        assert_int_equal(more, cases[i].more);
+        assert_int_equal(resp.n_services, cases[i].want_n);
+        if (cases[i].want_n) {
+            assert_int_equal(resp.services[0]->reference_id, cases[i].want_ref);
+        }
+    }
+}
+
+static void test_graph_tokens_belong_to_their_window(void **state)
+{
+    (void)state;
+    char token[ST_TRACE_GRAPH_TOKEN_LEN];
+    st_trace_graph_token(token, 1700000000000, 1700000600000, 100);
+    size_t first = 0;
+    assert_int_equal(st_trace_graph_token_parse(token, 1700000000000, 1700000600000, &first), 0);
+    assert_int_equal(first, 100);
+    /* Another window's token, and tokens this did not make. */
+    assert_int_equal(st_trace_graph_token_parse(token, 1700000000000, 1700000600001, &first),
+                     -EINVAL);
+    static const char *const bad[] = {
+        "",
+        "100",
+        "sg1:1700000000000:1700000600000",
+        "sg1:1700000000000:1700000600000:",
+        "sg1:1700000000000:1700000600000:-1",
+        "sg1:1700000000000:1700000600000:0100",
+        "sg1:1700000000000:1700000600000:+100",
+        "sg1:1700000000000:1700000600000:100x",
+        "sg1:1700000000000:1700000600000: 100",
+        "sg2:1700000000000:1700000600000:100",
+        "sg1:1700000000000:1700000600000:99999999999999999999999999999999999",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        first = 7;
+        if (st_trace_graph_token_parse(bad[i], 1700000000000, 1700000600000, &first) != -EINVAL) {
+            fail_msg("'%s' was taken", bad[i]);
+        }
+        assert_int_equal(first, 7);
+    }
+}
+
 static void test_histogram_values_keep_two_digits(void **state)
 {
     (void)state;
@@ -392,6 +458,8 @@ int main(void)
         cmocka_unit_test(test_summary_of_a_trace),
         cmocka_unit_test(test_documents_nest_independent_subsegments),
         cmocka_unit_test(test_documents_infer_downstream_segments),
+        cmocka_unit_test(test_graph_pages_keep_reference_ids),
+        cmocka_unit_test(test_graph_tokens_belong_to_their_window),
         cmocka_unit_test(test_histogram_values_keep_two_digits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
