@@ -1,0 +1,477 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tests of the trace verbs (cli/cmd_traces.h) against a fake collector: an evhttp server on
+ * 127.0.0.1 port 0, in a thread of its own, that records each request and answers with canned
+ * replies. They check what goes on the wire (the protobuf bodies decoded again), that
+ * get-service-graph and get-trace-summaries follow every NextToken into one answer, that
+ * batch-get-traces sends five ids a call, what put-trace-segments prints, the usage errors and
+ * the aws-shaped error of a refused call. The server, the output buffer and the recorded
+ * requests live in the fixture.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <json-c/json.h>
+
+#include "../../cli/cmd_traces.h"
+#include "../../cli/pb.h"
+#include "traces.pb-c.h"
+#include "stratus/alloc.h"
+
+#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
+#define MAX_CALLS  8
+#define T0_MS      1795456800000LL /* 2026-11-23T18:00:00Z */
+#define T1_MS      (T0_MS + 3600000)
+
+struct reply {
+    int status;
+    uint8_t *body;
+    size_t len;
+};
+
+struct fake {
+    struct event_base *base;
+    struct evhttp *http;
+    struct event *stop_ev;
+    int stop_pipe[2];
+    pthread_t thread;
+    uint16_t port;
+
+    pthread_mutex_t lock; /* guards everything below */
+    struct reply replies[MAX_CALLS];
+    size_t n_replies;
+    size_t n_calls;
+    char paths[MAX_CALLS][64];
+    uint8_t *bodies[MAX_CALLS];
+    size_t body_lens[MAX_CALLS];
+
+    char *out_buf;
+    size_t out_len;
+    struct st_cli cli;
+    struct st_error err;
+};
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+    struct fake *f = arg;
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t len = evbuffer_get_length(in);
+    pthread_mutex_lock(&f->lock);
+    size_t i = f->n_calls;
+    struct reply r = {.status = 500};
+    if (i < MAX_CALLS) {
+        snprintf(f->paths[i], sizeof(f->paths[i]), "%s", evhttp_request_get_uri(req));
+        f->bodies[i] = malloc(len + 1);
+        evbuffer_remove(in, f->bodies[i], len);
+        f->body_lens[i] = len;
+        f->n_calls++;
+        if (i < f->n_replies) {
+            r = f->replies[i];
+        }
+    }
+    pthread_mutex_unlock(&f->lock);
+    struct evbuffer *out = evbuffer_new();
+    evbuffer_add(out, r.body, r.len);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                      r.status == 200 ? "application/x-protobuf" : "application/json");
+    evhttp_send_reply(req, r.status, r.status == 200 ? "OK" : "Error", out);
+    evbuffer_free(out);
+}
+
+static void on_stop(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    event_base_loopbreak(arg);
+}
+
+static void *serve(void *arg)
+{
+    struct fake *f = arg;
+    event_base_dispatch(f->base);
+    return NULL;
+}
+
+static int setup(void **state)
+{
+    struct fake *f = calloc(1, sizeof(*f));
+    if (!f) {
+        return -1;
+    }
+    *state = f;
+    pthread_mutex_init(&f->lock, NULL);
+    f->base = event_base_new();
+    f->http = f->base ? evhttp_new(f->base) : NULL;
+    if (!f->http || pipe(f->stop_pipe) < 0) {
+        return -1;
+    }
+    evhttp_set_gencb(f->http, on_request, f);
+    struct evhttp_bound_socket *sock = evhttp_bind_socket_with_handle(f->http, "127.0.0.1", 0);
+    if (!sock) {
+        return -1;
+    }
+    struct sockaddr_in sin;
+    socklen_t sl = sizeof(sin);
+    if (getsockname(evhttp_bound_socket_get_fd(sock), (struct sockaddr *)&sin, &sl) < 0) {
+        return -1;
+    }
+    f->port = ntohs(sin.sin_port);
+    f->stop_ev = event_new(f->base, f->stop_pipe[0], EV_READ, on_stop, f->base);
+    event_add(f->stop_ev, NULL);
+    if (pthread_create(&f->thread, NULL, serve, f) != 0) {
+        return -1;
+    }
+    snprintf(f->cli.ep.host, sizeof(f->cli.ep.host), "127.0.0.1");
+    f->cli.ep.port = f->port;
+    snprintf(f->cli.url, sizeof(f->cli.url), "http://127.0.0.1:%u", f->port);
+    f->cli.timeout_ms = 5000;
+    f->cli.out = open_memstream(&f->out_buf, &f->out_len);
+    return f->cli.out ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    struct fake *f = *state;
+    if (write(f->stop_pipe[1], "x", 1) == 1) {
+        pthread_join(f->thread, NULL);
+    }
+    event_free(f->stop_ev);
+    evhttp_free(f->http);
+    event_base_free(f->base);
+    close(f->stop_pipe[0]);
+    close(f->stop_pipe[1]);
+    for (size_t i = 0; i < MAX_CALLS; i++) {
+        free(f->replies[i].body);
+        free(f->bodies[i]);
+    }
+    fclose(f->cli.out);
+    free(f->out_buf);
+    pthread_mutex_destroy(&f->lock);
+    st_alloc_fail_disarm();
+    free(f);
+    return 0;
+}
+
+static void add_reply(struct fake *f, int status, const ProtobufCMessage *msg, const char *text)
+{
+    struct reply *r = &f->replies[f->n_replies++];
+    r->status = status;
+    if (msg) {
+        r->len = protobuf_c_message_get_packed_size(msg);
+        r->body = malloc(r->len + 1);
+        protobuf_c_message_pack(msg, r->body);
+    } else {
+        r->len = strlen(text);
+        r->body = (uint8_t *)strdup(text);
+    }
+}
+
+static const char *output(struct fake *f)
+{
+    fflush(f->cli.out);
+    return f->out_buf ? f->out_buf : "";
+}
+
+/* Decodes recorded request i as desc; freed by the caller with protobuf_c_message_free_unpacked. */
+static ProtobufCMessage *request(struct fake *f, size_t i, const char *want_path,
+                                 const ProtobufCMessageDescriptor *desc)
+{
+    assert_true(i < f->n_calls);
+    assert_string_equal(f->paths[i], want_path);
+    ProtobufCMessage *m = protobuf_c_message_unpack(desc, NULL, f->body_lens[i], f->bodies[i]);
+    assert_non_null(m);
+    return m;
+}
+
+/* Parses the verb's output as JSON; freed by the caller with json_object_put. */
+static json_object *output_json(struct fake *f)
+{
+    json_object *o = json_tokener_parse(output(f));
+    if (!o) {
+        fail_msg("output is not JSON: %s", output(f));
+    }
+    return o;
+}
+
+static json_object *member(json_object *o, const char *key)
+{
+    json_object *v = NULL;
+    if (!json_object_object_get_ex(o, key, &v)) {
+        fail_msg("no member %s in %s", key, json_object_to_json_string(o));
+    }
+    return v;
+}
+
+static char *window[] = {"--start-time", "2026-11-23T18:00:00Z", "--end-time",
+                         "2026-11-23T19:00:00Z"};
+
+/* --- get-service-graph --- */
+
+static void add_graph_page(struct fake *f, const char *name, int32_t ref, int32_t edge_to,
+                           const char *next_token)
+{
+    Stratus__Edge edge = STRATUS__EDGE__INIT;
+    edge.has_reference_id = true;
+    edge.reference_id = edge_to;
+    Stratus__Edge *edges[] = {&edge};
+    Stratus__Service svc = STRATUS__SERVICE__INIT;
+    svc.name = (char *)name;
+    svc.has_reference_id = true;
+    svc.reference_id = ref;
+    if (edge_to >= 0) {
+        svc.edges = edges;
+        svc.n_edges = 1;
+    }
+    Stratus__Service *svcs[] = {&svc};
+    Stratus__GetServiceGraphResponse page = STRATUS__GET_SERVICE_GRAPH_RESPONSE__INIT;
+    page.has_start_time_ms = page.has_end_time_ms = true;
+    page.start_time_ms = T0_MS;
+    page.end_time_ms = T1_MS;
+    page.services = svcs;
+    page.n_services = 1;
+    page.next_token = (char *)next_token;
+    add_reply(f, 200, &page.base, NULL);
+}
+
+static void test_service_graph_follows_every_page(void **state)
+{
+    struct fake *f = *state;
+    add_graph_page(f, "web", 0, 1, "sg1:page2");
+    add_graph_page(f, "db", 1, -1, NULL);
+    assert_int_equal(st_cmd_get_service_graph(&f->cli, N_ELEMS(window), window, &f->err), 0);
+    assert_int_equal(f->n_calls, 2);
+    Stratus__GetServiceGraphRequest *r0 = (Stratus__GetServiceGraphRequest *)request(
+        f, 0, "/v1/GetServiceGraph", &stratus__get_service_graph_request__descriptor);
+    assert_int_equal(r0->start_time_ms, T0_MS);
+    assert_int_equal(r0->end_time_ms, T1_MS);
+    assert_null(r0->next_token);
+    protobuf_c_message_free_unpacked(&r0->base, NULL);
+    Stratus__GetServiceGraphRequest *r1 = (Stratus__GetServiceGraphRequest *)request(
+        f, 1, "/v1/GetServiceGraph", &stratus__get_service_graph_request__descriptor);
+    assert_string_equal(r1->next_token, "sg1:page2");
+    assert_int_equal(r1->start_time_ms, T0_MS);
+    protobuf_c_message_free_unpacked(&r1->base, NULL);
+    /* One answer with both pages' services, and no NextToken left in it. */
+    json_object *out = output_json(f);
+    json_object *svcs = member(out, "Services");
+    assert_int_equal(json_object_array_length(svcs), 2);
+    assert_string_equal(json_object_get_string(member(json_object_array_get_idx(svcs, 0), "Name")),
+                        "web");
+    assert_string_equal(json_object_get_string(member(json_object_array_get_idx(svcs, 1), "Name")),
+                        "db");
+    json_object *edges = member(json_object_array_get_idx(svcs, 0), "Edges");
+    assert_int_equal(
+        json_object_get_int(member(json_object_array_get_idx(edges, 0), "ReferenceId")), 1);
+    assert_false(json_object_object_get_ex(out, "NextToken", NULL));
+    json_object_put(out);
+}
+
+static void test_service_graph_stops_at_a_failed_page(void **state)
+{
+    struct fake *f = *state;
+    add_graph_page(f, "web", 0, -1, "sg1:page2");
+    add_reply(f, 400, NULL,
+              "{\"__type\": \"InvalidRequestException\", \"message\": \"Invalid NextToken\"}");
+    int rc = st_cmd_get_service_graph(&f->cli, N_ELEMS(window), window, &f->err);
+    assert_true(rc < 0);
+    assert_string_equal(f->err.code, "InvalidRequestException");
+    assert_non_null(strstr(f->err.message, "Invalid NextToken"));
+    assert_int_equal(f->n_calls, 2);
+    assert_string_equal(output(f), "");
+}
+
+/* --- get-trace-summaries --- */
+
+static void add_summaries_page(struct fake *f, const char *id, const char *next_token)
+{
+    Stratus__TraceSummary ts = STRATUS__TRACE_SUMMARY__INIT;
+    ts.id = (char *)id;
+    Stratus__TraceSummary *items[] = {&ts};
+    Stratus__GetTraceSummariesResponse page = STRATUS__GET_TRACE_SUMMARIES_RESPONSE__INIT;
+    page.trace_summaries = items;
+    page.n_trace_summaries = 1;
+    page.has_traces_processed_count = true;
+    page.traces_processed_count = 1;
+    page.next_token = (char *)next_token;
+    add_reply(f, 200, &page.base, NULL);
+}
+
+static void test_trace_summaries_follow_pages_with_the_filter(void **state)
+{
+    struct fake *f = *state;
+    add_summaries_page(f, "1-6553f100-000000000000000000000001", "5:1-6553f100-x");
+    add_summaries_page(f, "1-6553f100-000000000000000000000002", NULL);
+    char *argv[] = {"--start-time",        "2026-11-23T18:00:00Z",
+                    "--end-time",          "2026-11-23T19:00:00Z",
+                    "--filter-expression", "annotation[tier] = \"gold\"",
+                    "--time-range-type",   "Event"};
+    assert_int_equal(st_cmd_get_trace_summaries(&f->cli, N_ELEMS(argv), argv, &f->err), 0);
+    assert_int_equal(f->n_calls, 2);
+    for (size_t i = 0; i < 2; i++) {
+        Stratus__GetTraceSummariesRequest *r = (Stratus__GetTraceSummariesRequest *)request(
+            f, i, "/v1/GetTraceSummaries", &stratus__get_trace_summaries_request__descriptor);
+        assert_string_equal(r->filter_expression, "annotation[tier] = \"gold\"");
+        assert_string_equal(r->time_range_type, "Event");
+        if (i == 1) {
+            assert_string_equal(r->next_token, "5:1-6553f100-x");
+        } else {
+            assert_null(r->next_token);
+        }
+        assert_false(r->has_sampling);
+        protobuf_c_message_free_unpacked(&r->base, NULL);
+    }
+    json_object *out = output_json(f);
+    json_object *items = member(out, "TraceSummaries");
+    assert_int_equal(json_object_array_length(items), 2);
+    assert_string_equal(json_object_get_string(member(json_object_array_get_idx(items, 1), "Id")),
+                        "1-6553f100-000000000000000000000002");
+    json_object_put(out);
+}
+
+/* --- batch-get-traces --- */
+
+static void add_traces_reply(struct fake *f, const char *id)
+{
+    Stratus__Segment seg = STRATUS__SEGMENT__INIT;
+    seg.id = "000000000000000a";
+    seg.document = "{\"name\": \"web\", \"inferred\": true}";
+    Stratus__Segment *segs[] = {&seg};
+    Stratus__Trace t = STRATUS__TRACE__INIT;
+    t.id = (char *)id;
+    t.segments = segs;
+    t.n_segments = 1;
+    Stratus__Trace *traces[] = {&t};
+    Stratus__BatchGetTracesResponse r = STRATUS__BATCH_GET_TRACES_RESPONSE__INIT;
+    r.traces = traces;
+    r.n_traces = 1;
+    add_reply(f, 200, &r.base, NULL);
+}
+
+static void test_batch_get_traces_sends_five_ids_a_call(void **state)
+{
+    struct fake *f = *state;
+    add_traces_reply(f, "1-6553f100-000000000000000000000001");
+    add_traces_reply(f, "1-6553f100-000000000000000000000006");
+    char *argv[] = {"--trace-ids", "t1", "t2", "t3", "t4", "t5", "t6", "t7"};
+    assert_int_equal(st_cmd_batch_get_traces(&f->cli, N_ELEMS(argv), argv, &f->err), 0);
+    assert_int_equal(f->n_calls, 2);
+    static const size_t want_n[] = {5, 2};
+    static const char *const want_first[] = {"t1", "t6"};
+    for (size_t i = 0; i < 2; i++) {
+        Stratus__BatchGetTracesRequest *r = (Stratus__BatchGetTracesRequest *)request(
+            f, i, "/v1/BatchGetTraces", &stratus__batch_get_traces_request__descriptor);
+        assert_int_equal(r->n_trace_ids, want_n[i]);
+        assert_string_equal(r->trace_ids[0], want_first[i]);
+        protobuf_c_message_free_unpacked(&r->base, NULL);
+    }
+    json_object *out = output_json(f);
+    json_object *traces = member(out, "Traces");
+    assert_int_equal(json_object_array_length(traces), 2);
+    json_object *seg =
+        json_object_array_get_idx(member(json_object_array_get_idx(traces, 0), "Segments"), 0);
+    /* The document stays a JSON string, as aws xray batch-get-traces prints it. */
+    assert_string_equal(json_object_get_string(member(seg, "Document")),
+                        "{\"name\": \"web\", \"inferred\": true}");
+    json_object_put(out);
+}
+
+/* --- put-trace-segments --- */
+
+static void test_put_trace_segments_prints_the_unprocessed(void **state)
+{
+    struct fake *f = *state;
+    Stratus__UnprocessedTraceSegment bad = STRATUS__UNPROCESSED_TRACE_SEGMENT__INIT;
+    bad.id = "0000000000000005";
+    bad.error_code = "InvalidTraceSegment";
+    bad.message = "trace_id: missing";
+    Stratus__UnprocessedTraceSegment *bads[] = {&bad};
+    Stratus__PutTraceSegmentsResponse r = STRATUS__PUT_TRACE_SEGMENTS_RESPONSE__INIT;
+    r.unprocessed_trace_segments = bads;
+    r.n_unprocessed_trace_segments = 1;
+    add_reply(f, 200, &r.base, NULL);
+    char *argv[] = {"--trace-segment-documents", "{\"name\": \"a\"}", "{\"name\": \"b\"}"};
+    assert_int_equal(st_cmd_put_trace_segments(&f->cli, N_ELEMS(argv), argv, &f->err), 0);
+    Stratus__PutTraceSegmentsRequest *req = (Stratus__PutTraceSegmentsRequest *)request(
+        f, 0, "/v1/PutTraceSegments", &stratus__put_trace_segments_request__descriptor);
+    assert_int_equal(req->n_trace_segment_documents, 2);
+    assert_string_equal(req->trace_segment_documents[1], "{\"name\": \"b\"}");
+    protobuf_c_message_free_unpacked(&req->base, NULL);
+    json_object *out = output_json(f);
+    json_object *u = json_object_array_get_idx(member(out, "UnprocessedTraceSegments"), 0);
+    assert_string_equal(json_object_get_string(member(u, "Id")), "0000000000000005");
+    assert_string_equal(json_object_get_string(member(u, "ErrorCode")), "InvalidTraceSegment");
+    json_object_put(out);
+}
+
+/* --- usage --- */
+
+typedef int (*verb_fn)(const struct st_cli *cli, int argc, char **argv, struct st_error *err);
+
+static void test_usage_errors_call_nothing(void **state)
+{
+    struct fake *f = *state;
+    static const struct {
+        verb_fn verb;
+        const char *args[8];
+        const char *want;
+    } rows[] = {
+        {st_cmd_get_service_graph, {"--start-time", "2026-11-23T18:00:00Z"}, "--end-time"},
+        {st_cmd_get_service_graph,
+         {"--start-time", "yesterday", "--end-time", "2026-11-23T19:00:00Z"},
+         "--start-time: invalid time 'yesterday'"},
+        {st_cmd_get_trace_summaries, {"--end-time", "2026-11-23T19:00:00Z"}, "--start-time"},
+        {st_cmd_get_trace_summaries,
+         {"--start-time", "2026-11-23T18:00:00Z", "--end-time", "2026-11-23T19:00:00Z",
+          "--sampling", "yes"},
+         "take no value"},
+        {st_cmd_batch_get_traces, {"--trace-ids"}, "--trace-ids"},
+        {st_cmd_put_trace_segments, {"--bogus", "x"}, "--bogus"},
+        {st_cmd_put_trace_segments, {NULL}, "--trace-segment-documents"},
+    };
+    for (size_t i = 0; i < N_ELEMS(rows); i++) {
+        int argc = 0;
+        while (argc < 8 && rows[i].args[argc]) {
+            argc++;
+        }
+        struct st_error err = {{0}};
+        int rc = rows[i].verb(&f->cli, argc, (char **)rows[i].args, &err);
+        if (rc != -EINVAL || !strstr(err.message, rows[i].want)) {
+            fail_msg("row %zu: got %d '%s', want -EINVAL '%s'", i, rc, err.message, rows[i].want);
+        }
+    }
+    assert_int_equal(f->n_calls, 0);
+    assert_string_equal(output(f), "");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_service_graph_follows_every_page, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_service_graph_stops_at_a_failed_page, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_trace_summaries_follow_pages_with_the_filter, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_batch_get_traces_sends_five_ids_a_call, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_put_trace_segments_prints_the_unprocessed, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_usage_errors_call_nothing, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
