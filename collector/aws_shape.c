@@ -32,6 +32,40 @@ static const char *const map_fields[] = {
     "Datapoint.extended_statistics",
 };
 
+/* Lists below the top of a reply that AWS writes even when empty ("Dimensions": []); other
+ * empty lists below the top are left out, as AWS leaves them out. */
+static const char *const empty_lists[] = {
+    "Metric.dimensions",
+    "MetricAlarm.dimensions",
+    "MetricAlarm.ok_actions",
+    "MetricAlarm.alarm_actions",
+    "MetricAlarm.insufficient_data_actions",
+    "CompositeAlarm.ok_actions",
+    "CompositeAlarm.alarm_actions",
+    "CompositeAlarm.insufficient_data_actions",
+    "MetricDataResult.timestamps_ms",
+    "MetricDataResult.values",
+    "AutoScalingGroup.tags",
+    "AutoScalingGroup.availability_zones",
+    "ScalingPolicy.step_adjustments",
+    "ScalingPolicy.alarms",
+    "TraceSummary.annotations",
+    "TraceSummary.users",
+    "TraceSummary.service_ids",
+};
+
+static bool written_empty(const ProtobufCMessageDescriptor *d, const ProtobufCFieldDescriptor *f)
+{
+    char name[256];
+    snprintf(name, sizeof(name), "%s.%s", d->short_name, f->name);
+    for (size_t i = 0; i < sizeof(empty_lists) / sizeof(empty_lists[0]); i++) {
+        if (strcmp(name, empty_lists[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static char map_mark; /* userdata of map nodes written by st_aws_encode */
 
 static bool is_timestamp_field(const ProtobufCFieldDescriptor *f)
@@ -832,8 +866,10 @@ static json_object *encode_msg(const ProtobufCMessage *m, enum st_aws_time_forma
         const uint8_t *base = (const uint8_t *)m;
         json_object *v = NULL;
         if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-            /* Empty lists are written at the top only ("Datapoints": []), as AWS does. */
-            if (depth > 0 && *(const size_t *)(base + f->quantifier_offset) == 0) {
+            /* Empty lists are written at the top ("Datapoints": []) and where AWS writes
+             * them (empty_lists). */
+            if (depth > 0 && *(const size_t *)(base + f->quantifier_offset) == 0 &&
+                !written_empty(d, f)) {
                 continue;
             }
             v = encode_repeated(f, m, tf, depth);

@@ -173,6 +173,12 @@ class AwsCliTest(CollectorTest):
                                   "--metric-data-queries", json.dumps(queries[:1]),
                                   "--start-time", iso(t - 60), "--end-time", iso(t + 300))
                 self.assertEqual(r["MetricDataResults"][0]["Values"], [4, 3, 2, 1])  # newest first
+                r = self.aws_json(c, exe, "cloudwatch", "get-metric-data",
+                                  "--metric-data-queries", json.dumps(queries[:1]),
+                                  "--start-time", iso(t - 3600), "--end-time", iso(t - 1800))
+                (empty,) = r["MetricDataResults"]
+                self.assertEqual((empty["Timestamps"], empty["Values"], empty["StatusCode"]),
+                                 ([], [], "Complete"))
                 p = self.aws(c, exe, "cloudwatch", "get-metric-data", "--metric-data-queries",
                              json.dumps([{"Id": "x", "Expression": "a +"}]), "--start-time",
                              iso(t - 60), "--end-time", iso(t + 300), check=False)
@@ -283,6 +289,8 @@ class AwsCliTest(CollectorTest):
                                  (a, "N", "CPU", "Average", 60, 2, 1, 80.0,
                                   "GreaterThanOrEqualToThreshold", "notBreaching"))
                 self.assertEqual(m["OKActions"], ["exec:/bin/true"])
+                # Lists AWS prints even when empty.
+                self.assertEqual((m["AlarmActions"], m["InsufficientDataActions"]), ([], []))
                 self.assertEqual(m["Dimensions"], [{"Name": "Host", "Value": "a"}])
                 self.assertEqual(m["StateValue"], "INSUFFICIENT_DATA")
                 self.assertGreater(ts(m["StateUpdatedTimestamp"]), time.time() - 120)
