@@ -64,8 +64,22 @@ static char *copy(struct parser *p, const char *s, size_t n)
 
 static int parse_expr(struct parser *p, struct st_mm_node **ret);
 
-static const char *const functions[] = {"SUM",  "AVG",  "MIN", "MAX",  "METRICS",
-                                        "RATE", "DIFF", "ABS", "FILL", NULL};
+static const char *const functions[] = {
+    "SUM",   "AVG",   "MIN",   "MAX",         "METRICS",         "RATE",         "DIFF",
+    "ABS",   "FILL",  "IF",    "CEIL",        "FLOOR",           "LOG",          "LOG10",
+    "PERIOD", "RUNNING_SUM", "DATAPOINT_COUNT", "METRIC_COUNT", "TIME_SERIES", "EPOCH",
+    "DIFF_TIME", NULL};
+
+/* Whether the text at p->pos is the word w (upper case, not followed by an identifier char). */
+static bool at_word(struct parser *p, const char *w)
+{
+    size_t n = strlen(w);
+    if (peek(p) < 0 || p->len - p->pos < n || strncmp(p->s + p->pos, w, n) != 0) {
+        return false;
+    }
+    return p->pos + n == p->len ||
+           !(isalnum((unsigned char)p->s[p->pos + n]) || p->s[p->pos + n] == '_');
+}
 
 static int parse_primary(struct parser *p, struct st_mm_node **ret)
 {
@@ -251,12 +265,114 @@ static int parse_binary(struct parser *p, struct st_mm_node **ret, int level)
     return r;
 }
 
+static struct st_mm_node *binop(struct parser *p, char op, struct st_mm_node *x)
+{
+    struct st_mm_node *node = new_node(p, ST_MM_BINOP);
+    if (node) {
+        node->op = op;
+        node->args[0] = x;
+    }
+    return node;
+}
+
+/* The comparison operator at p->pos as its op char (0: none), and its length. */
+static char comparison_op(struct parser *p, size_t *len)
+{
+    int ch = peek(p);
+    char next = p->pos + 1 < p->len ? p->s[p->pos + 1] : '\0';
+    *len = next == '=' ? 2 : 1;
+    switch (ch) {
+    case '<':
+        return next == '=' ? 'l' : '<';
+    case '>':
+        return next == '=' ? 'g' : '>';
+    case '=':
+        return next == '=' ? '=' : 0;
+    case '!':
+        return next == '=' ? '!' : 0;
+    }
+    return 0;
+}
+
+/* additive [comparison additive]: comparisons do not chain. */
+static int parse_comparison(struct parser *p, struct st_mm_node **ret)
+{
+    int r = parse_binary(p, ret, 0);
+    size_t len;
+    char op;
+    if (r < 0 || !(op = comparison_op(p, &len))) {
+        return r;
+    }
+    p->pos += len;
+    struct st_mm_node *node = binop(p, op, *ret);
+    if (!node) {
+        return -ENOMEM;
+    }
+    *ret = node;
+    if ((r = parse_binary(p, &node->args[1], 0)) < 0) {
+        return r;
+    }
+    if (comparison_op(p, &len)) {
+        return syntax(p, "comparisons do not chain; use AND");
+    }
+    return 0;
+}
+
+/* NOT x (or !x) is x == 0. */
+static int parse_not(struct parser *p, struct st_mm_node **ret)
+{
+    bool word = at_word(p, "NOT");
+    size_t len;
+    if (!word && !(peek(p) == '!' && !comparison_op(p, &len))) {
+        return parse_comparison(p, ret);
+    }
+    if (++p->depth > ST_MM_MAX_DEPTH) {
+        return syntax(p, "the expression nests too deeply");
+    }
+    p->pos += word ? 3 : 1;
+    struct st_mm_node *zero = new_node(p, ST_MM_NUM);
+    struct st_mm_node *node = binop(p, '=', NULL);
+    if (!zero || !node) {
+        return -ENOMEM;
+    }
+    node->args[1] = zero;
+    int r = parse_not(p, &node->args[0]);
+    p->depth--;
+    *ret = node;
+    return r;
+}
+
+/* x AND y (&&) binds tighter than x OR y (||). */
+static int parse_logical(struct parser *p, struct st_mm_node **ret, bool or)
+{
+    const char *word = or ? "OR" : "AND", *sym = or ? "||" : "&&";
+    int r = or ? parse_logical(p, ret, false) : parse_not(p, ret);
+    while (r == 0) {
+        size_t len;
+        if (at_word(p, word)) {
+            len = strlen(word);
+        } else if (peek(p) >= 0 && p->len - p->pos >= 2 && strncmp(p->s + p->pos, sym, 2) == 0) {
+            len = 2;
+        } else {
+            break;
+        }
+        p->pos += len;
+        struct st_mm_node *node = binop(p, or ? '|' : '&', *ret);
+        if (!node) {
+            return -ENOMEM;
+        }
+        *ret = node;
+        r = or ? parse_logical(p, &node->args[1], false) : parse_not(p, &node->args[1]);
+    }
+    return r;
+}
+
 static int parse_expr(struct parser *p, struct st_mm_node **ret)
 {
     if (++p->depth > ST_MM_MAX_DEPTH) {
         return syntax(p, "the expression nests too deeply");
     }
-    int r = parse_binary(p, ret, 0);
+    int r = parse_logical(p, ret, true);
     p->depth--;
     return r;
 }
@@ -340,10 +456,22 @@ static double apply(char op, double x, double y)
         return y == 0 ? NAN : x / y;
     case '^':
         return pow(x, y);
-    case 'n':
-        return -x;
-    case 'a':
-        return fabs(x);
+    case '<':
+        return x < y;
+    case '>':
+        return x > y;
+    case 'l':
+        return x <= y;
+    case 'g':
+        return x >= y;
+    case '=':
+        return x == y;
+    case '!':
+        return x != y;
+    case '&':
+        return x != 0 && y != 0;
+    case '|':
+        return x != 0 || y != 0;
     }
     return NAN;
 }
@@ -548,6 +676,151 @@ static int aggregate(struct eval *e, const char *fn, const struct st_mm_value *x
 
 static int eval_node(struct eval *e, const struct st_mm_node *node, struct st_mm_value *ret);
 
+/* CEIL, FLOOR, LOG, LOG10 of one value. */
+static double unary_fn(const char *fn, double x)
+{
+    if (strcmp(fn, "CEIL") == 0) {
+        return ceil(x);
+    }
+    if (strcmp(fn, "FLOOR") == 0) {
+        return floor(x);
+    }
+    if (x <= 0) {
+        return NAN; /* no point where the logarithm is undefined */
+    }
+    return strcmp(fn, "LOG") == 0 ? log(x) : log10(x);
+}
+
+static int unary_series(struct eval *e, const struct st_mm_value *x, struct st_mm_value *ret,
+                        const void *arg)
+{
+    double *v = new_series(e);
+    if (!v) {
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < e->g->n; i++) {
+        v[i] = isnan(x->v[i]) ? NAN : finite_or_nan(unary_fn(arg, x->v[i]));
+    }
+    *ret = (struct st_mm_value){.kind = ST_MM_SERIES, .v = v, .label = x->label};
+    return 0;
+}
+
+/* RUNNING_SUM, EPOCH, DIFF_TIME: arg is the function's name. */
+static int time_series_fn(struct eval *e, const struct st_mm_value *x, struct st_mm_value *ret,
+                          const void *arg)
+{
+    const char *fn = arg;
+    double *v = new_series(e);
+    if (!v) {
+        return -ENOMEM;
+    }
+    double sum = 0;
+    size_t prev = SIZE_MAX;
+    for (size_t i = 0; i < e->g->n; i++) {
+        if (isnan(x->v[i])) {
+            continue;
+        }
+        if (fn[0] == 'R') {
+            sum += x->v[i];
+            v[i] = finite_or_nan(sum);
+        } else if (fn[0] == 'E') {
+            v[i] = (double)(e->g->start_ms + (int64_t)i * e->g->period_ms) / 1000.0;
+        } else if (prev != SIZE_MAX) {
+            v[i] = (double)((int64_t)(i - prev) * e->g->period_ms) / 1000.0;
+        }
+        prev = i;
+    }
+    *ret = (struct st_mm_value){.kind = ST_MM_SERIES, .v = v, .label = x->label};
+    return 0;
+}
+
+/* IF(c, t[, f]) over scalars and series: t where c is non-zero, f (or no point) where it is 0,
+ * no point where c has none. */
+static int if_simple(struct eval *e, const struct st_mm_value *c, const struct st_mm_value *t,
+                     const struct st_mm_value *f, struct st_mm_value *ret)
+{
+    if (c->kind == ST_MM_SCALAR && t->kind == ST_MM_SCALAR && (!f || f->kind == ST_MM_SCALAR)) {
+        double v = isnan(c->scalar) ? NAN : c->scalar != 0 ? t->scalar : f ? f->scalar : NAN;
+        *ret = (struct st_mm_value){.kind = ST_MM_SCALAR, .scalar = v};
+        return 0;
+    }
+    double *v = new_series(e);
+    if (!v) {
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < e->g->n; i++) {
+        double cv = c->kind == ST_MM_SCALAR ? c->scalar : c->v[i];
+        const struct st_mm_value *pick = isnan(cv) ? NULL : cv != 0 ? t : f;
+        v[i] = !pick ? NAN : pick->kind == ST_MM_SCALAR ? pick->scalar : pick->v[i];
+    }
+    const char *label = t->kind == ST_MM_SERIES ? t->label
+                        : f && f->kind == ST_MM_SERIES ? f->label
+                        : c->kind == ST_MM_SERIES ? c->label
+                                                  : NULL;
+    *ret = (struct st_mm_value){.kind = ST_MM_SERIES, .v = v, .label = label};
+    return 0;
+}
+
+/* IF with arrays: the condition an array, each member with t and f (arrays of the same length
+ * pair up member by member, as in IF(METRICS() > 10, METRICS())). */
+static int eval_if(struct eval *e, const struct st_mm_value *c, const struct st_mm_value *t,
+                   const struct st_mm_value *f, struct st_mm_value *ret)
+{
+    if (c->kind != ST_MM_ARRAY) {
+        if (t->kind == ST_MM_ARRAY || (f && f->kind == ST_MM_ARRAY)) {
+            return type_error(e, "IF", "takes an array of time series as its values only when "
+                                       "the condition is an array of the same length");
+        }
+        return if_simple(e, c, t, f, ret);
+    }
+    if ((t->kind == ST_MM_ARRAY && t->n_items != c->n_items) ||
+        (f && f->kind == ST_MM_ARRAY && f->n_items != c->n_items)) {
+        return type_error(e, "IF", "takes arrays of time series of the same length");
+    }
+    struct st_mm_value *items = st_arena_alloc(e->a, (c->n_items + 1) * sizeof(*items));
+    if (!items) {
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < c->n_items; i++) {
+        const struct st_mm_value *ti = t->kind == ST_MM_ARRAY ? &t->items[i] : t;
+        const struct st_mm_value *fi = f && f->kind == ST_MM_ARRAY ? &f->items[i] : f;
+        int r = if_simple(e, &c->items[i], ti, fi, &items[i]);
+        if (r < 0) {
+            return r;
+        }
+        items[i].label = ti->kind == ST_MM_SERIES ? ti->label : c->items[i].label;
+    }
+    *ret = (struct st_mm_value){.kind = ST_MM_ARRAY, .items = items, .n_items = c->n_items};
+    return 0;
+}
+
+/* DATAPOINT_COUNT: of a series the number of its points, of an array the number of members with a
+ * point at each time. */
+static int datapoint_count(struct eval *e, const struct st_mm_value *x, struct st_mm_value *ret)
+{
+    if (x->kind == ST_MM_SERIES) {
+        size_t n = 0;
+        for (size_t i = 0; i < e->g->n; i++) {
+            n += !isnan(x->v[i]);
+        }
+        *ret = (struct st_mm_value){.kind = ST_MM_SCALAR, .scalar = (double)n};
+        return 0;
+    }
+    double *v = new_series(e);
+    if (!v) {
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < e->g->n; i++) {
+        size_t n = 0;
+        for (size_t k = 0; k < x->n_items; k++) {
+            n += !isnan(x->items[k].v[i]);
+        }
+        v[i] = n ? (double)n : NAN;
+    }
+    *ret = (struct st_mm_value){.kind = ST_MM_SERIES, .v = v};
+    return 0;
+}
+
 static int eval_call(struct eval *e, const struct st_mm_node *node, struct st_mm_value *ret)
 {
     const char *fn = node->name;
@@ -557,14 +830,30 @@ static int eval_call(struct eval *e, const struct st_mm_node *node, struct st_mm
         }
         return e->env->metrics(e->env->ctx, node->n_args ? node->args[0]->name : "", ret, e->err);
     }
-    bool fill = strcmp(fn, "FILL") == 0;
-    if (node->n_args != (fill ? 2u : 1u)) {
-        return type_error(e, fn, fill ? "takes two arguments" : "takes one argument");
+    bool fill = strcmp(fn, "FILL") == 0, is_if = strcmp(fn, "IF") == 0;
+    if (is_if ? node->n_args < 2 || node->n_args > 3 : node->n_args != (fill ? 2u : 1u)) {
+        return type_error(e, fn,
+                          is_if  ? "takes a condition, a value and an optional value if false"
+                          : fill ? "takes two arguments"
+                                 : "takes one argument");
+    }
+    if (strcmp(fn, "PERIOD") == 0) {
+        if (node->args[0]->kind != ST_MM_ID) {
+            return type_error(e, fn, "takes the id of a metric");
+        }
     }
     struct st_mm_value x;
     int r = eval_node(e, node->args[0], &x);
     if (r < 0) {
         return r;
+    }
+    if (is_if) {
+        struct st_mm_value t, f;
+        if ((r = eval_node(e, node->args[1], &t)) < 0 ||
+            (node->n_args == 3 && (r = eval_node(e, node->args[2], &f)) < 0)) {
+            return r;
+        }
+        return eval_if(e, &x, &t, node->n_args == 3 ? &f : NULL, ret);
     }
     if (strcmp(fn, "RATE") == 0 || strcmp(fn, "DIFF") == 0) {
         bool rate = fn[0] == 'R';
@@ -576,6 +865,54 @@ static int eval_call(struct eval *e, const struct st_mm_node *node, struct st_mm
             return 0;
         }
         return each_series(e, fn, &x, abs_series, NULL, ret);
+    }
+    if (strcmp(fn, "CEIL") == 0 || strcmp(fn, "FLOOR") == 0 || strcmp(fn, "LOG") == 0 ||
+        strcmp(fn, "LOG10") == 0) {
+        if (x.kind == ST_MM_SCALAR) {
+            double v = isnan(x.scalar) ? NAN : finite_or_nan(unary_fn(fn, x.scalar));
+            *ret = (struct st_mm_value){.kind = ST_MM_SCALAR, .scalar = v};
+            return 0;
+        }
+        return each_series(e, fn, &x, unary_series, fn, ret);
+    }
+    if (strcmp(fn, "RUNNING_SUM") == 0 || strcmp(fn, "EPOCH") == 0 ||
+        strcmp(fn, "DIFF_TIME") == 0) {
+        return each_series(e, fn, &x, time_series_fn, fn, ret);
+    }
+    if (strcmp(fn, "PERIOD") == 0) {
+        if (x.kind == ST_MM_SCALAR) {
+            return type_error(e, fn, "takes the id of a metric");
+        }
+        *ret = (struct st_mm_value){.kind = ST_MM_SCALAR,
+                                    .scalar = (double)e->g->period_ms / 1000.0};
+        return 0;
+    }
+    if (strcmp(fn, "DATAPOINT_COUNT") == 0) {
+        if (x.kind == ST_MM_SCALAR) {
+            return type_error(e, fn, "takes a time series or an array of time series");
+        }
+        return datapoint_count(e, &x, ret);
+    }
+    if (strcmp(fn, "METRIC_COUNT") == 0) {
+        if (x.kind != ST_MM_ARRAY) {
+            return type_error(e, fn, "takes an array of time series");
+        }
+        *ret = (struct st_mm_value){.kind = ST_MM_SCALAR, .scalar = (double)x.n_items};
+        return 0;
+    }
+    if (strcmp(fn, "TIME_SERIES") == 0) {
+        if (x.kind != ST_MM_SCALAR) {
+            return type_error(e, fn, "takes a number");
+        }
+        double *v = new_series(e);
+        if (!v) {
+            return -ENOMEM;
+        }
+        for (size_t i = 0; i < e->g->n; i++) {
+            v[i] = x.scalar;
+        }
+        *ret = (struct st_mm_value){.kind = ST_MM_SERIES, .v = v};
+        return 0;
     }
     if (fill) {
         struct fill_arg fa = {0};

@@ -149,13 +149,14 @@ class AwsCliTest(CollectorTest):
                            {"Id": "mx", "Expression": "MAX(METRICS()) - MIN(METRICS())"},
                            {"Id": "av", "Expression": "AVG(a)"},
                            {"Id": "r", "Expression": "RATE(b)"},
-                           {"Id": "f", "Expression": "FILL(a, 0)"}]
+                           {"Id": "f", "Expression": "FILL(a, 0)"},
+                           {"Id": "i", "Expression": "IF(a > 2 AND b != 30, a, 0)"}]
                 r = self.aws_json(c, exe, "cloudwatch", "get-metric-data",
                                   "--metric-data-queries", json.dumps(queries),
                                   "--start-time", iso(t - 60), "--end-time", iso(t + 300),
                                   "--scan-by", "TimestampAscending")
                 res = {x["Id"]: x for x in r["MetricDataResults"]}
-                self.assertEqual(sorted(res), ["a", "av", "e", "f", "mx", "r", "s"])
+                self.assertEqual(sorted(res), ["a", "av", "e", "f", "i", "mx", "r", "s"])
                 for x in res.values():
                     self.assertEqual(x["StatusCode"], "Complete")
                 self.assertEqual([ts(v) for v in res["a"]["Timestamps"]],
@@ -169,6 +170,7 @@ class AwsCliTest(CollectorTest):
                 self.assertEqual(res["av"]["Values"], [2.5] * 6)  # a scalar over the range
                 self.assertEqual([round(v, 9) for v in res["r"]["Values"]], [round(1 / 6, 9)] * 3)
                 self.assertEqual(res["f"]["Values"], [0, 1, 2, 3, 4, 0])
+                self.assertEqual(res["i"]["Values"], [0, 0, 3, 0])  # a = 1 2 3 4, b = 0 10 20 30
                 r = self.aws_json(c, exe, "cloudwatch", "get-metric-data",
                                   "--metric-data-queries", json.dumps(queries[:1]),
                                   "--start-time", iso(t - 60), "--end-time", iso(t + 300))

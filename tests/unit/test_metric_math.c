@@ -133,12 +133,67 @@ static void test_functions(void **state)
     expect_series("m1 + SUM(m1)", (double[]){13, 14, NAN, 16, 17});
 }
 
+static void test_conditions(void **state)
+{
+    (void)state;
+    expect_scalar("1 < 2", 1);
+    expect_scalar("2 <= 1", 0);
+    expect_scalar("3 == 3", 1);
+    expect_scalar("3 != 3", 0);
+    expect_scalar("2 >= 2", 1);
+    expect_scalar("1 > 2", 0);
+    expect_scalar("1 AND 0", 0);
+    expect_scalar("1 && 2", 1);
+    expect_scalar("0 OR 0", 0);
+    expect_scalar("0 || 3", 1);
+    expect_scalar("NOT 0", 1);
+    expect_scalar("!5", 0);
+    expect_scalar("1 + 1 == 2", 1);      /* arithmetic binds tighter */
+    expect_scalar("1 < 2 AND 3 > 4", 0); /* comparisons tighter than AND */
+    expect_scalar("1 OR 0 AND 0", 1);    /* AND tighter than OR */
+    expect_scalar("NOT 1 OR 1", 1);
+    expect_scalar("IF(0, 1, 2)", 2);
+    expect_scalar("IF(3, 1, 2)", 1);
+    expect_scalar("IF(0, 1)", NAN);
+    expect_series("m1 > 2", (double[]){0, 0, NAN, 1, 1});
+    expect_series("m1 > 2 AND m2 < 50", (double[]){0, NAN, NAN, 1, 0});
+    expect_series("IF(m1 > 2, m1, 0)", (double[]){0, 0, NAN, 4, 5});
+    expect_series("IF(m1 > 2, m1)", (double[]){NAN, NAN, NAN, 4, 5});
+    expect_series("IF(m2 >= 30, 1, m1)", (double[]){1, NAN, 1, 1, 1});
+    expect_series("IF(1, m1, m2)", (double[]){1, 2, NAN, 4, 5});
+    expect_series("IF(m1, 7)", (double[]){7, 7, NAN, 7, 7});
+    /* an array condition pairs with an array of the same length, member by member */
+    expect_series("SUM(IF(METRICS() > 4, METRICS(), 0))", (double[]){10, 0, 30, 40, 55});
+    expect_series("MAX(IF(METRICS() < 3, 1))", (double[]){1, 1, NAN, NAN, NAN});
+}
+
+static void test_more_functions(void **state)
+{
+    (void)state;
+    expect_series("CEIL(m1 / 3)", (double[]){1, 1, NAN, 2, 2});
+    expect_scalar("FLOOR(2.7)", 2);
+    expect_scalar("LOG10(100)", 2);
+    expect_scalar("LOG(0)", NAN);
+    expect_series("LOG(m1)", (double[]){0, log(2), NAN, log(4), log(5)});
+    expect_series("RUNNING_SUM(m1)", (double[]){1, 3, NAN, 7, 12});
+    expect_series("EPOCH(m2)", (double[]){0, NAN, 20, 30, 40});
+    expect_series("DIFF_TIME(m2)", (double[]){NAN, NAN, 20, 10, 10});
+    expect_scalar("PERIOD(m1)", 10);
+    expect_series("m1 / PERIOD(m1)", (double[]){0.1, 0.2, NAN, 0.4, 0.5});
+    expect_scalar("DATAPOINT_COUNT(m1)", 4);
+    expect_series("DATAPOINT_COUNT(METRICS())", (double[]){2, 1, 1, 2, 2});
+    expect_scalar("METRIC_COUNT(METRICS())", 2);
+    expect_series("TIME_SERIES(3)", (double[]){3, 3, 3, 3, 3});
+    expect_series("SUM(CEIL(METRICS() / 20))", (double[]){2, 1, 2, 3, 4});
+}
+
 static void test_errors(void **state)
 {
     (void)state;
     static const char *const bad_syntax[] = {
         "",      "m1 +",   "(m1",     "m1)", "SUM(m1,", "1..2", "SEARCH(\"x\")",
         "m1 m2", "\"open", "FOO(m1)", "#",   "1e999",
+        "1 < 2 < 3", "m1 AND", "NOT", "1 = 2", "m1 !", "m1 &&",
     };
     for (size_t i = 0; i < sizeof(bad_syntax) / sizeof(bad_syntax[0]); i++) {
         struct st_arena a;
@@ -160,6 +215,14 @@ static void test_errors(void **state)
         "\"s\" + 1",
         "METRICS(m1)",
         "FILL(m1, METRICS())",
+        "IF(m1)",
+        "IF(m1, 1, 2, 3)",
+        "IF(m1, METRICS())",
+        "IF(METRICS(), METRICS(\"m1\"))",
+        "PERIOD(3)",
+        "METRIC_COUNT(m1)",
+        "TIME_SERIES(m1)",
+        "DATAPOINT_COUNT(4)",
     };
     for (size_t i = 0; i < sizeof(bad_eval) / sizeof(bad_eval[0]); i++) {
         struct st_arena a;
@@ -212,6 +275,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_arithmetic),
         cmocka_unit_test(test_functions),
+        cmocka_unit_test(test_conditions),
+        cmocka_unit_test(test_more_functions),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_visit_ids),
     };
