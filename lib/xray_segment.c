@@ -1,17 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The X-Ray segment document parser (xray_segment.h). json-c builds the JSON tree with a bounded
- * depth; this file walks it, checks the fields X-Ray requires (name, 16-hex id, trace id,
- * start_time, end_time or in_progress, parent_id of independent subsegments) and copies what
- * trace assembly, the service graph and filter expressions use into one arena per document.
- * Subsegments nest recursively up to ST_XRAY_MAX_DEPTH levels.
+ * The X-Ray segment document parser (xray_segment.h). A small in-place JSON scanner checks the
+ * document's syntax without building a tree (the ingest path parses every segment it stores, so
+ * a json-c tree per document was most of its allocations); the parser then looks up the members
+ * it reads, checks the fields X-Ray requires (name, 16-hex id, trace id, start_time, end_time or
+ * in_progress, parent_id of independent subsegments) and copies what trace assembly, the
+ * service graph and filter expressions use into one arena per document. Subsegments nest
+ * recursively up to ST_XRAY_MAX_DEPTH levels.
  */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-
-#include <json-c/json.h>
 
 #include "stratus/alloc.h"
 #include "stratus/cursor.h"
@@ -92,6 +93,422 @@ const char *st_xray_url_host(const char *url, char *buf, size_t size)
     return buf;
 }
 
+/* --- the JSON scanner ---
+ *
+ * Values are read in place: read_value() checks one value's syntax (RFC 8259, nesting bounded)
+ * and describes where it lies, without building anything. Objects and arrays are then walked
+ * member by member with the same reader, so a document is scanned once at the top level and
+ * once more per level of the objects the parser looks into (http, subsegments, ...); the rest
+ * (metadata, unknown members) is only checked. */
+
+enum jtype { J_NONE, J_NULL, J_BOOL, J_NUMBER, J_STRING, J_OBJECT, J_ARRAY };
+
+struct jv {
+    enum jtype type;
+    const uint8_t *p; /* the whole token (strings: with their quotes) */
+    size_t n;
+    bool b;       /* J_BOOL */
+    bool integer; /* J_NUMBER without fraction or exponent */
+    bool escaped; /* J_STRING holding a backslash */
+};
+
+#define JSON_MAX_DEPTH (2 * ST_XRAY_MAX_DEPTH + 8)
+
+static int peek(const struct st_cursor *c)
+{
+    return c->pos < c->end ? *c->pos : -1;
+}
+
+static void skip_ws(struct st_cursor *c)
+{
+    while (c->pos < c->end &&
+           (*c->pos == ' ' || *c->pos == '\n' || *c->pos == '\r' || *c->pos == '\t')) {
+        c->pos++;
+    }
+}
+
+static bool is_digit(int ch)
+{
+    return ch >= '0' && ch <= '9';
+}
+
+static int read_literal(struct st_cursor *c, const char *word)
+{
+    size_t n = strlen(word);
+    const uint8_t *p;
+    if (st_cursor_take(c, n, &p) < 0 || memcmp(p, word, n) != 0) {
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int read_string(struct st_cursor *c, struct jv *ret)
+{
+    const uint8_t *start = c->pos;
+    c->pos++; /* the opening quote */
+    bool escaped = false;
+    for (;;) {
+        /* The next quote, then any backslash before it (memchr scans a word at a time; most
+         * strings, metadata included, hold no escape). */
+        const uint8_t *q = memchr(c->pos, '"', st_cursor_left(c));
+        if (!q) {
+            return -EINVAL;
+        }
+        const uint8_t *bs = memchr(c->pos, '\\', (size_t)(q - c->pos));
+        if (bs) {
+            q = bs;
+        }
+        if (memchr(c->pos, '\0', (size_t)(q - c->pos))) {
+            return -EINVAL; /* json-c, the parser before, took a NUL byte for the end */
+        }
+        c->pos = q + 1;
+        if (*q == '"') {
+            break;
+        }
+        escaped = true;
+        int e = peek(c);
+        if (e < 0) {
+            return -EINVAL;
+        }
+        c->pos++;
+        if (e == 'u') {
+            const uint8_t *hex;
+            if (st_cursor_take(c, 4, &hex) < 0 || !all_hex((const char *)hex, 4)) {
+                return -EINVAL;
+            }
+        } else if (!strchr("\"\\/bfnrt", e) || e == 0) {
+            return -EINVAL;
+        }
+    }
+    *ret = (struct jv){
+        .type = J_STRING, .p = start, .n = (size_t)(c->pos - start), .escaped = escaped};
+    return 0;
+}
+
+static int read_number(struct st_cursor *c, struct jv *ret)
+{
+    const uint8_t *start = c->pos;
+    bool integer = true;
+    if (peek(c) == '-') {
+        c->pos++;
+    }
+    if (peek(c) == '0') {
+        c->pos++;
+    } else if (is_digit(peek(c))) {
+        while (is_digit(peek(c))) {
+            c->pos++;
+        }
+    } else {
+        return -EINVAL;
+    }
+    if (peek(c) == '.') {
+        integer = false;
+        c->pos++;
+        if (!is_digit(peek(c))) {
+            return -EINVAL;
+        }
+        while (is_digit(peek(c))) {
+            c->pos++;
+        }
+    }
+    if (peek(c) == 'e' || peek(c) == 'E') {
+        integer = false;
+        c->pos++;
+        if (peek(c) == '+' || peek(c) == '-') {
+            c->pos++;
+        }
+        if (!is_digit(peek(c))) {
+            return -EINVAL;
+        }
+        while (is_digit(peek(c))) {
+            c->pos++;
+        }
+    }
+    *ret = (struct jv){
+        .type = J_NUMBER, .p = start, .n = (size_t)(c->pos - start), .integer = integer};
+    return 0;
+}
+
+/* Reads one value at c (whitespace before it skipped). Returns 0 or -EINVAL (not JSON, or
+ * nested deeper than max_depth). */
+static int read_value(struct st_cursor *c, unsigned depth, unsigned max_depth, struct jv *ret)
+{
+    skip_ws(c);
+    const uint8_t *start = c->pos;
+    int ch = peek(c);
+    int r;
+    switch (ch) {
+    case '"':
+        return read_string(c, ret);
+    case 't':
+    case 'f':
+        if ((r = read_literal(c, ch == 't' ? "true" : "false")) < 0) {
+            return r;
+        }
+        *ret =
+            (struct jv){.type = J_BOOL, .p = start, .n = (size_t)(c->pos - start), .b = ch == 't'};
+        return 0;
+    case 'n':
+        if ((r = read_literal(c, "null")) < 0) {
+            return r;
+        }
+        *ret = (struct jv){.type = J_NULL, .p = start, .n = 4};
+        return 0;
+    case '{':
+    case '[': {
+        if (depth + 1 > max_depth) {
+            return -EINVAL;
+        }
+        int close = ch == '{' ? '}' : ']';
+        c->pos++;
+        skip_ws(c);
+        if (peek(c) == close) {
+            c->pos++;
+        } else {
+            for (;;) {
+                struct jv v;
+                if (ch == '{') {
+                    skip_ws(c);
+                    if (peek(c) != '"' || read_string(c, &v) < 0) {
+                        return -EINVAL;
+                    }
+                    skip_ws(c);
+                    if (peek(c) != ':') {
+                        return -EINVAL;
+                    }
+                    c->pos++;
+                }
+                if ((r = read_value(c, depth + 1, max_depth, &v)) < 0) {
+                    return r;
+                }
+                skip_ws(c);
+                int next = peek(c);
+                c->pos++;
+                if (next == close) {
+                    break;
+                }
+                if (next != ',') {
+                    return -EINVAL;
+                }
+                /* A trailing comma, as json-c (which parsed documents before) accepts. */
+                skip_ws(c);
+                if (peek(c) == close) {
+                    c->pos++;
+                    break;
+                }
+            }
+        }
+        *ret = (struct jv){
+            .type = ch == '{' ? J_OBJECT : J_ARRAY, .p = start, .n = (size_t)(c->pos - start)};
+        return 0;
+    }
+    default:
+        if (ch == '-' || is_digit(ch)) {
+            return read_number(c, ret);
+        }
+        return -EINVAL;
+    }
+}
+
+/* Walks the members of an object (or the elements of an array) that read_value accepted. */
+struct jiter {
+    struct st_cursor c;
+    bool object;
+};
+
+static void iter_init(struct jiter *it, const struct jv *v)
+{
+    st_cursor_init(&it->c, v->p + 1, v->n - 2);
+    it->object = v->type == J_OBJECT;
+}
+
+/* The next member: 1 (*key is its name for objects, *val its value), or 0 at the end. */
+static int iter_next(struct jiter *it, struct jv *key, struct jv *val)
+{
+    skip_ws(&it->c);
+    if (peek(&it->c) == ',') {
+        it->c.pos++;
+        skip_ws(&it->c);
+    }
+    if (st_cursor_left(&it->c) == 0) {
+        return 0;
+    }
+    if (it->object) {
+        read_string(&it->c, key);
+        skip_ws(&it->c);
+        it->c.pos++; /* ':' */
+    }
+    /* Checked once already: this cannot fail. */
+    read_value(&it->c, 0, JSON_MAX_DEPTH, val);
+    return 1;
+}
+
+static size_t hex_value(const uint8_t *p)
+{
+    size_t v = 0;
+    for (int i = 0; i < 4; i++) {
+        int ch = p[i];
+        v = v * 16 + (size_t)(ch <= '9' ? ch - '0' : (ch | 0x20) - 'a' + 10);
+    }
+    return v;
+}
+
+static size_t put_utf8(uint8_t *d, size_t cp)
+{
+    if (cp < 0x80) {
+        d[0] = (uint8_t)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        d[0] = (uint8_t)(0xc0 | cp >> 6);
+        d[1] = (uint8_t)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        d[0] = (uint8_t)(0xe0 | cp >> 12);
+        d[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+        d[2] = (uint8_t)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    d[0] = (uint8_t)(0xf0 | cp >> 18);
+    d[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
+    d[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+    d[3] = (uint8_t)(0x80 | (cp & 0x3f));
+    return 4;
+}
+
+/* Decodes the string v (checked by read_string) into d, which has room for v->n bytes (an
+ * escape never decodes longer than it is written). Returns the decoded length. */
+static size_t decode_string(const struct jv *v, uint8_t *d)
+{
+    const uint8_t *s = v->p + 1;
+    size_t n = v->n - 2;
+    if (!v->escaped) {
+        memcpy(d, s, n);
+        return n;
+    }
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        if (s[i] != '\\') {
+            d[o++] = s[i++];
+            continue;
+        }
+        uint8_t e = s[i + 1];
+        i += 2;
+        switch (e) {
+        case 'b':
+            d[o++] = '\b';
+            break;
+        case 'f':
+            d[o++] = '\f';
+            break;
+        case 'n':
+            d[o++] = '\n';
+            break;
+        case 'r':
+            d[o++] = '\r';
+            break;
+        case 't':
+            d[o++] = '\t';
+            break;
+        case 'u': {
+            size_t cp = hex_value(s + i);
+            i += 4;
+            if (cp >= 0xd800 && cp < 0xdc00 && i + 6 <= n && s[i] == '\\' && s[i + 1] == 'u') {
+                size_t lo = hex_value(s + i + 2);
+                if (lo >= 0xdc00 && lo < 0xe000) {
+                    cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+                    i += 6;
+                }
+            }
+            if (cp >= 0xd800 && cp < 0xe000) {
+                cp = 0xfffd; /* a lone surrogate */
+            }
+            o += put_utf8(d + o, cp);
+            break;
+        }
+        default: /* " \ / */
+            d[o++] = e;
+            break;
+        }
+    }
+    return o;
+}
+
+/* True when the string v is exactly word (escapes decoded). */
+static bool str_is(const struct jv *v, const char *word)
+{
+    size_t n = strlen(word);
+    if (!v->escaped) {
+        return v->n - 2 == n && memcmp(v->p + 1, word, n) == 0;
+    }
+    uint8_t buf[64];
+    if (v->n > sizeof(buf)) {
+        return false; /* longer than any key looked for, even escaped */
+    }
+    return decode_string(v, buf) == n && memcmp(buf, word, n) == 0;
+}
+
+/* Finds the members named in keys[] of object v: vals[i] gets the last value of keys[i]
+ * (J_NONE when absent), as a JSON object keeps the last of duplicate names. */
+static void get_members(const struct jv *v, const char *const *keys, size_t n, struct jv *vals)
+{
+    for (size_t i = 0; i < n; i++) {
+        vals[i].type = J_NONE;
+    }
+    struct jiter it;
+    iter_init(&it, v);
+    struct jv key, val;
+    while (iter_next(&it, &key, &val)) {
+        for (size_t i = 0; i < n; i++) {
+            if (key.p[1] == (uint8_t)keys[i][0] || key.escaped) {
+                if (str_is(&key, keys[i])) {
+                    vals[i] = val;
+                    break;
+                }
+            }
+        }
+    }
+}
+
+static bool present(const struct jv *v)
+{
+    return v->type != J_NONE && v->type != J_NULL;
+}
+
+/* The value of a number token (read_number checked its syntax). */
+static double number_value(const struct jv *v)
+{
+    char buf[64];
+    if (v->n < sizeof(buf)) {
+        memcpy(buf, v->p, v->n);
+        buf[v->n] = '\0';
+        return strtod(buf, NULL);
+    }
+    char *big = st_malloc(v->n + 1);
+    if (!big) {
+        return NAN;
+    }
+    memcpy(big, v->p, v->n);
+    big[v->n] = '\0';
+    double d = strtod(big, NULL);
+    st_free(big);
+    return d;
+}
+
+/* An integer token's value, saturated to +-2^62 (callers only test small ranges). */
+static int64_t integer_value(const struct jv *v)
+{
+    const uint8_t *p = v->p;
+    size_t n = v->n;
+    bool neg = n && p[0] == '-';
+    int64_t x = 0;
+    for (size_t i = neg; i < n; i++) {
+        x = x < ((int64_t)1 << 58) ? x * 10 + (p[i] - '0') : ((int64_t)1 << 62);
+    }
+    return neg ? -x : x;
+}
+
 int st_xray_datagram_body(const uint8_t *dgram, size_t len, const uint8_t **ret_doc,
                           size_t *ret_len)
 {
@@ -106,24 +523,26 @@ int st_xray_datagram_body(const uint8_t *dgram, size_t len, const uint8_t **ret_
     if (st_cursor_take(&c, hdr_len + 1, &hdr) < 0) {
         return -EBADMSG;
     }
-    json_tokener *tok = json_tokener_new_ex(2);
-    if (!tok) {
-        return -ENOMEM;
-    }
-    json_object *h = json_tokener_parse_ex(tok, (const char *)hdr, (int)hdr_len);
-    bool whole = h && json_tokener_get_error(tok) == json_tokener_success &&
-                 json_tokener_get_parse_end(tok) == hdr_len;
-    json_tokener_free(tok);
-    json_object *format, *version;
-    bool ok = whole && json_object_is_type(h, json_type_object) &&
-              json_object_object_get_ex(h, "format", &format) &&
-              json_object_is_type(format, json_type_string) &&
-              strcmp(json_object_get_string(format), "json") == 0 &&
-              json_object_object_get_ex(h, "version", &version) &&
-              json_object_is_type(version, json_type_int) && json_object_get_int64(version) == 1;
-    json_object_put(h);
+    static const char canonical[] = "{\"format\": \"json\", \"version\": 1}";
+    static const char compact[] = "{\"format\":\"json\",\"version\":1}";
+    bool ok = (hdr_len == sizeof(canonical) - 1 && memcmp(hdr, canonical, hdr_len) == 0) ||
+              (hdr_len == sizeof(compact) - 1 && memcmp(hdr, compact, hdr_len) == 0);
     if (!ok) {
-        return -EBADMSG;
+        /* Any other spelling: a JSON object (one level) and nothing after it. */
+        struct st_cursor hc;
+        st_cursor_init(&hc, hdr, hdr_len);
+        struct jv h;
+        if (read_value(&hc, 0, 2, &h) < 0 || st_cursor_left(&hc) != 0 || h.type != J_OBJECT) {
+            return -EBADMSG;
+        }
+        static const char *const keys[] = {"format", "version"};
+        struct jv m[2];
+        get_members(&h, keys, 2, m);
+        ok = m[0].type == J_STRING && str_is(&m[0], "json") && m[1].type == J_NUMBER &&
+             m[1].integer && integer_value(&m[1]) == 1;
+        if (!ok) {
+            return -EBADMSG;
+        }
     }
     size_t left = st_cursor_left(&c);
     if (left > ST_XRAY_MAX_DOC_BYTES) {
@@ -154,27 +573,33 @@ static int oom(struct parse *p)
     return st_error_set(p->err, -ENOMEM, ST_ERR_INTERNAL_FAILURE, "out of memory");
 }
 
-static const char *copy_str(struct parse *p, json_object *o)
+/* The string v decoded into the arena (NUL-terminated; *ret_len its length), or NULL on OOM. */
+static const char *copy_str_len(struct parse *p, const struct jv *v, size_t *ret_len)
 {
-    const char *s = json_object_get_string(o);
-    size_t n = (size_t)json_object_get_string_len(o);
-    char *d = st_arena_alloc(p->arena, n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = '\0';
+    char *d = st_arena_alloc(p->arena, v->n - 1);
+    if (!d) {
+        return NULL;
+    }
+    size_t n = decode_string(v, (uint8_t *)d);
+    d[n] = '\0';
+    if (ret_len) {
+        *ret_len = n;
     }
     return d;
 }
 
-/* An optional string member: 0 (absent: *ret untouched), -EINVAL for another type, -ENOMEM. */
-static int opt_str(struct parse *p, json_object *obj, const char *key, const char *field,
-                   const char **ret)
+static const char *copy_str(struct parse *p, const struct jv *v)
 {
-    json_object *v;
-    if (!json_object_object_get_ex(obj, key, &v) || json_object_is_type(v, json_type_null)) {
+    return copy_str_len(p, v, NULL);
+}
+
+/* An optional string member: 0 (absent: *ret untouched), -EINVAL for another type, -ENOMEM. */
+static int opt_str(struct parse *p, const struct jv *v, const char *field, const char **ret)
+{
+    if (!present(v)) {
         return 0;
     }
-    if (!json_object_is_type(v, json_type_string)) {
+    if (v->type != J_STRING) {
         return invalid(p, field, "must be a string");
     }
     const char *s = copy_str(p, v);
@@ -185,83 +610,86 @@ static int opt_str(struct parse *p, json_object *obj, const char *key, const cha
     return 0;
 }
 
-static int opt_bool(struct parse *p, json_object *obj, const char *key, bool *ret)
+static int opt_bool(struct parse *p, const struct jv *v, const char *key, bool *ret)
 {
-    json_object *v;
-    if (!json_object_object_get_ex(obj, key, &v) || json_object_is_type(v, json_type_null)) {
+    if (!present(v)) {
         return 0;
     }
-    if (!json_object_is_type(v, json_type_boolean)) {
+    if (v->type != J_BOOL) {
         return invalid(p, key, "must be a boolean");
     }
-    *ret = json_object_get_boolean(v);
+    *ret = v->b;
     return 0;
 }
 
-static bool is_number(json_object *v)
+static int opt_object(struct parse *p, const struct jv *v, const char *key, bool *ret_present)
 {
-    return json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double);
-}
-
-static int opt_object(struct parse *p, json_object *obj, const char *key, json_object **ret)
-{
-    json_object *v;
-    *ret = NULL;
-    if (!json_object_object_get_ex(obj, key, &v) || json_object_is_type(v, json_type_null)) {
+    *ret_present = false;
+    if (!present(v)) {
         return 0;
     }
-    if (!json_object_is_type(v, json_type_object)) {
+    if (v->type != J_OBJECT) {
         return invalid(p, key, "must be an object");
     }
-    *ret = v;
+    *ret_present = true;
     return 0;
 }
 
-static int parse_id(struct parse *p, json_object *obj, const char *key, bool required, char *out)
+/* A 16-hex id string into out; 0 when absent (or an error when required). */
+static int parse_id(struct parse *p, const struct jv *v, const char *key, bool required, char *out)
 {
-    json_object *v;
-    if (!json_object_object_get_ex(obj, key, &v) || json_object_is_type(v, json_type_null)) {
+    if (!present(v)) {
         return required ? invalid(p, key, "is required") : 0;
     }
-    if (!json_object_is_type(v, json_type_string) ||
-        !st_xray_valid_id(json_object_get_string(v), (size_t)json_object_get_string_len(v))) {
+    if (v->type != J_STRING || v->escaped || v->n - 2 != ST_XRAY_ID_LEN ||
+        !st_xray_valid_id((const char *)v->p + 1, ST_XRAY_ID_LEN)) {
         return invalid(p, key, "must be 16 hexadecimal digits");
     }
-    memcpy(out, json_object_get_string(v), ST_XRAY_ID_LEN + 1);
+    memcpy(out, v->p + 1, ST_XRAY_ID_LEN);
+    out[ST_XRAY_ID_LEN] = '\0';
     return 0;
 }
 
-static int parse_http(struct parse *p, json_object *http, struct st_xray_segment *s)
+static int parse_http(struct parse *p, const struct jv *http, struct st_xray_segment *s)
 {
-    json_object *req, *resp;
+    static const char *const keys[] = {"request", "response"};
+    struct jv m[2];
+    get_members(http, keys, 2, m);
+    bool have_req, have_resp;
     int r;
-    if ((r = opt_object(p, http, "request", &req)) < 0 ||
-        (r = opt_object(p, http, "response", &resp)) < 0) {
+    if ((r = opt_object(p, &m[0], "request", &have_req)) < 0 ||
+        (r = opt_object(p, &m[1], "response", &have_resp)) < 0) {
         return r;
     }
     s->has_http = true;
-    if (req &&
-        ((r = opt_str(p, req, "method", "http.request.method", &s->http.method)) < 0 ||
-         (r = opt_str(p, req, "url", "http.request.url", &s->http.url)) < 0 ||
-         (r = opt_str(p, req, "user_agent", "http.request.user_agent", &s->http.user_agent)) < 0 ||
-         (r = opt_str(p, req, "client_ip", "http.request.client_ip", &s->http.client_ip)) < 0)) {
-        return r;
-    }
-    json_object *status;
-    if (resp && json_object_object_get_ex(resp, "status", &status) &&
-        !json_object_is_type(status, json_type_null)) {
-        if (!json_object_is_type(status, json_type_int) || json_object_get_int64(status) < 0 ||
-            json_object_get_int64(status) > 999) {
-            return invalid(p, "http.response.status", "must be an integer 0..999");
+    if (have_req) {
+        static const char *const rk[] = {"method", "url", "user_agent", "client_ip"};
+        struct jv q[4];
+        get_members(&m[0], rk, 4, q);
+        if ((r = opt_str(p, &q[0], "http.request.method", &s->http.method)) < 0 ||
+            (r = opt_str(p, &q[1], "http.request.url", &s->http.url)) < 0 ||
+            (r = opt_str(p, &q[2], "http.request.user_agent", &s->http.user_agent)) < 0 ||
+            (r = opt_str(p, &q[3], "http.request.client_ip", &s->http.client_ip)) < 0) {
+            return r;
         }
-        s->http.status = (int)json_object_get_int64(status);
+    }
+    if (have_resp) {
+        static const char *const sk[] = {"status"};
+        struct jv status;
+        get_members(&m[1], sk, 1, &status);
+        if (present(&status)) {
+            int64_t v = status.type == J_NUMBER && status.integer ? integer_value(&status) : -1;
+            if (v < 0 || v > 999) {
+                return invalid(p, "http.response.status", "must be an integer 0..999");
+            }
+            s->http.status = (int)v;
+        }
     }
     return 0;
 }
 
-static bool valid_key(const char *k)
+static bool valid_key(const char *k, size_t n)
 {
-    size_t n = strlen(k);
     if (n == 0 || n > ST_XRAY_MAX_KEY_LEN) {
         return false;
     }
@@ -275,115 +703,132 @@ static bool valid_key(const char *k)
     return true;
 }
 
-static int parse_annotations(struct parse *p, json_object *ann, struct st_xray_segment *s)
+static int parse_annotations(struct parse *p, const struct jv *ann, struct st_xray_segment *s)
 {
-    size_t n = (size_t)json_object_object_length(ann);
-    if (n > ST_XRAY_MAX_ANNOTATIONS) {
-        n = ST_XRAY_MAX_ANNOTATIONS;
-    }
-    if (n == 0) {
-        return 0;
-    }
-    s->annotations = st_arena_alloc(p->arena, n * sizeof(*s->annotations));
-    if (!s->annotations) {
-        return oom(p);
-    }
-    json_object_object_foreach(ann, key, val)
-    {
-        if (!valid_key(key)) {
-            return invalid(p, "annotations", "keys must be 1..500 letters, digits or underscores");
-        }
-        if (s->n_annotations == n) {
-            continue; /* past X-Ray's indexing limit: kept in the document only */
-        }
-        struct st_xray_annotation *a = &s->annotations[s->n_annotations];
-        memset(a, 0, sizeof(*a));
-        size_t kl = strlen(key);
-        char *k = st_arena_alloc(p->arena, kl + 1);
+    struct jiter it;
+    iter_init(&it, ann);
+    struct jv key, val;
+    size_t cap = 0;
+    while (iter_next(&it, &key, &val)) {
+        size_t kl;
+        const char *k = copy_str_len(p, &key, &kl);
         if (!k) {
             return oom(p);
         }
-        memcpy(k, key, kl + 1);
+        if (!valid_key(k, kl)) {
+            return invalid(p, "annotations", "keys must be 1..500 letters, digits or underscores");
+        }
+        /* A repeated key replaces its value, as in a JSON object. */
+        struct st_xray_annotation *a = NULL;
+        for (size_t i = 0; i < s->n_annotations; i++) {
+            if (strcmp(s->annotations[i].key, k) == 0) {
+                a = &s->annotations[i];
+                break;
+            }
+        }
+        if (!a) {
+            if (s->n_annotations == ST_XRAY_MAX_ANNOTATIONS) {
+                continue; /* past X-Ray's indexing limit: kept in the document only */
+            }
+            if (s->n_annotations == cap) {
+                size_t ncap = cap ? cap * 2 : 4;
+                if (ncap > ST_XRAY_MAX_ANNOTATIONS) {
+                    ncap = ST_XRAY_MAX_ANNOTATIONS;
+                }
+                struct st_xray_annotation *na = st_arena_alloc(p->arena, ncap * sizeof(*na));
+                if (!na) {
+                    return oom(p);
+                }
+                if (s->n_annotations) {
+                    memcpy(na, s->annotations, s->n_annotations * sizeof(*na));
+                }
+                s->annotations = na;
+                cap = ncap;
+            }
+            a = &s->annotations[s->n_annotations++];
+        }
+        memset(a, 0, sizeof(*a));
         a->key = k;
-        if (json_object_is_type(val, json_type_string)) {
+        if (val.type == J_STRING) {
             a->type = ST_XRAY_STRING;
-            if (!(a->s = copy_str(p, val))) {
+            if (!(a->s = copy_str(p, &val))) {
                 return oom(p);
             }
-        } else if (is_number(val)) {
+        } else if (val.type == J_NUMBER) {
             a->type = ST_XRAY_NUMBER;
-            a->n = json_object_get_double(val);
+            a->n = number_value(&val);
             if (!isfinite(a->n)) {
                 return invalid(p, "annotations", "numbers must be finite");
             }
-        } else if (json_object_is_type(val, json_type_boolean)) {
+        } else if (val.type == J_BOOL) {
             a->type = ST_XRAY_BOOL;
-            a->b = json_object_get_boolean(val);
+            a->b = val.b;
         } else {
             return invalid(p, "annotations", "values must be strings, numbers or booleans");
         }
-        s->n_annotations++;
     }
     return 0;
 }
 
-static int parse_cause(struct parse *p, json_object *cause, struct st_xray_segment *s)
+static int parse_cause(struct parse *p, const struct jv *cause, struct st_xray_segment *s)
 {
-    if (json_object_is_type(cause, json_type_string)) {
+    if (cause->type == J_STRING) {
         /* A reference to an exception recorded in another subsegment. */
-        if (!st_xray_valid_id(json_object_get_string(cause),
-                              (size_t)json_object_get_string_len(cause))) {
+        if (cause->escaped || !st_xray_valid_id((const char *)cause->p + 1, cause->n - 2)) {
             return invalid(p, "cause", "must be an object or a 16-hex exception id");
         }
         return 0;
     }
-    if (!json_object_is_type(cause, json_type_object)) {
+    if (cause->type != J_OBJECT) {
         return invalid(p, "cause", "must be an object or a 16-hex exception id");
     }
-    json_object *ex;
-    if (!json_object_object_get_ex(cause, "exceptions", &ex) ||
-        json_object_is_type(ex, json_type_null)) {
+    static const char *const keys[] = {"exceptions"};
+    struct jv ex;
+    get_members(cause, keys, 1, &ex);
+    if (!present(&ex)) {
         return 0;
     }
-    if (!json_object_is_type(ex, json_type_array)) {
+    if (ex.type != J_ARRAY) {
         return invalid(p, "cause.exceptions", "must be an array");
     }
-    size_t n = json_object_array_length(ex);
-    size_t keep = n < ST_XRAY_MAX_MESSAGES ? n : ST_XRAY_MAX_MESSAGES;
-    if (keep) {
-        s->messages = st_arena_alloc(p->arena, keep * sizeof(*s->messages));
-        if (!s->messages) {
-            return oom(p);
-        }
-    }
-    for (size_t i = 0; i < n; i++) {
-        json_object *e = json_object_array_get_idx(ex, i);
-        if (!json_object_is_type(e, json_type_object)) {
+    struct jiter it;
+    iter_init(&it, &ex);
+    struct jv e;
+    while (iter_next(&it, NULL, &e)) {
+        if (e.type != J_OBJECT) {
             return invalid(p, "cause.exceptions", "must hold objects");
         }
+        static const char *const mk[] = {"message"};
+        struct jv m;
+        get_members(&e, mk, 1, &m);
         const char *msg = NULL;
-        int r = opt_str(p, e, "message", "cause.exceptions[].message", &msg);
+        int r = opt_str(p, &m, "cause.exceptions[].message", &msg);
         if (r < 0) {
             return r;
         }
-        if (msg && s->n_messages < keep) {
+        if (msg && s->n_messages < ST_XRAY_MAX_MESSAGES) {
+            if (!s->messages) {
+                s->messages = st_arena_alloc(p->arena, ST_XRAY_MAX_MESSAGES * sizeof(*s->messages));
+                if (!s->messages) {
+                    return oom(p);
+                }
+            }
             s->messages[s->n_messages++] = msg;
         }
     }
     return 0;
 }
 
-static int parse_time(struct parse *p, json_object *obj, const char *key, bool *ret_present,
+static int parse_time(struct parse *p, const struct jv *v, const char *key, bool *ret_present,
                       double *ret)
 {
-    json_object *v;
     *ret_present = false;
-    if (!json_object_object_get_ex(obj, key, &v) || json_object_is_type(v, json_type_null)) {
+    if (!present(v)) {
         return 0;
     }
-    double t = json_object_get_double(v);
+    double t = v->type == J_NUMBER ? number_value(v) : NAN;
     /* Seconds since the epoch: X-Ray takes 2000-01-01 .. 2100-01-01 as plausible. */
-    if (!is_number(v) || !isfinite(t) || t < 946684800.0 || t > 4102444800.0) {
+    if (!isfinite(t) || t < 946684800.0 || t > 4102444800.0) {
         return invalid(p, key, "must be a number of seconds since the epoch");
     }
     *ret_present = true;
@@ -391,16 +836,23 @@ static int parse_time(struct parse *p, json_object *obj, const char *key, bool *
     return 0;
 }
 
-static int parse_segment(struct parse *p, json_object *obj, struct st_xray_segment *s, bool top,
+static int parse_segment(struct parse *p, const struct jv *obj, struct st_xray_segment *s, bool top,
                          unsigned depth);
 
-static int parse_subsegments(struct parse *p, json_object *arr, struct st_xray_segment *s,
+static int parse_subsegments(struct parse *p, const struct jv *arr, struct st_xray_segment *s,
                              unsigned depth)
 {
-    if (!json_object_is_type(arr, json_type_array)) {
+    if (arr->type != J_ARRAY) {
         return invalid(p, "subsegments", "must be an array");
     }
-    size_t n = json_object_array_length(arr);
+    /* Count first: the array is allocated once, in the arena. */
+    size_t n = 0;
+    struct jiter it;
+    iter_init(&it, arr);
+    struct jv sub;
+    while (iter_next(&it, NULL, &sub)) {
+        n++;
+    }
     if (n == 0) {
         return 0;
     }
@@ -416,15 +868,15 @@ static int parse_subsegments(struct parse *p, json_object *arr, struct st_xray_s
         return oom(p);
     }
     size_t path_len = strlen(p->path);
-    for (size_t i = 0; i < n; i++) {
-        json_object *sub = json_object_array_get_idx(arr, i);
+    iter_init(&it, arr);
+    for (size_t i = 0; i < n && iter_next(&it, NULL, &sub); i++) {
         snprintf(p->path + path_len, sizeof(p->path) - path_len, "%ssubsegments[%zu]",
                  path_len ? "." : "", i);
-        if (!json_object_is_type(sub, json_type_object)) {
+        if (sub.type != J_OBJECT) {
             p->path[path_len] = '\0';
             return invalid(p, "subsegments", "must hold objects");
         }
-        int r = parse_segment(p, sub, &s->subsegments[i], false, depth + 1);
+        int r = parse_segment(p, &sub, &s->subsegments[i], false, depth + 1);
         if (r < 0) {
             return r;
         }
@@ -434,49 +886,99 @@ static int parse_subsegments(struct parse *p, json_object *arr, struct st_xray_s
     return 0;
 }
 
-static int parse_segment(struct parse *p, json_object *obj, struct st_xray_segment *s, bool top,
+enum seg_key {
+    K_NAME,
+    K_ID,
+    K_TYPE,
+    K_TRACE_ID,
+    K_PARENT_ID,
+    K_START_TIME,
+    K_END_TIME,
+    K_IN_PROGRESS,
+    K_ORIGIN,
+    K_NAMESPACE,
+    K_USER,
+    K_ERROR,
+    K_THROTTLE,
+    K_FAULT,
+    K_HTTP,
+    K_AWS,
+    K_SQL,
+    K_ANNOTATIONS,
+    K_METADATA,
+    K_CAUSE,
+    K_SUBSEGMENTS,
+    K__COUNT,
+};
+
+static const char *const seg_keys[K__COUNT] = {
+    [K_NAME] = "name",
+    [K_ID] = "id",
+    [K_TYPE] = "type",
+    [K_TRACE_ID] = "trace_id",
+    [K_PARENT_ID] = "parent_id",
+    [K_START_TIME] = "start_time",
+    [K_END_TIME] = "end_time",
+    [K_IN_PROGRESS] = "in_progress",
+    [K_ORIGIN] = "origin",
+    [K_NAMESPACE] = "namespace",
+    [K_USER] = "user",
+    [K_ERROR] = "error",
+    [K_THROTTLE] = "throttle",
+    [K_FAULT] = "fault",
+    [K_HTTP] = "http",
+    [K_AWS] = "aws",
+    [K_SQL] = "sql",
+    [K_ANNOTATIONS] = "annotations",
+    [K_METADATA] = "metadata",
+    [K_CAUSE] = "cause",
+    [K_SUBSEGMENTS] = "subsegments",
+};
+
+static int parse_segment(struct parse *p, const struct jv *obj, struct st_xray_segment *s, bool top,
                          unsigned depth)
 {
     memset(s, 0, sizeof(*s));
+    struct jv f[K__COUNT];
+    get_members(obj, seg_keys, K__COUNT, f);
     int r;
-    json_object *v;
-    if (!json_object_object_get_ex(obj, "name", &v) || !json_object_is_type(v, json_type_string)) {
+    if (f[K_NAME].type != J_STRING) {
         return invalid(p, "name", "is required and must be a string");
     }
-    size_t nl = (size_t)json_object_get_string_len(v);
-    if (nl == 0 || nl > ST_XRAY_MAX_NAME_LEN) {
-        return invalid(p, "name", "must be 1..200 characters");
-    }
-    if (!(s->name = copy_str(p, v))) {
+    size_t nl;
+    if (!(s->name = copy_str_len(p, &f[K_NAME], &nl))) {
         return oom(p);
     }
-    if ((r = parse_id(p, obj, "id", true, s->id)) < 0) {
+    if (nl == 0 || nl > ST_XRAY_MAX_NAME_LEN || strlen(s->name) != nl) {
+        return invalid(p, "name", "must be 1..200 characters");
+    }
+    if ((r = parse_id(p, &f[K_ID], "id", true, s->id)) < 0) {
         return r;
     }
     if (top) {
         const char *type = NULL;
-        if ((r = opt_str(p, obj, "type", "type", &type)) < 0) {
+        if ((r = opt_str(p, &f[K_TYPE], "type", &type)) < 0) {
             return r;
         }
         if (type && strcmp(type, "subsegment") != 0) {
             return invalid(p, "type", "must be \"subsegment\" when present");
         }
         s->independent = type != NULL;
-        if (!json_object_object_get_ex(obj, "trace_id", &v) ||
-            !json_object_is_type(v, json_type_string) ||
-            !st_xray_valid_trace_id(json_object_get_string(v),
-                                    (size_t)json_object_get_string_len(v), NULL)) {
+        const struct jv *t = &f[K_TRACE_ID];
+        if (t->type != J_STRING || t->escaped ||
+            !st_xray_valid_trace_id((const char *)t->p + 1, t->n - 2, NULL)) {
             return invalid(p, "trace_id", "is required and must be 1-<8 hex>-<24 hex>");
         }
-        memcpy(s->trace_id, json_object_get_string(v), ST_XRAY_TRACE_ID_LEN + 1);
+        memcpy(s->trace_id, t->p + 1, ST_XRAY_TRACE_ID_LEN);
+        s->trace_id[ST_XRAY_TRACE_ID_LEN] = '\0';
     }
-    if ((r = parse_id(p, obj, "parent_id", top && s->independent, s->parent_id)) < 0) {
+    if ((r = parse_id(p, &f[K_PARENT_ID], "parent_id", top && s->independent, s->parent_id)) < 0) {
         return r;
     }
     bool have_start, have_end;
-    if ((r = parse_time(p, obj, "start_time", &have_start, &s->start_time)) < 0 ||
-        (r = parse_time(p, obj, "end_time", &have_end, &s->end_time)) < 0 ||
-        (r = opt_bool(p, obj, "in_progress", &s->in_progress)) < 0) {
+    if ((r = parse_time(p, &f[K_START_TIME], "start_time", &have_start, &s->start_time)) < 0 ||
+        (r = parse_time(p, &f[K_END_TIME], "end_time", &have_end, &s->end_time)) < 0 ||
+        (r = opt_bool(p, &f[K_IN_PROGRESS], "in_progress", &s->in_progress)) < 0) {
         return r;
     }
     if (!have_start) {
@@ -491,49 +993,58 @@ static int parse_segment(struct parse *p, json_object *obj, struct st_xray_segme
     if (have_end && s->end_time < s->start_time) {
         return invalid(p, "end_time", "is before start_time");
     }
-    if ((r = opt_str(p, obj, "origin", "origin", &s->origin)) < 0 ||
-        (r = opt_str(p, obj, "namespace", "namespace", &s->namespace_name)) < 0 ||
-        (r = opt_str(p, obj, "user", "user", &s->user)) < 0 ||
-        (r = opt_bool(p, obj, "error", &s->error)) < 0 ||
-        (r = opt_bool(p, obj, "throttle", &s->throttle)) < 0 ||
-        (r = opt_bool(p, obj, "fault", &s->fault)) < 0) {
+    if ((r = opt_str(p, &f[K_ORIGIN], "origin", &s->origin)) < 0 ||
+        (r = opt_str(p, &f[K_NAMESPACE], "namespace", &s->namespace_name)) < 0 ||
+        (r = opt_str(p, &f[K_USER], "user", &s->user)) < 0 ||
+        (r = opt_bool(p, &f[K_ERROR], "error", &s->error)) < 0 ||
+        (r = opt_bool(p, &f[K_THROTTLE], "throttle", &s->throttle)) < 0 ||
+        (r = opt_bool(p, &f[K_FAULT], "fault", &s->fault)) < 0) {
         return r;
     }
     if (s->namespace_name && strcmp(s->namespace_name, "remote") != 0 &&
         strcmp(s->namespace_name, "aws") != 0) {
         return invalid(p, "namespace", "must be \"remote\" or \"aws\"");
     }
-    json_object *o;
-    if ((r = opt_object(p, obj, "http", &o)) < 0 || (o && (r = parse_http(p, o, s)) < 0)) {
+    bool have;
+    if ((r = opt_object(p, &f[K_HTTP], "http", &have)) < 0 ||
+        (have && (r = parse_http(p, &f[K_HTTP], s)) < 0)) {
         return r;
     }
-    if ((r = opt_object(p, obj, "aws", &o)) < 0 ||
-        (o && ((r = opt_str(p, o, "operation", "aws.operation", &s->aws_operation)) < 0 ||
-               (r = opt_str(p, o, "table_name", "aws.table_name", &s->aws_table_name)) < 0))) {
+    if ((r = opt_object(p, &f[K_AWS], "aws", &have)) < 0) {
         return r;
     }
-    if ((r = opt_object(p, obj, "sql", &o)) < 0) {
-        return r;
-    }
-    if (o) {
-        s->has_sql = true;
-        if ((r = opt_str(p, o, "url", "sql.url", &s->sql_url)) < 0) {
+    if (have) {
+        static const char *const ak[] = {"operation", "table_name"};
+        struct jv a[2];
+        get_members(&f[K_AWS], ak, 2, a);
+        if ((r = opt_str(p, &a[0], "aws.operation", &s->aws_operation)) < 0 ||
+            (r = opt_str(p, &a[1], "aws.table_name", &s->aws_table_name)) < 0) {
             return r;
         }
     }
-    if ((r = opt_object(p, obj, "annotations", &o)) < 0 ||
-        (o && (r = parse_annotations(p, o, s)) < 0)) {
+    if ((r = opt_object(p, &f[K_SQL], "sql", &have)) < 0) {
         return r;
     }
-    if ((r = opt_object(p, obj, "metadata", &o)) < 0) {
+    if (have) {
+        s->has_sql = true;
+        static const char *const qk[] = {"url"};
+        struct jv u;
+        get_members(&f[K_SQL], qk, 1, &u);
+        if ((r = opt_str(p, &u, "sql.url", &s->sql_url)) < 0) {
+            return r;
+        }
+    }
+    if ((r = opt_object(p, &f[K_ANNOTATIONS], "annotations", &have)) < 0 ||
+        (have && (r = parse_annotations(p, &f[K_ANNOTATIONS], s)) < 0)) {
         return r;
     }
-    if (json_object_object_get_ex(obj, "cause", &v) && !json_object_is_type(v, json_type_null) &&
-        (r = parse_cause(p, v, s)) < 0) {
+    if ((r = opt_object(p, &f[K_METADATA], "metadata", &have)) < 0) {
         return r;
     }
-    if (json_object_object_get_ex(obj, "subsegments", &v) &&
-        !json_object_is_type(v, json_type_null) && (r = parse_subsegments(p, v, s, depth)) < 0) {
+    if (present(&f[K_CAUSE]) && (r = parse_cause(p, &f[K_CAUSE], s)) < 0) {
+        return r;
+    }
+    if (present(&f[K_SUBSEGMENTS]) && (r = parse_subsegments(p, &f[K_SUBSEGMENTS], s, depth)) < 0) {
         return r;
     }
     return 0;
@@ -554,41 +1065,28 @@ int st_xray_segment_parse(const uint8_t *doc, size_t len, struct st_xray_doc **r
     if (len > ST_XRAY_MAX_DOC_BYTES) {
         return st_error_set(err, -EMSGSIZE, ERR_CODE, "the segment document is over 64 KB");
     }
-    /* Two JSON levels per subsegment level (object, array), plus the members' own. */
-    json_tokener *tok = json_tokener_new_ex(2 * ST_XRAY_MAX_DEPTH + 8);
-    if (!tok) {
-        return st_error_set(err, -ENOMEM, ST_ERR_INTERNAL_FAILURE, "out of memory");
+    /* One pass checks the syntax of the whole document; nesting is bounded by two JSON levels
+     * per subsegment level (object, array), plus the members' own. */
+    struct st_cursor c;
+    st_cursor_init(&c, doc, len);
+    struct jv root;
+    if (read_value(&c, 0, JSON_MAX_DEPTH, &root) < 0) {
+        return st_error_set(err, -EINVAL, ERR_CODE, "the segment is not valid JSON");
     }
-    json_object *root = json_tokener_parse_ex(tok, (const char *)doc, (int)len);
-    enum json_tokener_error jerr = json_tokener_get_error(tok);
-    size_t end = json_tokener_get_parse_end(tok);
-    json_tokener_free(tok);
-    if (!root || jerr != json_tokener_success) {
-        json_object_put(root);
-        return st_error_set(
-            err, -EINVAL, ERR_CODE, "the segment is not valid JSON: %s",
-            json_tokener_error_desc(jerr == json_tokener_success ? json_tokener_continue : jerr));
+    skip_ws(&c);
+    if (st_cursor_left(&c) != 0) {
+        return st_error_set(err, -EINVAL, ERR_CODE, "the segment has bytes after its JSON object");
     }
-    for (; end < len; end++) {
-        if (doc[end] != ' ' && doc[end] != '\n' && doc[end] != '\r' && doc[end] != '\t') {
-            json_object_put(root);
-            return st_error_set(err, -EINVAL, ERR_CODE,
-                                "the segment has bytes after its JSON object");
-        }
-    }
-    if (!json_object_is_type(root, json_type_object)) {
-        json_object_put(root);
+    if (root.type != J_OBJECT) {
         return st_error_set(err, -EINVAL, ERR_CODE, "the segment must be a JSON object");
     }
     struct st_xray_doc *d = st_calloc(1, sizeof(*d));
     if (!d) {
-        json_object_put(root);
         return st_error_set(err, -ENOMEM, ST_ERR_INTERNAL_FAILURE, "out of memory");
     }
     st_arena_init(&d->arena, len / 2 + 1024, 0);
     struct parse p = {.arena = &d->arena, .err = err};
-    int r = parse_segment(&p, root, &d->root, true, 0);
-    json_object_put(root);
+    int r = parse_segment(&p, &root, &d->root, true, 0);
     if (r < 0) {
         st_xray_doc_free(d);
         return r;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests of the X-Ray segment parser and the daemon datagram framing: a full document
- * with every field the collector reads, independent subsegments, in-progress segments, and a
- * table of malformed documents each rejected with the field it names.
+ * with every field the collector reads, independent subsegments, in-progress segments, escapes
+ * and repeated members, and tables of malformed documents each rejected with the field it names
+ * (or as not JSON).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -190,6 +191,57 @@ static void test_malformed_documents_are_rejected_naming_the_field(void **state)
     }
 }
 
+static void test_escaped_strings_are_decoded(void **state)
+{
+    (void)state;
+    struct st_xray_doc *d = NULL;
+    assert_int_equal(parse("{\"n\\u0061me\": \"w\\\"\\u00e9\\ud83d\\ude00\\n\", "
+                           "\"id\": \"00000000000000aa\", \"trace_id\": \"" TID "\", " TIMES
+                           ", \"annotations\": {\"k\": \"a\\/b\"}}",
+                           &d, NULL),
+                     0);
+    assert_string_equal(d->root.name, "w\"\xc3\xa9\xf0\x9f\x98\x80\n");
+    assert_int_equal(d->root.n_annotations, 1);
+    assert_string_equal(d->root.annotations[0].s, "a/b");
+    st_xray_doc_free(d);
+}
+
+static void test_repeated_members_keep_the_last_value(void **state)
+{
+    (void)state;
+    struct st_xray_doc *d = NULL;
+    assert_int_equal(parse("{" BASE ", " TIMES ", \"name\": \"second\", \"fault\": false,"
+                           " \"fault\": true, \"annotations\": {\"a\": 1, \"a\": \"x\"},}",
+                           &d, NULL),
+                     0);
+    assert_string_equal(d->root.name, "second");
+    assert_true(d->root.fault);
+    assert_int_equal(d->root.n_annotations, 1);
+    assert_string_equal(d->root.annotations[0].s, "x");
+    st_xray_doc_free(d);
+}
+
+static void test_malformed_json_is_rejected(void **state)
+{
+    (void)state;
+    const char *bad[] = {
+        "{" BASE ", \"start_time\": 1602500000., \"end_time\": 1602500001}",
+        "{" BASE ", \"start_time\": 01602500000, \"end_time\": 1602500001}",
+        "{" BASE ", " TIMES ", \"metadata\": {\"a\": [1, 2}}",
+        "{" BASE ", " TIMES ", \"metadata\": {\"a\": \"\\x\"}}",
+        "{" BASE ", " TIMES ", \"metadata\": {\"a\": tru}}",
+        "{" BASE ", " TIMES ", \"metadata\": {\"a\": \"unterminated}}",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct st_xray_doc *d = NULL;
+        struct st_error err = {{0}};
+        if (parse(bad[i], &d, &err) != -EINVAL || !strstr(err.message, "not valid JSON")) {
+            fail_msg("case %zu (%s): '%s'", i, bad[i], err.message);
+        }
+        assert_null(d);
+    }
+}
+
 static void test_nesting_beyond_the_limit_is_rejected(void **state)
 {
     (void)state;
@@ -228,8 +280,9 @@ static void test_datagram_header_is_checked(void **state)
 {
     (void)state;
     const char *ok[] = {"{\"format\": \"json\", \"version\": 1}\n{}",
-                        "{\"format\":\"json\",\"version\":1}\n{}"};
-    for (size_t i = 0; i < 2; i++) {
+                        "{\"format\":\"json\",\"version\":1}\n{}",
+                        "{ \"version\" : 1 ,\"format\": \"json\" }\n{}"};
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
         const uint8_t *doc;
         size_t len;
         assert_int_equal(st_xray_datagram_body((const uint8_t *)ok[i], strlen(ok[i]), &doc, &len),
@@ -277,6 +330,9 @@ int main(void)
         cmocka_unit_test(test_independent_subsegment_needs_parent_id),
         cmocka_unit_test(test_in_progress_segment_has_no_end),
         cmocka_unit_test(test_malformed_documents_are_rejected_naming_the_field),
+        cmocka_unit_test(test_escaped_strings_are_decoded),
+        cmocka_unit_test(test_repeated_members_keep_the_last_value),
+        cmocka_unit_test(test_malformed_json_is_rejected),
         cmocka_unit_test(test_nesting_beyond_the_limit_is_rejected),
         cmocka_unit_test(test_documents_over_64k_are_rejected),
         cmocka_unit_test(test_datagram_header_is_checked),
