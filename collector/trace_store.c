@@ -53,6 +53,10 @@ enum stmt {
     S__COUNT,
 };
 
+/* How long the worker waits for a larger group of documents, and how much is enough. */
+#define GROUP_WAIT_US 4000
+#define GROUP_BYTES   (1u << 20)
+
 static const char *const stmt_sql[S__COUNT] = {
     [S_SEG_UPSERT] = "INSERT INTO segments(trace_id, id, in_progress, doc) VALUES (?1, ?2, ?3, ?4)"
                      " ON CONFLICT(trace_id, id) DO UPDATE SET in_progress = excluded.in_progress,"
@@ -118,6 +122,7 @@ struct st_trace_store {
     pthread_cond_t cond;
     struct st_trace_job *head, *tail;
     size_t queue_bytes;
+    size_t queued_answers; /* queued jobs someone waits on (a done callback: queries, puts) */
     bool stop;
     pthread_mutex_t done_lock;
     struct st_trace_job *done_head, *done_tail;
@@ -888,8 +893,26 @@ static void *worker(void *arg)
                 break;
             }
         }
+        /* Group commit: while only a little is queued, give the loop thread a few ms to add
+         * more, so one transaction carries many datagrams' documents (every transaction writes
+         * the right-hand pages of each index again) and the threads switch less. Only UDP
+         * batches wait: a query, a PutTraceSegments (its client waits for the commit) or
+         * stopping starts the batch at once. */
+        uint64_t until_us = st_mono_us() + GROUP_WAIT_US;
+        while (s->head && !s->stop && !s->queued_answers && s->queue_bytes < GROUP_BYTES &&
+               st_mono_us() < until_us) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += GROUP_WAIT_US * 1000 / 4;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&s->cond, &s->lock, &ts);
+        }
         struct st_trace_job *list = s->head;
         bool stop = s->stop && !list;
+        s->queued_answers = 0;
         s->head = s->tail = NULL;
         s->queue_bytes = 0;
         atomic_store(&s->stats.queue_bytes, 0);
@@ -949,6 +972,7 @@ int st_trace_store_submit(struct st_trace_store *s, struct st_trace_job *job)
     }
     s->tail = job;
     s->queue_bytes += job->bytes;
+    s->queued_answers += job->done != NULL;
     atomic_store(&s->stats.queue_bytes, s->queue_bytes);
     pthread_cond_signal(&s->cond);
     pthread_mutex_unlock(&s->lock);
