@@ -148,18 +148,28 @@ static int read_string(struct st_cursor *c, struct jv *ret)
     c->pos++; /* the opening quote */
     bool escaped = false;
     for (;;) {
-        /* The next quote, then any backslash before it (memchr scans a word at a time; most
-         * strings, metadata included, hold no escape). */
-        const uint8_t *q = memchr(c->pos, '"', st_cursor_left(c));
-        if (!q) {
+        /* The next quote or backslash: keys and most values are short, so the first bytes go
+         * one at a time; a long string (metadata) is searched with memchr, which scans a word
+         * at a time. A NUL byte is refused: json-c, the parser before, took it for the end. */
+        const uint8_t *q = c->pos;
+        const uint8_t *short_end = st_cursor_left(c) < 24 ? c->end : c->pos + 24;
+        while (q < short_end && *q != '"' && *q != '\\' && *q != '\0') {
+            q++;
+        }
+        if (q == short_end) {
+            q = memchr(q, '"', (size_t)(c->end - q));
+            if (!q) {
+                return -EINVAL;
+            }
+            const uint8_t *bs = memchr(short_end, '\\', (size_t)(q - short_end));
+            if (bs) {
+                q = bs;
+            }
+            if (memchr(short_end, '\0', (size_t)(q - short_end))) {
+                return -EINVAL;
+            }
+        } else if (*q == '\0') {
             return -EINVAL;
-        }
-        const uint8_t *bs = memchr(c->pos, '\\', (size_t)(q - c->pos));
-        if (bs) {
-            q = bs;
-        }
-        if (memchr(c->pos, '\0', (size_t)(q - c->pos))) {
-            return -EINVAL; /* json-c, the parser before, took a NUL byte for the end */
         }
         c->pos = q + 1;
         if (*q == '"') {
@@ -460,12 +470,19 @@ static void get_members(const struct jv *v, const char *const *keys, size_t n, s
     iter_init(&it, v);
     struct jv key, val;
     while (iter_next(&it, &key, &val)) {
+        size_t kl = key.n - 2;
         for (size_t i = 0; i < n; i++) {
-            if (key.p[1] == (uint8_t)keys[i][0] || key.escaped) {
-                if (str_is(&key, keys[i])) {
-                    vals[i] = val;
-                    break;
-                }
+            bool match;
+            if (key.escaped) {
+                match = str_is(&key, keys[i]);
+            } else {
+                /* strncmp stops at the end of keys[i], so a longer key reads nothing beyond */
+                match = kl && key.p[1] == (uint8_t)keys[i][0] &&
+                        strncmp(keys[i], (const char *)key.p + 1, kl) == 0 && keys[i][kl] == '\0';
+            }
+            if (match) {
+                vals[i] = val;
+                break;
             }
         }
     }
@@ -479,6 +496,33 @@ static bool present(const struct jv *v)
 /* The value of a number token (read_number checked its syntax). */
 static double number_value(const struct jv *v)
 {
+    /* Clinger's fast path, exact like strtod: an integer m of all the digits below 2^53 and a
+     * power of ten 10^k (k <= 22) are both exact doubles, so m / 10^k is the correctly rounded
+     * value. Epoch times with microseconds ("1764811234.123456", 16 digits) fit. */
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    if (v->n <= 18) {
+        const uint8_t *q = v->p;
+        size_t i = q[0] == '-', frac = 0;
+        bool dot = false, simple = true;
+        uint64_t m = 0;
+        for (; i < v->n; i++) {
+            if (q[i] == '.') {
+                dot = true;
+            } else if (q[i] >= '0' && q[i] <= '9') {
+                m = m * 10 + (uint64_t)(q[i] - '0'); /* 17 digits at most: no overflow */
+                frac += dot;
+            } else {
+                simple = false; /* an exponent */
+                break;
+            }
+        }
+        if (simple && m < ((uint64_t)1 << 53) && frac < sizeof(pow10) / sizeof(pow10[0])) {
+            double d = (double)m / pow10[frac];
+            return q[0] == '-' ? -d : d;
+        }
+    }
     char buf[64];
     if (v->n < sizeof(buf)) {
         memcpy(buf, v->p, v->n);
@@ -845,45 +889,67 @@ static int parse_subsegments(struct parse *p, const struct jv *arr, struct st_xr
     if (arr->type != J_ARRAY) {
         return invalid(p, "subsegments", "must be an array");
     }
-    /* Count first: the array is allocated once, in the arena. */
-    size_t n = 0;
+    /* One pass finds the elements (a few on the stack, more in a temporary array), so the
+     * subsegments are allocated once, in the arena. */
+    struct jv local[16], *subs = local;
+    size_t n = 0, cap = sizeof(local) / sizeof(local[0]);
     struct jiter it;
     iter_init(&it, arr);
     struct jv sub;
+    int r = 0;
     while (iter_next(&it, NULL, &sub)) {
-        n++;
+        if (n == ST_XRAY_MAX_SUBSEGMENTS - p->n_subsegments) {
+            r = invalid(p, "subsegments", "are too many (at most 4096 in a document)");
+            goto out;
+        }
+        if (n == cap) {
+            struct jv *bigger = st_malloc(2 * cap * sizeof(*bigger));
+            if (!bigger) {
+                r = oom(p);
+                goto out;
+            }
+            memcpy(bigger, subs, n * sizeof(*subs));
+            if (subs != local) {
+                st_free(subs);
+            }
+            subs = bigger;
+            cap *= 2;
+        }
+        subs[n++] = sub;
     }
     if (n == 0) {
-        return 0;
+        goto out;
     }
     if (depth >= ST_XRAY_MAX_DEPTH) {
-        return invalid(p, "subsegments", "nest too deep");
-    }
-    if (n > ST_XRAY_MAX_SUBSEGMENTS - p->n_subsegments) {
-        return invalid(p, "subsegments", "are too many (at most 4096 in a document)");
+        r = invalid(p, "subsegments", "nest too deep");
+        goto out;
     }
     p->n_subsegments += n;
     s->subsegments = st_arena_alloc(p->arena, n * sizeof(*s->subsegments));
     if (!s->subsegments) {
-        return oom(p);
+        r = oom(p);
+        goto out;
     }
     size_t path_len = strlen(p->path);
-    iter_init(&it, arr);
-    for (size_t i = 0; i < n && iter_next(&it, NULL, &sub); i++) {
+    for (size_t i = 0; i < n; i++) {
         snprintf(p->path + path_len, sizeof(p->path) - path_len, "%ssubsegments[%zu]",
                  path_len ? "." : "", i);
-        if (sub.type != J_OBJECT) {
+        if (subs[i].type != J_OBJECT) {
             p->path[path_len] = '\0';
-            return invalid(p, "subsegments", "must hold objects");
+            r = invalid(p, "subsegments", "must hold objects");
+            goto out;
         }
-        int r = parse_segment(p, &sub, &s->subsegments[i], false, depth + 1);
-        if (r < 0) {
-            return r;
+        if ((r = parse_segment(p, &subs[i], &s->subsegments[i], false, depth + 1)) < 0) {
+            goto out;
         }
         s->n_subsegments++;
     }
     p->path[path_len] = '\0';
-    return 0;
+out:
+    if (subs != local) {
+        st_free(subs);
+    }
+    return r;
 }
 
 enum seg_key {
