@@ -57,7 +57,7 @@ struct st_trace_store_opts {
 
 void st_trace_store_opts_default(struct st_trace_store_opts *o);
 
-/* One document as received: bytes owned by the job. */
+/* One document as received: bytes owned by the job (in its doc_arena). */
 struct st_trace_doc_in {
     uint8_t *bytes;
     size_t len;
@@ -81,6 +81,7 @@ struct st_trace_job {
     struct st_trace_doc_in *docs;
     size_t n_docs, cap_docs;
     size_t bytes;
+    struct st_arena doc_arena; /* the documents' bytes */
     /* query: run on the worker */
     st_trace_job_run_fn run;
     void *query; /* the query's own state, freed by free_query */
