@@ -142,6 +142,9 @@ static int read_literal(struct st_cursor *c, const char *word)
     return 0;
 }
 
+/* The bytes that end a run of plain string characters. */
+static const bool string_stop[256] = {['"'] = true, ['\\'] = true, [0] = true};
+
 static int read_string(struct st_cursor *c, struct jv *ret)
 {
     const uint8_t *start = c->pos;
@@ -153,7 +156,7 @@ static int read_string(struct st_cursor *c, struct jv *ret)
          * at a time. A NUL byte is refused: json-c, the parser before, took it for the end. */
         const uint8_t *q = c->pos;
         const uint8_t *short_end = st_cursor_left(c) < 24 ? c->end : c->pos + 24;
-        while (q < short_end && *q != '"' && *q != '\\' && *q != '\0') {
+        while (q < short_end && !string_stop[*q]) {
             q++;
         }
         if (q == short_end) {
