@@ -2,11 +2,14 @@
 /*
  * The alarm table, scheduler, transitions and actions (alarms.h).
  *
- * Evaluation: each tick takes every idle metric alarm that is due, snapshots its metric over
- * the evaluation range (st_query_snapshot, as GetMetricStatistics does) and hands the query to
- * the query pool; the pool's loop-thread callback turns the reply into period datapoints and
- * runs the pure evaluator. So a datapoint that arrived late is simply in the next snapshot,
- * and nothing on the loop waits for disk.
+ * Evaluation: each tick takes every idle metric alarm that is due. When its evaluation range
+ * is all in the hot window (st_query_hot_points: above the routing watermark, so nothing of it
+ * can be in the store), the period datapoints are computed from the live buckets and the pure
+ * evaluator runs at once, on the loop thread. Otherwise it snapshots its metric over the range
+ * (st_query_snapshot, as GetMetricStatistics does) and hands the query to the query pool; the
+ * pool's loop-thread callback takes the period datapoints and runs the evaluator. Either way a
+ * datapoint that arrived late is simply in the next evaluation, and nothing on the loop waits
+ * for disk.
  *
  * Transitions: a changed state is written (state columns and a StateUpdate history item, one
  * transaction) by the alarm_db worker; only when that commit is done does the loop apply the
@@ -728,64 +731,60 @@ static void eval_ctx_free(struct eval_ctx *x)
     st_free(x);
 }
 
-static double datapoint_value(const struct st_alarm *al, int qi, const Stratus__Datapoint *dp,
-                              bool *ret_ok)
+/* The alarm's statistic in a period of the answer; false when the period does not have it. */
+static bool point_value(const struct st_alarm *al, int qi, const struct st_query_point *p,
+                        double *ret_value)
 {
-    *ret_ok = true;
     switch (al->stat) {
     case ST_STAT_SAMPLE_COUNT:
-        return dp->sample_count;
+        *ret_value = p->count;
+        return true;
     case ST_STAT_AVERAGE:
-        *ret_ok = dp->has_average;
-        return dp->average;
+        *ret_value = p->sum / p->count;
+        return true;
     case ST_STAT_SUM:
-        *ret_ok = dp->has_sum;
-        return dp->sum;
+        *ret_value = p->sum;
+        return true;
     case ST_STAT_MINIMUM:
-        *ret_ok = dp->has_minimum;
-        return dp->minimum;
+        *ret_value = p->min;
+        return p->has_min;
     case ST_STAT_MAXIMUM:
-        *ret_ok = dp->has_maximum;
-        return dp->maximum;
+        *ret_value = p->max;
+        return p->has_max;
     default:
-        *ret_ok = qi >= 0 && (size_t)qi < dp->n_extended_statistics &&
-                  dp->extended_statistics[qi]->has_value;
-        return *ret_ok ? dp->extended_statistics[qi]->value : 0;
+        if (qi < 0 || qi >= ST_MAX_EXT_STATISTICS || !p->has_quantile[qi]) {
+            return false;
+        }
+        *ret_value = p->quantile[qi];
+        return true;
     }
 }
 
-/* Evaluates one alarm of a finished group query; pts has room for the query's periods. */
-static void evaluate_member(struct st_alarms *a, const struct eval_ctx *x,
-                            const struct eval_member *m,
-                            const Stratus__GetMetricStatisticsResponse *resp,
-                            struct st_alarm_point *pts, struct st_alarm_eval_out *out)
+/* Evaluates al (its percentile is the query's qi-th, its range the newest n_points periods
+ * of x's) on the answer qp[0..n_qp); pts has room for x->n_points. */
+static void evaluate_alarm(struct st_alarms *a, const struct eval_ctx *x, struct st_alarm *al,
+                           int qi, unsigned n_points, const struct st_query_point *qp, size_t n_qp,
+                           struct st_alarm_point *pts, struct st_alarm_eval_out *out)
 {
-    struct st_alarm *al = st_alarms_find(a, m->name);
-    if (!al || al->uid != m->uid) {
-        return; /* deleted meanwhile */
-    }
-    al->inflight--;
-    /* Dropped: redefined meanwhile, or a state write pending. */
-    if (al->gen != m->gen || al->inflight > 0) {
-        return;
-    }
     int64_t period = x->period_s;
-    int64_t start_s = x->start_s + (int64_t)(x->n_points - m->n_points) * period;
-    memset(pts, 0, m->n_points * sizeof(*pts));
-    for (unsigned i = 0; i < m->n_points; i++) {
+    int64_t start_s = x->start_s + (int64_t)(x->n_points - n_points) * period;
+    memset(pts, 0, n_points * sizeof(*pts));
+    for (unsigned i = 0; i < n_points; i++) {
         pts[i].t_ms = (start_s + (int64_t)i * period) * 1000;
     }
-    for (size_t i = 0; i < resp->n_datapoints; i++) {
-        const Stratus__Datapoint *dp = resp->datapoints[i];
-        int64_t off = dp->timestamp_ms / 1000 - start_s;
-        if (off < 0 || off % period != 0 || off / period >= (int64_t)m->n_points) {
+    for (size_t i = 0; i < n_qp; i++) {
+        const struct st_query_point *p = &qp[i];
+        int64_t off = p->t_ms / 1000 - start_s;
+        if (off < 0 || off % period != 0 || off / period >= (int64_t)n_points) {
             continue;
         }
         struct st_alarm_point *pt = &pts[off / period];
-        bool ok;
-        pt->value = datapoint_value(al, m->qi, dp, &ok);
-        pt->present = ok && dp->sample_count > 0;
-        pt->sample_count = dp->sample_count;
+        bool ok = point_value(al, qi, p, &pt->value);
+        if (!ok) {
+            pt->value = 0;
+        }
+        pt->present = ok && p->count > 0;
+        pt->sample_count = p->count;
     }
     const Stratus__PutMetricAlarmRequest *d = al->metric;
     struct st_alarm_eval_in in = {
@@ -801,12 +800,12 @@ static void evaluate_member(struct st_alarms *a, const struct eval_ctx *x,
         .quantile = al->quantile,
         .low_sample_ignore = al->low_sample_ignore,
         .points = pts,
-        .n_points = m->n_points,
+        .n_points = n_points,
         .query_ms = x->query_ms,
     };
     /* The newest N real datapoints: what the evaluator evaluates (docs/alarms.md). */
     struct st_scaling_values values = {0};
-    for (unsigned i = m->n_points; i-- > 0 && values.n < al->n;) {
+    for (unsigned i = n_points; i-- > 0 && values.n < al->n;) {
         if (pts[i].present) {
             st_scaling_values_add(&values, pts[i].value);
         }
@@ -830,21 +829,36 @@ static void evaluate_member(struct st_alarms *a, const struct eval_ctx *x,
     }
 }
 
+/* Evaluates one alarm of a finished group query. */
+static void evaluate_member(struct st_alarms *a, const struct eval_ctx *x,
+                            const struct eval_member *m, const struct st_query *q,
+                            struct st_alarm_point *pts, struct st_alarm_eval_out *out)
+{
+    struct st_alarm *al = st_alarms_find(a, m->name);
+    if (!al || al->uid != m->uid) {
+        return; /* deleted meanwhile */
+    }
+    al->inflight--;
+    /* Dropped: redefined meanwhile, or a state write pending. */
+    if (al->gen != m->gen || al->inflight > 0) {
+        return;
+    }
+    evaluate_alarm(a, x, al, m->qi, m->n_points, q->points, q->n_points, pts, out);
+}
+
 static void on_eval_done(struct st_query *q, void *data)
 {
     struct eval_ctx *x = data;
     struct st_alarms *a = x->a;
-    Stratus__GetMetricStatisticsResponse *resp = NULL;
     struct st_alarm_point *pts = NULL;
     struct st_alarm_eval_out *out = NULL;
     if (!a->stopping && q->status == 0) {
-        resp = stratus__get_metric_statistics_response__unpack(NULL, q->reply_len, q->reply);
         pts = st_calloc(x->n_points, sizeof(*pts));
         out = st_malloc(sizeof(*out));
     }
     for (size_t i = 0; i < x->n; i++) {
-        if (resp && pts && out) {
-            evaluate_member(a, x, &x->m[i], resp, pts, out);
+        if (pts && out) {
+            evaluate_member(a, x, &x->m[i], q, pts, out);
             continue;
         }
         /* The query failed (or memory ran out): only release the alarms. */
@@ -853,13 +867,57 @@ static void on_eval_done(struct st_query *q, void *data)
             al->inflight--;
         }
     }
-    if (resp) {
-        stratus__get_metric_statistics_response__free_unpacked(resp, NULL);
-    }
     st_free(pts);
     st_free(out);
     eval_ctx_free(x);
     st_query_free(q);
+}
+
+/* Room for n periods in the table's scratch buffers of st_query_hot_points answers. */
+static int scratch_reserve(struct st_alarms *a, size_t n)
+{
+    if (!a->scratch_out && !(a->scratch_out = st_malloc(sizeof(*a->scratch_out)))) {
+        return -ENOMEM;
+    }
+    if (n <= a->scratch_cap) {
+        return 0;
+    }
+    struct st_query_point *qp = st_realloc(a->scratch_qp, n * sizeof(*qp));
+    if (!qp) {
+        return -ENOMEM;
+    }
+    a->scratch_qp = qp;
+    struct st_alarm_point *pts = st_realloc(a->scratch_pts, n * sizeof(*pts));
+    if (!pts) {
+        return -ENOMEM;
+    }
+    a->scratch_pts = pts;
+    a->scratch_cap = n;
+    return 0;
+}
+
+/*
+ * Evaluates the group now, on the loop thread, when its range is all in the hot window
+ * (st_query_hot_points): no snapshot, no query thread, no reply to pack and unpack. Returns
+ * false when the group needs the store (or memory ran out): the caller then queries.
+ */
+static bool evaluate_in_memory(struct st_alarms *a, const struct eval_ctx *x,
+                               struct st_alarm **group,
+                               const Stratus__GetMetricStatisticsRequest *req,
+                               const struct st_stats_query *q)
+{
+    size_t n_qp;
+    if (scratch_reserve(a, x->n_points) < 0 ||
+        st_query_hot_points(&a->c->hot, req, q, x->query_ms, a->scratch_qp, a->scratch_cap, &n_qp) <
+            0) {
+        return false;
+    }
+    a->evaluations_in_memory += x->n;
+    for (size_t i = 0; i < x->n; i++) {
+        evaluate_alarm(a, x, group[i], x->m[i].qi, x->m[i].n_points, a->scratch_qp, n_qp,
+                       a->scratch_pts, a->scratch_out);
+    }
+    return true;
 }
 
 static int str_cmp(const char *x, const char *y)
@@ -955,6 +1013,15 @@ static size_t evaluate_group(struct st_alarms *a, struct st_alarm **group, size_
     req.extended_statistics = names;
     req.n_extended_statistics = q.n_quantiles;
     x->n = taken;
+    x->a = a;
+    x->start_s = end_s - (int64_t)n_points * period;
+    x->period_s = period;
+    x->n_points = n_points;
+    x->query_ms = now_ms;
+    if (evaluate_in_memory(a, x, group, &req, &q)) {
+        eval_ctx_free(x);
+        return taken;
+    }
     for (size_t i = 0; i < taken; i++) {
         x->m[i].uid = group[i]->uid;
         x->m[i].gen = group[i]->gen;
@@ -968,11 +1035,7 @@ static size_t evaluate_group(struct st_alarms *a, struct st_alarm **group, size_
         eval_ctx_free(x);
         return taken;
     }
-    x->a = a;
-    x->start_s = end_s - (int64_t)n_points * period;
-    x->period_s = period;
-    x->n_points = n_points;
-    x->query_ms = now_ms;
+    qr->want_points = true;
     qr->done = on_eval_done;
     qr->data = x;
     for (size_t i = 0; i < taken; i++) {
@@ -1491,5 +1554,8 @@ void st_alarms_free(struct st_alarms *a)
     }
     st_free(a->items);
     st_free(a->comps);
+    st_free(a->scratch_qp);
+    st_free(a->scratch_pts);
+    st_free(a->scratch_out);
     st_free(a);
 }

@@ -26,6 +26,7 @@
 
 struct st_collector;
 struct st_call;
+struct st_query_point;
 
 #define ST_ALARMS_MAX 1000000 /* alarms per collector (LimitExceeded beyond) */
 
@@ -69,8 +70,14 @@ struct st_alarms {
     uint64_t ticks;
     uint64_t next_gen;
     bool stopping;
-    /* counters (docs/alarms.md, bench) */
-    uint64_t evaluations, transitions, actions_run;
+    /* counters (docs/alarms.md, bench); evaluations_in_memory: of evaluations, those
+     * answered from the hot window on the loop thread (st_query_hot_points) */
+    uint64_t evaluations, evaluations_in_memory, transitions, actions_run;
+    /* scratch of in-memory evaluations, room for scratch_cap periods (loop thread) */
+    struct st_query_point *scratch_qp;
+    struct st_alarm_point *scratch_pts;
+    size_t scratch_cap;
+    struct st_alarm_eval_out *scratch_out;
     struct st_scaling *scaling; /* scaling groups and policies (scaling.c) */
 };
 

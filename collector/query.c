@@ -39,6 +39,7 @@ void st_query_free(struct st_query *q)
     st_free(q->series);
     st_free(q->label);
     st_free(q->reply);
+    st_free(q->points);
     st_free(q);
 }
 
@@ -82,6 +83,20 @@ static int copy_buckets(const struct st_bucket *list, int64_t start, int64_t end
     return 0;
 }
 
+/* The tier a series is read from, as run_series picks it. */
+static int read_tier(const struct st_stats_query *q, const struct st_series *s)
+{
+    return q->period_s < 60 && s->hires ? ST_TIER_1S : ST_TIER_60S;
+}
+
+static bool same_metric(const struct st_series *s, const uint8_t *key, size_t key_len,
+                        const struct st_stats_query *q)
+{
+    /* Metric ids collide only if the keys without unit are equal: check anyway. */
+    return s->key_len == key_len && memcmp(s->key, key, key_len - 1) == 0 &&
+           (!q->has_unit || s->unit == q->unit);
+}
+
 struct st_query *st_query_snapshot(const struct st_hot *h,
                                    const Stratus__GetMetricStatisticsRequest *req,
                                    const struct st_stats_query *q, int64_t now_ms)
@@ -120,11 +135,7 @@ struct st_query *st_query_snapshot(const struct st_hot *h,
     int64_t start = q->start_ms / 1000, end = (q->end_ms + 999) / 1000;
     bool sketches = q->n_quantiles > 0;
     for (const struct st_series *s = head; s; s = s->next_unit) {
-        /* Metric ids collide only if the keys without unit are equal: check anyway. */
-        if (s->key_len != key_len || memcmp(s->key, key, key_len - 1) != 0) {
-            continue;
-        }
-        if (q->has_unit && s->unit != q->unit) {
+        if (!same_metric(s, key, key_len, q)) {
             continue;
         }
         struct st_query_series *qs = &qr->series[qr->n_series++];
@@ -149,6 +160,9 @@ struct acc {
     double count, sum, min, max;
     int unit; /* -1: none yet, -2: mixed */
     st_sketch_t sketch;
+    /* st_query_hot_points: the one bucket sketch of the period, borrowed, while sketch is
+     * empty (most periods have one bucket: its quantiles need no copy) */
+    const st_sketch_t *one;
 };
 
 struct run {
@@ -336,78 +350,105 @@ static int run_series(struct run *r, const struct st_query_series *s,
     return r->err;
 }
 
-static int pack_reply(struct st_query *q, struct run *r)
+/*
+ * Turns the accumulators of a run into the answer's periods (at most r->n, written to out):
+ * the one place that decides what a datapoint holds, for the packed reply and for points.
+ */
+static size_t acc_points(const struct st_stats_query *q, const struct acc *acc, size_t n,
+                         int64_t start, int64_t period, struct st_query_point *out)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct acc *a = &acc[i];
+        if (!(a->count > 0)) {
+            continue;
+        }
+        const st_sketch_t *sk = a->one ? a->one : &a->sketch;
+        bool have_sketch = st_sketch_count(sk) > 0;
+        if (q->n_quantiles > 0 && !q->stats && !have_sketch) {
+            continue; /* no raw values in this period: no percentile to report */
+        }
+        struct st_query_point *p = &out[k++];
+        p->t_ms = (start + (int64_t)i * period) * 1000;
+        p->count = a->count;
+        p->sum = a->sum;
+        p->min = a->min;
+        p->max = a->max;
+        p->has_min = isfinite(a->min);
+        p->has_max = isfinite(a->max);
+        p->unit = a->unit;
+        for (unsigned j = 0; j < q->n_quantiles; j++) {
+            p->has_quantile[j] =
+                have_sketch && st_sketch_quantile(sk, q->quantiles[j], &p->quantile[j]) == 0;
+        }
+    }
+    return k;
+}
+
+static int pack_reply(struct st_query *q, const struct st_query_point *pts, size_t n)
 {
     struct st_arena arena;
     st_arena_init(&arena, 0, 0);
     int ret = -ENOMEM;
     Stratus__GetMetricStatisticsResponse resp = STRATUS__GET_METRIC_STATISTICS_RESPONSE__INIT;
     resp.label = q->label;
-    size_t n = 0;
-    for (size_t i = 0; i < r->n; i++) {
-        n += r->acc[i].count > 0;
-    }
     resp.datapoints = st_arena_alloc(&arena, (n ? n : 1) * sizeof(*resp.datapoints));
     if (!resp.datapoints) {
         goto out;
     }
-    for (size_t i = 0; i < r->n; i++) {
-        struct acc *a = &r->acc[i];
-        if (!(a->count > 0)) {
-            continue;
-        }
-        bool have_sketch = st_sketch_count(&a->sketch) > 0;
-        if (q->q.n_quantiles > 0 && !q->q.stats && !have_sketch) {
-            continue; /* no raw values in this period: no percentile to report */
-        }
+    for (size_t i = 0; i < n; i++) {
+        const struct st_query_point *p = &pts[i];
         Stratus__Datapoint *dp = st_arena_alloc(&arena, sizeof(*dp));
         if (!dp) {
             goto out;
         }
         stratus__datapoint__init(dp);
         dp->has_timestamp_ms = true;
-        dp->timestamp_ms = (r->start + (int64_t)i * r->period) * 1000;
+        dp->timestamp_ms = p->t_ms;
         unsigned st = q->q.stats;
         if (st & ST_STAT_SAMPLE_COUNT) {
             dp->has_sample_count = true;
-            dp->sample_count = a->count;
+            dp->sample_count = p->count;
         }
         if (st & ST_STAT_SUM) {
             dp->has_sum = true;
-            dp->sum = a->sum;
+            dp->sum = p->sum;
         }
         if (st & ST_STAT_AVERAGE) {
             dp->has_average = true;
-            dp->average = a->sum / a->count;
+            dp->average = p->sum / p->count;
         }
-        if ((st & ST_STAT_MINIMUM) && isfinite(a->min)) {
+        if ((st & ST_STAT_MINIMUM) && p->has_min) {
             dp->has_minimum = true;
-            dp->minimum = a->min;
+            dp->minimum = p->min;
         }
-        if ((st & ST_STAT_MAXIMUM) && isfinite(a->max)) {
+        if ((st & ST_STAT_MAXIMUM) && p->has_max) {
             dp->has_maximum = true;
-            dp->maximum = a->max;
+            dp->maximum = p->max;
         }
-        dp->unit = (char *)st_unit_name(a->unit >= 0 ? (enum st_unit)a->unit : ST_UNIT_NONE);
-        if (have_sketch && q->q.n_quantiles > 0) {
+        dp->unit = (char *)st_unit_name(p->unit >= 0 ? (enum st_unit)p->unit : ST_UNIT_NONE);
+        bool any = false;
+        for (unsigned k = 0; k < q->q.n_quantiles; k++) {
+            any |= p->has_quantile[k];
+        }
+        if (any) {
             dp->extended_statistics =
                 st_arena_alloc(&arena, q->q.n_quantiles * sizeof(*dp->extended_statistics));
             if (!dp->extended_statistics) {
                 goto out;
             }
             for (unsigned k = 0; k < q->q.n_quantiles; k++) {
+                if (!p->has_quantile[k]) {
+                    continue;
+                }
                 Stratus__ExtendedStatistic *es = st_arena_alloc(&arena, sizeof(*es));
-                double v;
                 if (!es) {
                     goto out;
-                }
-                if (st_sketch_quantile(&a->sketch, q->q.quantiles[k], &v) < 0) {
-                    continue;
                 }
                 stratus__extended_statistic__init(es);
                 es->name = q->qnames[k]; /* lives as long as the query, past the packing */
                 es->has_value = true;
-                es->value = v;
+                es->value = p->quantile[k];
                 dp->extended_statistics[dp->n_extended_statistics++] = es;
             }
         }
@@ -422,6 +463,24 @@ static int pack_reply(struct st_query *q, struct run *r)
     ret = 0;
 out:
     st_arena_fini(&arena);
+    return ret;
+}
+
+/* The answer of a finished run: points (want_points) or the packed reply. */
+static int finish_run(struct st_query *q, struct run *r)
+{
+    struct st_query_point *pts = st_calloc(r->n ? r->n : 1, sizeof(*pts));
+    if (!pts) {
+        return -ENOMEM;
+    }
+    size_t n = acc_points(&q->q, r->acc, r->n, r->start, r->period, pts);
+    if (q->want_points) {
+        q->points = pts;
+        q->n_points = n;
+        return 0;
+    }
+    int ret = pack_reply(q, pts, n);
+    st_free(pts);
     return ret;
 }
 
@@ -451,7 +510,7 @@ void st_query_run(struct st_query *q, struct st_store_reader *reader)
         st_store_reader_end(reader);
     }
     if (ret == 0) {
-        ret = pack_reply(q, &r);
+        ret = finish_run(q, &r);
     }
     for (size_t i = 0; i < r.n; i++) {
         st_sketch_fini(&r.acc[i].sketch);
@@ -459,6 +518,100 @@ void st_query_run(struct st_query *q, struct st_store_reader *reader)
     st_free(r.acc);
     st_sketch_fini(&r.tmp);
     q->status = ret;
+}
+
+/* The hot window alone (query.h). */
+
+/* Merges a live bucket's sketch into the period of t, borrowing it while it is the only one. */
+static void add_hot_sketch(struct run *r, int64_t t, const st_sketch_t *sk)
+{
+    struct acc *a = acc_at(r, t);
+    if (!a || st_sketch_count(sk) == 0) {
+        return;
+    }
+    if (!a->one && st_sketch_count(&a->sketch) == 0) {
+        a->one = sk;
+        return;
+    }
+    if (a->one) {
+        if (st_sketch_merge(&a->sketch, a->one) < 0) {
+            r->err = -ENOMEM;
+        }
+        a->one = NULL;
+    }
+    if (st_sketch_merge(&a->sketch, sk) < 0) {
+        r->err = -ENOMEM;
+    }
+}
+
+int st_query_hot_points(const struct st_hot *h, const Stratus__GetMetricStatisticsRequest *req,
+                        const struct st_stats_query *q, int64_t now_ms,
+                        struct st_query_point *ret_points, size_t cap, size_t *ret_n)
+{
+    struct run r = {.period = q->period_s, .sketches = q->n_quantiles > 0};
+    r.start = q->start_ms / 1000;
+    r.end = (q->end_ms + 999) / 1000;
+    r.n = (size_t)((r.end - r.start + r.period - 1) / r.period);
+    if (r.n > cap) {
+        return -ENOBUFS;
+    }
+    uint8_t key[ST_SERIES_KEY_MAX];
+    size_t key_len;
+    if (st_series_key_build_pb(req->namespace_, req->metric_name, req->dimensions,
+                               req->n_dimensions, ST_UNIT_NONE, key, &key_len) < 0) {
+        *ret_n = 0; /* cannot exist: an empty result */
+        return 0;
+    }
+    const struct st_series *head = st_u64_map_get(&h->metrics, st_metric_id(key, key_len));
+    for (const struct st_series *s = head; s; s = s->next_unit) {
+        if (!same_metric(s, key, key_len, q)) {
+            continue;
+        }
+        int tier = read_tier(q, s);
+        /* Below the watermark buckets are flushed and datums are corrections: the store's. */
+        if (r.start < h->w[tier]) {
+            return -EAGAIN;
+        }
+        if (tier == ST_TIER_60S && now_ms / 1000 - r.start > 15 * DAY_S) {
+            return -EAGAIN; /* the coarse tiers' rules: run_series decides */
+        }
+    }
+    r.acc = st_calloc(r.n ? r.n : 1, sizeof(*r.acc));
+    if (!r.acc) {
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < r.n; i++) {
+        r.acc[i].min = INFINITY;
+        r.acc[i].max = -INFINITY;
+        r.acc[i].unit = -1;
+        st_sketch_init(&r.acc[i].sketch);
+    }
+    for (const struct st_series *s = head; s; s = s->next_unit) {
+        if (!same_metric(s, key, key_len, q)) {
+            continue;
+        }
+        int tier = read_tier(q, s);
+        r.unit = (int)s->unit;
+        /* Late buckets end at or before the watermark, so none is in the range. */
+        for (const struct st_bucket *b = s->hot[tier]; b && b->t < r.end; b = b->next) {
+            if (b->t < r.start) {
+                continue;
+            }
+            add_row(&r, b->t, b->count, b->sum, b->min, b->max);
+            if (r.sketches) {
+                add_hot_sketch(&r, b->t, &b->sketch);
+            }
+        }
+    }
+    int ret = r.err;
+    if (ret == 0) {
+        *ret_n = acc_points(q, r.acc, r.n, r.start, r.period, ret_points);
+    }
+    for (size_t i = 0; i < r.n; i++) {
+        st_sketch_fini(&r.acc[i].sketch);
+    }
+    st_free(r.acc);
+    return ret;
 }
 
 /* The pool. */

@@ -14,6 +14,10 @@
  * series; otherwise the 60 s tier for ranges starting within 15 days, 300 s within 63 days and
  * 3600 s beyond, with the newest, not yet consolidated part of a coarse range read from finer
  * rows.
+ *
+ * Alarm evaluation reads the same answer without the protobuf: st_query_hot_points computes it
+ * on the loop thread when the whole range is in the hot window, and a query with want_points
+ * leaves it unpacked in q->points.
  */
 #ifndef STRATUS_COLLECTOR_QUERY_H
 #define STRATUS_COLLECTOR_QUERY_H
@@ -43,6 +47,20 @@ struct st_query_series {
     size_t n_late[ST_N_HOT_TIERS];
 };
 
+/*
+ * One period of an answer, what a GetMetricStatistics Datapoint holds: a period is in an
+ * answer when its SampleCount is above 0 (and, for a percentile-only query, it has a sketch).
+ * min, max and quantile[k] (the query's k-th percentile) count only where their has_ flag is set.
+ */
+struct st_query_point {
+    int64_t t_ms;
+    double count, sum, min, max;
+    bool has_min, has_max;
+    int unit; /* enum st_unit of its data, or -2 when its series have several (None) */
+    double quantile[ST_MAX_EXT_STATISTICS];
+    bool has_quantile[ST_MAX_EXT_STATISTICS];
+};
+
 struct st_query {
     struct st_stats_query q;
     char qnames[ST_MAX_EXT_STATISTICS][16]; /* the percentiles as the request spelled them */
@@ -50,9 +68,13 @@ struct st_query {
     int64_t now_ms;
     struct st_query_series *series;
     size_t n_series;
+    /* Set by the owner before st_query_run: the answer is left in points instead of packed. */
+    bool want_points;
     /* results, written by st_query_run */
     uint8_t *reply; /* packed GetMetricStatisticsResponse, st_malloc'ed */
     size_t reply_len;
+    struct st_query_point *points; /* with want_points: the answer's periods, oldest first */
+    size_t n_points;
     int status; /* 0 or negative errno */
     /* owner's: the collector's pool callback calls done(q, data) (loop thread); done owns q */
     void (*done)(struct st_query *q, void *data);
@@ -67,7 +89,23 @@ struct st_query *st_query_snapshot(const struct st_hot *h,
                                    const Stratus__GetMetricStatisticsRequest *req,
                                    const struct st_stats_query *q, int64_t now_ms);
 
-/* Runs a query against the store (any thread). Sets q->status, q->reply. */
+/*
+ * Answers the query from the hot window alone, on the loop thread, when that is the whole
+ * answer: when every series the request names has its range [q->start_ms, q->end_ms) above
+ * the routing watermark of the tier it is read from. Nothing of such a range can be in an RRD
+ * file, a stored sketch or a correction (the store only ever gets buckets that end at or
+ * before a watermark, and watermarks never go back, also across restarts), so the answer is
+ * the one st_query_snapshot and st_query_run would give at this moment. Writes at most
+ * `cap` points (oldest first, as st_query_run's) into ret_points, which the caller owns, and
+ * their number into *ret_n. Returns 0; -EAGAIN when some of the range may be below the hot
+ * window (ask the store through a snapshot instead); -ENOBUFS when cap is too small; -ENOMEM.
+ */
+int st_query_hot_points(const struct st_hot *h, const Stratus__GetMetricStatisticsRequest *req,
+                        const struct st_stats_query *q, int64_t now_ms,
+                        struct st_query_point *ret_points, size_t cap, size_t *ret_n);
+
+/* Runs a query against the store (any thread). Sets q->status, and q->reply or, with
+ * want_points, q->points. */
 void st_query_run(struct st_query *q, struct st_store_reader *reader);
 
 void st_query_free(struct st_query *q);

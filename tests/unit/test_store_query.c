@@ -104,43 +104,78 @@ static struct st_store_job *marker(struct fx *f, int64_t w1_s, int64_t w60_s, bo
     return job;
 }
 
+/* A GetMetricStatistics request for Lat{Host=host} and its validated query; owns what the
+ * request points to. */
+struct gms {
+    Stratus__GetMetricStatisticsRequest req;
+    Stratus__Dimension d, *dp;
+    char *pct;
+    struct st_stats_query q;
+};
+
+static char *all_stats[] = {"SampleCount", "Sum", "Minimum", "Maximum", "Average"};
+
+static void gms_init(struct gms *g, const char *host, int64_t start_ms, int64_t end_ms, int period,
+                     const char *stat_or_pct, const char *unit)
+{
+    memset(g, 0, sizeof(*g));
+    stratus__get_metric_statistics_request__init(&g->req);
+    stratus__dimension__init(&g->d);
+    g->dp = &g->d;
+    g->req.namespace_ = "App";
+    g->req.metric_name = "Lat";
+    if (host) {
+        g->d.name = "Host";
+        g->d.value = (char *)host;
+        g->req.dimensions = &g->dp;
+        g->req.n_dimensions = 1;
+    }
+    g->req.has_start_time_ms = g->req.has_end_time_ms = g->req.has_period = true;
+    g->req.start_time_ms = start_ms;
+    g->req.end_time_ms = end_ms;
+    g->req.period = period;
+    g->pct = (char *)stat_or_pct;
+    if (stat_or_pct) {
+        g->req.extended_statistics = &g->pct;
+        g->req.n_extended_statistics = 1;
+    } else {
+        g->req.statistics = all_stats;
+        g->req.n_statistics = 5;
+    }
+    g->req.unit = (char *)unit;
+    struct st_error err;
+    int r = st_validate_get_metric_statistics(&g->req, st_wall_ms(), &g->q, &err);
+    if (r < 0) {
+        fail_msg("validation: %s", err.message);
+    }
+}
+
 /* Snapshots GetMetricStatistics for Lat{Host=host}; finish_query runs it. */
 static struct st_query *snapshot(struct fx *f, const char *host, int64_t start_ms, int64_t end_ms,
                                  int period, const char *stat_or_pct, const char *unit)
 {
-    Stratus__GetMetricStatisticsRequest req = STRATUS__GET_METRIC_STATISTICS_REQUEST__INIT;
-    Stratus__Dimension d = STRATUS__DIMENSION__INIT, *dp = &d;
-    req.namespace_ = "App";
-    req.metric_name = "Lat";
-    if (host) {
-        d.name = "Host";
-        d.value = (char *)host;
-        req.dimensions = &dp;
-        req.n_dimensions = 1;
-    }
-    req.has_start_time_ms = req.has_end_time_ms = req.has_period = true;
-    req.start_time_ms = start_ms;
-    req.end_time_ms = end_ms;
-    req.period = period;
-    char *all[] = {"SampleCount", "Sum", "Minimum", "Maximum", "Average"};
-    char *pct = (char *)stat_or_pct;
-    if (stat_or_pct) {
-        req.extended_statistics = &pct;
-        req.n_extended_statistics = 1;
-    } else {
-        req.statistics = all;
-        req.n_statistics = 5;
-    }
-    req.unit = (char *)unit;
-    struct st_stats_query q;
-    struct st_error err;
-    int r = st_validate_get_metric_statistics(&req, st_wall_ms(), &q, &err);
-    if (r < 0) {
-        fail_msg("validation: %s", err.message);
-    }
-    struct st_query *qr = st_query_snapshot(&f->hot, &req, &q, st_wall_ms());
+    struct gms g;
+    gms_init(&g, host, start_ms, end_ms, period, stat_or_pct, unit);
+    struct st_query *qr = st_query_snapshot(&f->hot, &g.req, &g.q, st_wall_ms());
     assert_non_null(qr);
     return qr;
+}
+
+#define HOT_CAP 64
+
+/* st_query_hot_points for Lat{Host=host}: its return value, the points in pts[HOT_CAP]. */
+static int hot_points(struct fx *f, const char *host, int64_t start_ms, int64_t end_ms, int period,
+                      const char *stat_or_pct, const char *unit, struct st_query_point *pts,
+                      size_t *ret_n)
+{
+    struct gms g;
+    gms_init(&g, host, start_ms, end_ms, period, stat_or_pct, unit);
+    return st_query_hot_points(&f->hot, &g.req, &g.q, st_wall_ms(), pts, HOT_CAP, ret_n);
+}
+
+static void expect_same_double(double got, double want)
+{
+    assert_memory_equal(&got, &want, sizeof(double));
 }
 
 /* Runs a snapshot; the result stays in f->resp. */
@@ -533,6 +568,125 @@ static void test_a_query_that_straddles_a_fold_counts_every_correction_once(void
     expect_dp(f, 0, t0, 3, 100, 10, 50);
 }
 
+/* Answers the query from the hot window and from the full path; they must be the same. Returns
+ * the number of datapoints. */
+static size_t expect_hot_points_equal_the_query(struct fx *f, const char *host, int64_t start_ms,
+                                                int64_t end_ms, int period, const char *pct,
+                                                const char *unit)
+{
+    struct st_query_point pts[HOT_CAP];
+    size_t n = SIZE_MAX;
+    assert_int_equal(hot_points(f, host, start_ms, end_ms, period, pct, unit, pts, &n), 0);
+    query(f, host, start_ms, end_ms, period, pct, unit);
+    assert_int_equal(n, f->resp->n_datapoints);
+    for (size_t i = 0; i < n; i++) {
+        const Stratus__Datapoint *dp = f->resp->datapoints[i];
+        assert_int_equal(pts[i].t_ms, dp->timestamp_ms);
+        if (pct) {
+            assert_int_equal(dp->n_extended_statistics, 1);
+            assert_true(pts[i].has_quantile[0]);
+            expect_same_double(pts[i].quantile[0], dp->extended_statistics[0]->value);
+            continue;
+        }
+        expect_same_double(pts[i].count, dp->sample_count);
+        expect_same_double(pts[i].sum, dp->sum);
+        expect_same_double(pts[i].sum / pts[i].count, dp->average);
+        assert_int_equal(pts[i].has_min, dp->has_minimum);
+        assert_int_equal(pts[i].has_max, dp->has_maximum);
+        expect_same_double(pts[i].min, dp->minimum);
+        expect_same_double(pts[i].max, dp->maximum);
+        assert_string_equal(
+            st_unit_name(pts[i].unit >= 0 ? (enum st_unit)pts[i].unit : ST_UNIT_NONE), dp->unit);
+    }
+    return n;
+}
+
+static void test_hot_points_equal_the_full_query_when_the_range_is_in_memory(void **state)
+{
+    struct fx *f = *state;
+    int64_t t0 = f->now_ms - 3600000;
+    five_minutes(f, "a", t0);
+    /* a second unit of the same metric in the first minute, and a high-resolution series */
+    struct req_builder b;
+    rb_init(&b, "App");
+    rb_value(&b, "Lat", "a", t0 + 1000, 7)->unit = "Seconds";
+    for (int s = 0; s < 30; s++) {
+        Stratus__MetricDatum *d = rb_add(&b, "Lat", "h", "Count", t0 + s * 1000, true);
+        d->has_value = true;
+        d->value = s;
+    }
+    put(f, &b);
+    assert_int_equal(expect_hot_points_equal_the_query(f, "a", t0, t0 + 420000, 60, NULL, NULL), 5);
+    assert_int_equal(expect_hot_points_equal_the_query(f, "a", t0, t0 + 300000, 300, NULL, NULL),
+                     1);
+    assert_int_equal(expect_hot_points_equal_the_query(f, "a", t0, t0 + 300000, 60, "p90", NULL),
+                     5);
+    assert_int_equal(expect_hot_points_equal_the_query(f, "a", t0, t0 + 300000, 300, "p50", NULL),
+                     1);
+    assert_int_equal(expect_hot_points_equal_the_query(f, "a", t0, t0 + 120000, 10, NULL, NULL), 2);
+    assert_int_equal(
+        expect_hot_points_equal_the_query(f, "a", t0, t0 + 120000, 60, NULL, "Seconds"), 1);
+    assert_int_equal(expect_hot_points_equal_the_query(f, "a", t0, t0 + 120000, 60, NULL, "Count"),
+                     2);
+    assert_int_equal(expect_hot_points_equal_the_query(f, "h", t0, t0 + 30000, 10, NULL, NULL), 3);
+    assert_int_equal(expect_hot_points_equal_the_query(f, "h", t0, t0 + 30000, 10, "p99", NULL), 3);
+    assert_int_equal(expect_hot_points_equal_the_query(f, "nobody", t0, t0 + 60000, 60, NULL, NULL),
+                     0);
+}
+
+static void test_hot_points_decline_once_a_marker_moves_the_watermark_into_the_range(void **state)
+{
+    struct fx *f = *state;
+    int64_t t0 = f->now_ms - 3600000;
+    five_minutes(f, "a", t0);
+    struct st_query_point pts[HOT_CAP];
+    size_t n;
+    assert_int_equal(hot_points(f, "a", t0 + 120000, t0 + 300000, 60, NULL, NULL, pts, &n), 0);
+    assert_int_equal(n, 3);
+    /* Three minutes handed to the store: still in memory, but no longer the window's alone. */
+    marker(f, 0, t0 / 1000 + 180, false);
+    assert_int_equal(hot_points(f, "a", t0 + 120000, t0 + 300000, 60, NULL, NULL, pts, &n),
+                     -EAGAIN);
+    assert_int_equal(hot_points(f, "a", t0 + 180000, t0 + 300000, 60, NULL, NULL, pts, &n), 0);
+    assert_int_equal(n, 2);
+    /* Once durable the buckets leave memory; the full query reads them from the RRD file. */
+    while (f->hot.confirmed_lsn < f->lsn) {
+        event_base_loop(f->base, EVLOOP_ONCE);
+    }
+    assert_int_equal(hot_points(f, "a", t0 + 120000, t0 + 300000, 60, NULL, NULL, pts, &n),
+                     -EAGAIN);
+    query(f, "a", t0 + 120000, t0 + 300000, 60, NULL, NULL);
+    assert_int_equal(f->resp->n_datapoints, 3);
+    expect_dp(f, 0, t0 + 120000, 30, 30 * 200 + 870, 200, 258);
+}
+
+static void test_hot_points_decline_a_range_with_a_late_datum(void **state)
+{
+    struct fx *f = *state;
+    int64_t t0 = f->now_ms - 3600000;
+    five_minutes(f, "a", t0);
+    marker(f, 0, t0 / 1000 + 300, true);
+    struct req_builder b;
+    rb_init(&b, "App");
+    rb_value(&b, "Lat", "a", t0 + 1000, 1000);
+    put(f, &b); /* a correction of the first minute, only in memory */
+    struct st_query_point pts[HOT_CAP];
+    size_t n;
+    assert_int_equal(hot_points(f, "a", t0, t0 + 300000, 60, NULL, NULL, pts, &n), -EAGAIN);
+    query(f, "a", t0, t0 + 60000, 60, NULL, NULL);
+    expect_dp(f, 0, t0, 31, 870 + 1000, 0, 1000);
+}
+
+static void test_hot_points_refuse_a_range_longer_than_the_room_given(void **state)
+{
+    struct fx *f = *state;
+    int64_t t0 = f->now_ms - 7200000;
+    struct st_query_point pts[HOT_CAP];
+    size_t n;
+    assert_int_equal(hot_points(f, "a", t0, t0 + (HOT_CAP + 1) * 60000LL, 60, NULL, NULL, pts, &n),
+                     -ENOBUFS);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -551,6 +705,10 @@ int main(void)
         T(test_jobs_held_in_one_batch_write_each_file_once),
         T(test_corrections_of_one_bucket_are_folded_into_one_row_with_the_same_answer),
         T(test_a_query_that_straddles_a_fold_counts_every_correction_once),
+        T(test_hot_points_equal_the_full_query_when_the_range_is_in_memory),
+        T(test_hot_points_decline_once_a_marker_moves_the_watermark_into_the_range),
+        T(test_hot_points_decline_a_range_with_a_late_datum),
+        T(test_hot_points_refuse_a_range_longer_than_the_room_given),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
