@@ -644,6 +644,9 @@ int main(int argc, char **argv)
            best, sum / B.rounds, worst);
     printf("states after the rounds: %u ALARM, %u OK, %u INSUFFICIENT_DATA\n", n_alarm, n_ok,
            n_insuff);
+    printf("evaluations from the hot window on the loop thread: %" PRIu64 " of %" PRIu64
+           " (the others through a query thread)\n",
+           B.c->alarms->evaluations_in_memory, B.c->alarms->evaluations);
     printf("\n| memory | VmRSS MB |\n|---|---:|\n");
     printf("| collector started | %.1f |\n| + %u series, %u minutes of data | %.1f |\n", rss0,
            B.n_series, B.minutes, rss_data);

@@ -761,8 +761,8 @@ static bool point_value(const struct st_alarm *al, int qi, const struct st_query
 }
 
 /* Evaluates al (its percentile is the query's qi-th, its range the newest n_points periods
- * of x's) on the answer qp[0..n_qp); pts has room for x->n_points. */
-static void evaluate_alarm(struct st_alarms *a, const struct eval_ctx *x, struct st_alarm *al,
+ * of x's) on the answer qp[0..n_qp); pts has room for x->n_points. False if it could not. */
+static bool evaluate_alarm(struct st_alarms *a, const struct eval_ctx *x, struct st_alarm *al,
                            int qi, unsigned n_points, const struct st_query_point *qp, size_t n_qp,
                            struct st_alarm_point *pts, struct st_alarm_eval_out *out)
 {
@@ -811,7 +811,7 @@ static void evaluate_alarm(struct st_alarms *a, const struct eval_ctx *x, struct
         }
     }
     if (st_alarm_eval(&in, out) < 0) {
-        return;
+        return false;
     }
     a->evaluations++;
     if (out->changed) {
@@ -827,6 +827,7 @@ static void evaluate_alarm(struct st_alarms *a, const struct eval_ctx *x, struct
             }
         }
     }
+    return true;
 }
 
 /* Evaluates one alarm of a finished group query. */
@@ -912,10 +913,10 @@ static bool evaluate_in_memory(struct st_alarms *a, const struct eval_ctx *x,
             0) {
         return false;
     }
-    a->evaluations_in_memory += x->n;
     for (size_t i = 0; i < x->n; i++) {
-        evaluate_alarm(a, x, group[i], x->m[i].qi, x->m[i].n_points, a->scratch_qp, n_qp,
-                       a->scratch_pts, a->scratch_out);
+        a->evaluations_in_memory +=
+            evaluate_alarm(a, x, group[i], x->m[i].qi, x->m[i].n_points, a->scratch_qp, n_qp,
+                           a->scratch_pts, a->scratch_out);
     }
     return true;
 }
