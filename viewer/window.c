@@ -252,17 +252,26 @@ gboolean st_window_save_png(StWindow *self, const char *path, GError **error)
     g_return_val_if_fail(ST_IS_WINDOW(self), FALSE);
     GtkWidget *w = GTK_WIDGET(self);
     int width = gtk_widget_get_width(w), height = gtk_widget_get_height(w);
+    /* The paintable is the window's bounds, which the client-side decoration makes larger than
+     * its allocation: snapshot it at that size, one pixel per pixel as on screen, and cut the
+     * allocation out. Squeezing it into width x height would resample what is drawn. */
+    graphene_rect_t bounds;
+    if (!gtk_widget_compute_bounds(w, w, &bounds)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "the window has no bounds");
+        return FALSE;
+    }
     g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new(w);
     GtkSnapshot *snapshot = gtk_snapshot_new();
-    gdk_paintable_snapshot(paintable, snapshot, width, height);
+    gdk_paintable_snapshot(paintable, snapshot, bounds.size.width, bounds.size.height);
     g_autoptr(GskRenderNode) node = gtk_snapshot_free_to_node(snapshot);
     GskRenderer *renderer = gtk_native_get_renderer(GTK_NATIVE(self));
     if (!node || !renderer) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "the window has not been drawn");
         return FALSE;
     }
-    g_autoptr(GdkTexture) texture =
-        gsk_renderer_render_texture(renderer, node, &GRAPHENE_RECT_INIT(0, 0, width, height));
+    g_autoptr(GdkTexture) texture = gsk_renderer_render_texture(
+        renderer, node,
+        &GRAPHENE_RECT_INIT(-bounds.origin.x, -bounds.origin.y, (float)width, (float)height));
     if (!gdk_texture_save_to_png(texture, path)) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot write %s", path);
         return FALSE;
