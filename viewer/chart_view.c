@@ -1,10 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The chart widget (chart_view.h). Data lives in plain arrays per series; a cached layout
- * (plot rectangle, mapping, y scale, time ticks, stacked tops) is rebuilt by update_layout()
- * from size_allocate and from every data change. snapshot() walks the cache: grid, areas or
- * lines, threshold with its breaching periods (alarm_breach.c), axes labels, legend, then the
- * hover cursor and the drag selection.
+ * (plot rectangle, mapping, y scale, time ticks, stacked tops, each line decimated to at most
+ * four points per device pixel column by line_decimate.c) is rebuilt by update_layout() from
+ * size_allocate and from every data change. snapshot() walks the cache: grid, areas or lines,
+ * threshold with its breaching periods (alarm_breach.c), axes labels, legend, then the hover
+ * cursor and the drag selection. Hover and tooltips read the real points, never the
+ * decimated ones.
+ *
+ * The series layer (areas, lines, threshold) is what costs: the cairo renderer replays a cairo
+ * node's strokes on every frame. So it is drawn once into an image surface of device pixels
+ * and kept as a texture until the layout, the scale or the style changes; later frames (a
+ * hover, a repaint of the window) only place it. The texture's pixels must land on device
+ * pixels one to one, or the renderer resamples and blurs the lines: it is used only where the
+ * widget sits at a whole device pixel under a plain translation, and drawn directly otherwise.
  */
 #define G_LOG_DOMAIN "stratus-viewer"
 
@@ -14,6 +23,7 @@
 
 #include "alarm_breach.h"
 #include "chart_view.h"
+#include "line_decimate.h"
 #include "plot_map.h"
 #include "time_axis.h"
 #include "value_scale.h"
@@ -38,6 +48,8 @@ typedef struct {
     double *vs;
     double *tops; /* stacked tops, or a copy of vs */
     gsize n;
+    struct st_line_vertex *line; /* the tops decimated and mapped to pixels: what is drawn */
+    gsize n_line;
     guint order; /* position among the series: stacking and legend follow it */
 } Series;
 
@@ -60,6 +72,11 @@ struct _StChartView {
     struct st_time_tick ticks[ST_TIME_AXIS_MAX_TICKS];
     gsize n_ticks;
     gboolean has_data;
+    /* the series layer: NULL until drawn, dropped by update_layout */
+    GdkTexture *layer;
+    int layer_scale;
+    gboolean layer_dark;
+    graphene_rect_t layer_bounds;
     /* interaction */
     gboolean hovering;
     double hover_x;
@@ -82,6 +99,7 @@ static void series_clear(gpointer p)
     g_free(s->ts);
     g_free(s->vs);
     g_free(s->tops);
+    g_free(s->line);
 }
 
 static gboolean is_dark(void)
@@ -131,6 +149,9 @@ static void update_layout(StChartView *self)
                 continue;
             }
             double v = s->tops[k];
+            if (!isfinite(v)) {
+                continue;
+            }
             lo = isnan(lo) || v < lo ? v : lo;
             hi = isnan(hi) || v > hi ? v : hi;
             self->has_data = TRUE;
@@ -159,6 +180,26 @@ static void update_layout(StChartView *self)
     g_date_time_unref(now);
     self->n_ticks = st_time_axis_ticks(self->t0_ms, self->t1_ms, self->map.width, MIN_TICK_PX,
                                        tz_offset_s, self->ticks, ST_TIME_AXIS_MAX_TICKS);
+
+    /* The lines in pixels, decimated on device pixel columns. */
+    double column_px = 1.0 / MAX(1, gtk_widget_get_scale_factor(GTK_WIDGET(self)));
+    gsize max_n = 0;
+    for (guint i = 0; i < self->series->len; i++) {
+        max_n = MAX(max_n, g_array_index(self->series, Series, i).n);
+    }
+    double *xs = g_new(double, MAX(max_n, 1));
+    double *ys = g_new(double, MAX(max_n, 1));
+    for (guint i = 0; i < self->series->len; i++) {
+        Series *s = &g_array_index(self->series, Series, i);
+        for (gsize k = 0; k < s->n; k++) {
+            xs[k] = st_plot_x(&self->map, s->ts[k]);
+            ys[k] = st_plot_y(&self->map, s->tops[k]);
+        }
+        s->n_line = st_line_decimate(xs, ys, s->n, column_px, s->line);
+    }
+    g_free(xs);
+    g_free(ys);
+    g_clear_object(&self->layer);
 }
 
 static void changed(StChartView *self)
@@ -198,15 +239,22 @@ static void draw_series(StChartView *self, cairo_t *cr)
     if (self->stacked) {
         for (guint i = self->series->len; i-- > 0;) {
             Series *s = &g_array_index(self->series, Series, i);
-            if (s->n == 0) {
+            if (s->n_line == 0) {
                 continue;
             }
-            cairo_move_to(cr, st_plot_x(m, s->ts[0]), st_plot_y(m, m->v0 > 0 ? m->v0 : 0));
-            for (gsize k = 0; k < s->n; k++) {
-                cairo_line_to(cr, st_plot_x(m, s->ts[k]), st_plot_y(m, s->tops[k]));
+            /* One closed area per stretch of the line (a non-finite value breaks it). */
+            double base = st_plot_y(m, m->v0 > 0 ? m->v0 : 0);
+            for (gsize k = 0; k < s->n_line; k++) {
+                const struct st_line_vertex *v = &s->line[k];
+                if (v->move) {
+                    cairo_move_to(cr, v->x, base);
+                }
+                cairo_line_to(cr, v->x, v->y);
+                if (k + 1 == s->n_line || s->line[k + 1].move) {
+                    cairo_line_to(cr, v->x, base);
+                    cairo_close_path(cr);
+                }
             }
-            cairo_line_to(cr, st_plot_x(m, s->ts[s->n - 1]), st_plot_y(m, m->v0 > 0 ? m->v0 : 0));
-            cairo_close_path(cr);
             /* Over the card's colour first, so each band shows its own colour only. */
             if (is_dark()) {
                 cairo_set_source_rgb(cr, 0.21, 0.21, 0.21);
@@ -221,15 +269,20 @@ static void draw_series(StChartView *self, cairo_t *cr)
     cairo_set_line_width(cr, 2.0);
     for (guint i = 0; i < self->series->len; i++) {
         Series *s = &g_array_index(self->series, Series, i);
-        if (s->n == 0) {
+        if (s->n_line == 0) {
             continue;
         }
-        cairo_move_to(cr, st_plot_x(m, s->ts[0]), st_plot_y(m, s->tops[0]));
-        for (gsize k = 1; k < s->n; k++) {
-            cairo_line_to(cr, st_plot_x(m, s->ts[k]), st_plot_y(m, s->tops[k]));
-        }
-        if (s->n == 1) {
-            cairo_arc(cr, st_plot_x(m, s->ts[0]), st_plot_y(m, s->tops[0]), 2.5, 0, 2 * G_PI);
+        for (gsize k = 0; k < s->n_line; k++) {
+            const struct st_line_vertex *v = &s->line[k];
+            if (v->move) {
+                cairo_move_to(cr, v->x, v->y);
+            } else {
+                cairo_line_to(cr, v->x, v->y);
+            }
+            /* A lone point (a one-point series, or one between breaks) shows as a dot. */
+            if (v->move && (k + 1 == s->n_line || s->line[k + 1].move)) {
+                cairo_arc(cr, v->x, v->y, 2.5, 0, 2 * G_PI);
+            }
         }
         gdk_cairo_set_source_rgba(cr, &s->color);
         cairo_stroke(cr);
@@ -276,6 +329,90 @@ static void draw_series(StChartView *self, cairo_t *cr)
         cairo_stroke(cr);
     }
     cairo_restore(cr);
+}
+
+/* Whether the widget's origin lies on a device pixel of its surface under a plain translation,
+ * so that a texture of device pixels placed in it is copied, not resampled. */
+static gboolean on_device_pixels(GtkWidget *widget, int scale)
+{
+    GtkNative *native = gtk_widget_get_native(widget);
+    graphene_matrix_t t;
+    if (!native || !gtk_widget_compute_transform(widget, GTK_WIDGET(native), &t) ||
+        !graphene_matrix_is_2d(&t)) {
+        return FALSE;
+    }
+    double xx, yx, xy, yy, x0, y0;
+    graphene_matrix_to_2d(&t, &xx, &yx, &xy, &yy, &x0, &y0);
+    if (xx != 1 || yy != 1 || xy != 0 || yx != 0) {
+        return FALSE;
+    }
+    double nx, ny;
+    gtk_native_get_surface_transform(native, &nx, &ny);
+    double dx = (x0 + nx) * scale, dy = (y0 + ny) * scale;
+    return fabs(dx - round(dx)) < 1e-3 && fabs(dy - round(dy)) < 1e-3;
+}
+
+/* Draws the series layer into a new texture of device pixels covering the plot's clip. */
+static GdkTexture *render_layer(StChartView *self, int scale, graphene_rect_t *ret_bounds)
+{
+    const struct st_plot_map *m = &self->map;
+    /* draw_series clips to the plot and 2 px above and below it. */
+    int x0 = (int)floor(m->x * scale), y0 = (int)floor((m->y - 2) * scale);
+    int x1 = (int)ceil((m->x + m->width) * scale), y1 = (int)ceil((m->y + m->height + 2) * scale);
+    if (x1 <= x0 || y1 <= y0) {
+        return NULL;
+    }
+    cairo_surface_t *surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, x1 - x0, y1 - y0);
+    if (cairo_surface_status(surface) != CAIRO_STATUS_SUCCESS) {
+        cairo_surface_destroy(surface);
+        return NULL;
+    }
+    cairo_surface_set_device_scale(surface, scale, scale);
+    cairo_t *cr = cairo_create(surface);
+    cairo_translate(cr, -(double)x0 / scale, -(double)y0 / scale);
+    draw_series(self, cr);
+    cairo_destroy(cr);
+    cairo_surface_flush(surface);
+    /* cairo's ARGB32 is premultiplied BGRA in memory on little-endian hosts and ARGB on
+     * big-endian ones: GDK_MEMORY_DEFAULT is that format. The bytes keep the surface alive. */
+    int stride = cairo_image_surface_get_stride(surface);
+    GBytes *bytes = g_bytes_new_with_free_func(cairo_image_surface_get_data(surface),
+                                               (gsize)stride * (gsize)(y1 - y0),
+                                               (GDestroyNotify)cairo_surface_destroy, surface);
+    GdkTexture *texture =
+        gdk_memory_texture_new(x1 - x0, y1 - y0, GDK_MEMORY_DEFAULT, bytes, (gsize)stride);
+    g_bytes_unref(bytes);
+    *ret_bounds = GRAPHENE_RECT_INIT((float)x0 / scale, (float)y0 / scale, (float)(x1 - x0) / scale,
+                                     (float)(y1 - y0) / scale);
+    return texture;
+}
+
+/* The series layer: the kept texture where it lands on device pixels (drawn on first use
+ * after a layout, scale or style change), else a cairo node drawn directly. */
+static void append_series(StChartView *self, GtkSnapshot *snapshot)
+{
+    GtkWidget *widget = GTK_WIDGET(self);
+    int scale = MAX(1, gtk_widget_get_scale_factor(widget));
+    gboolean dark = is_dark();
+    if (on_device_pixels(widget, scale)) {
+        if (self->layer && (self->layer_scale != scale || self->layer_dark != dark)) {
+            g_clear_object(&self->layer);
+        }
+        if (!self->layer) {
+            self->layer = render_layer(self, scale, &self->layer_bounds);
+            self->layer_scale = scale;
+            self->layer_dark = dark;
+        }
+        if (self->layer) {
+            gtk_snapshot_append_texture(snapshot, self->layer, &self->layer_bounds);
+            return;
+        }
+    }
+    cairo_t *cr = gtk_snapshot_append_cairo(
+        snapshot, &GRAPHENE_RECT_INIT(0, 0, (float)gtk_widget_get_width(widget),
+                                      (float)gtk_widget_get_height(widget)));
+    draw_series(self, cr);
+    cairo_destroy(cr);
 }
 
 static void format_time(gint64 t_ms, char *buf, gsize len)
@@ -397,10 +534,7 @@ static void st_chart_view_snapshot(GtkWidget *widget, GtkSnapshot *snapshot)
                               &GRAPHENE_RECT_INIT((float)m->x, (float)axis_y, (float)m->width, 1));
 
     if (self->has_data || self->has_threshold) {
-        cairo_t *cr = gtk_snapshot_append_cairo(
-            snapshot, &GRAPHENE_RECT_INIT(0, 0, (float)width, (float)height));
-        draw_series(self, cr);
-        cairo_destroy(cr);
+        append_series(self, snapshot);
     }
     if (!self->has_data) {
         append_text(self, snapshot, self->message ? self->message : "No data for this time range",
@@ -441,6 +575,13 @@ static void st_chart_view_size_allocate(GtkWidget *widget, int width, int height
     (void)height;
     (void)baseline;
     update_layout(ST_CHART_VIEW(widget));
+}
+
+static void on_scale_factor(StChartView *self, GParamSpec *pspec, gpointer data)
+{
+    (void)pspec;
+    (void)data;
+    changed(self);
 }
 
 static void on_motion(GtkEventControllerMotion *c, double x, double y, StChartView *self)
@@ -529,6 +670,7 @@ static void st_chart_view_get_property(GObject *object, guint id, GValue *value,
 static void st_chart_view_finalize(GObject *object)
 {
     StChartView *self = ST_CHART_VIEW(object);
+    g_clear_object(&self->layer);
     g_array_unref(self->series);
     g_array_unref(self->breaches);
 
@@ -574,8 +716,12 @@ static void st_chart_view_init(StChartView *self)
     g_signal_connect(drag, "drag-update", G_CALLBACK(on_drag_update), self);
     g_signal_connect(drag, "drag-end", G_CALLBACK(on_drag_end), self);
     gtk_widget_add_controller(GTK_WIDGET(self), GTK_EVENT_CONTROLLER(drag));
-    g_signal_connect_swapped(adw_style_manager_get_default(), "notify::dark",
-                             G_CALLBACK(gtk_widget_queue_draw), self);
+    /* The series layer is redrawn in the new style when it is next placed; the connection goes
+     * with the chart. */
+    g_signal_connect_object(adw_style_manager_get_default(), "notify::dark",
+                            G_CALLBACK(gtk_widget_queue_draw), self, G_CONNECT_SWAPPED);
+    /* Device pixel columns change with the scale. */
+    g_signal_connect(self, "notify::scale-factor", G_CALLBACK(on_scale_factor), NULL);
 }
 
 GtkWidget *st_chart_view_new(void)
@@ -611,6 +757,7 @@ void st_chart_view_add_series_at(StChartView *self, guint order, const char *lab
     s.ts = g_memdup2(ts_ms, MAX(n, 1) * sizeof(gint64));
     s.vs = g_memdup2(values, MAX(n, 1) * sizeof(double));
     s.tops = g_new0(double, MAX(n, 1));
+    s.line = g_new(struct st_line_vertex, MAX(n, 1));
     /* Replies arrive in any order; the series keep the order their widget lists them in. */
     guint at = self->series->len;
     while (at > 0 && g_array_index(self->series, Series, at - 1).order > order) {
