@@ -457,6 +457,12 @@ static void st_service_map_page_dispose(GObject *object)
     g_cancellable_cancel(self->graph_cancellable);
     g_cancellable_cancel(self->traces_cancellable);
     gtk_widget_dispose_template(GTK_WIDGET(self), ST_TYPE_SERVICE_MAP_PAGE);
+    /* Children the page parented itself (not template children) go too, or GTK warns that
+     * the page is finalized with children left. */
+    GtkWidget *child;
+    while ((child = gtk_widget_get_first_child(GTK_WIDGET(self)))) {
+        gtk_widget_unparent(child);
+    }
     g_clear_object(&self->graph_cancellable);
     g_clear_object(&self->traces_cancellable);
     g_clear_object(&self->client);

@@ -447,6 +447,12 @@ static void st_traces_page_dispose(GObject *object)
     g_cancellable_cancel(self->list_cancellable);
     g_cancellable_cancel(self->trace_cancellable);
     gtk_widget_dispose_template(GTK_WIDGET(self), ST_TYPE_TRACES_PAGE);
+    /* Children the page parented itself (not template children) go too, or GTK warns that
+     * the page is finalized with children left. */
+    GtkWidget *child;
+    while ((child = gtk_widget_get_first_child(GTK_WIDGET(self)))) {
+        gtk_widget_unparent(child);
+    }
     g_clear_object(&self->list_cancellable);
     g_clear_object(&self->trace_cancellable);
     g_clear_object(&self->client);
