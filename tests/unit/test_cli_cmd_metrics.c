@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Tests of the metric verbs (cli/cmd_metrics.h) against a fake collector: an evhttp server on
- * 127.0.0.1 port 0, in a thread of its own, that records each request and answers with canned
- * replies. They check what goes on the wire (the protobuf bodies decoded again), what the verbs
+ * Tests of the metric verbs (cli/cmd_metrics.h) against the fake collector of fake_collector.h
+ * (an evhttp server on 127.0.0.1 port 0 that records each request and answers with canned
+ * replies). They check what goes on the wire (the protobuf bodies decoded again), what the verbs
  * print (byte for byte), list-metrics paging with --max-items and resume tokens, the aws-shaped
  * error lines, and the usage errors of the request builders. The server, the output buffer and
  * the recorded requests live in the fixture.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,89 +22,21 @@
 #include <sys/socket.h>
 
 #include <cmocka.h>
-#include <event2/buffer.h>
-#include <event2/event.h>
-#include <event2/http.h>
 
 #include "../../cli/cmd_metrics_private.h"
 #include "../../cli/paging_token.h"
 #include "../../cli/pb.h"
+#include "fake_collector.h"
 #include "stratus/alloc.h"
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
-#define MAX_CALLS  8
 #define T0_MS      1795456800000LL /* 2026-11-23T18:00:00Z */
 
-struct reply {
-    int status;
-    uint8_t *body;
-    size_t len;
-};
-
 struct fake {
-    struct event_base *base;
-    struct evhttp *http;
-    struct event *stop_ev;
-    int stop_pipe[2];
-    pthread_t thread;
-    uint16_t port;
-
-    pthread_mutex_t lock; /* guards everything below */
-    struct reply replies[MAX_CALLS];
-    size_t n_replies;
-    size_t n_calls;
-    char paths[MAX_CALLS][64];
-    uint8_t *bodies[MAX_CALLS];
-    size_t body_lens[MAX_CALLS];
-
-    char *out_buf;
-    size_t out_len;
-    struct st_cli cli;
-    struct st_error err;
+    struct st_fake_collector c;
     void *req; /* a built request, freed by teardown */
     struct st_list_metrics_paging paging;
 };
-
-static void on_request(struct evhttp_request *req, void *arg)
-{
-    struct fake *f = arg;
-    struct evbuffer *in = evhttp_request_get_input_buffer(req);
-    size_t len = evbuffer_get_length(in);
-    pthread_mutex_lock(&f->lock);
-    size_t i = f->n_calls;
-    struct reply r = {.status = 500};
-    if (i < MAX_CALLS) {
-        snprintf(f->paths[i], sizeof(f->paths[i]), "%s", evhttp_request_get_uri(req));
-        f->bodies[i] = malloc(len + 1);
-        evbuffer_remove(in, f->bodies[i], len);
-        f->body_lens[i] = len;
-        f->n_calls++;
-        if (i < f->n_replies) {
-            r = f->replies[i];
-        }
-    }
-    pthread_mutex_unlock(&f->lock);
-    struct evbuffer *out = evbuffer_new();
-    evbuffer_add(out, r.body, r.len);
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-                      r.status == 200 ? "application/x-protobuf" : "application/json");
-    evhttp_send_reply(req, r.status, r.status == 200 ? "OK" : "Error", out);
-    evbuffer_free(out);
-}
-
-static void on_stop(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    event_base_loopbreak(arg);
-}
-
-static void *serve(void *arg)
-{
-    struct fake *f = arg;
-    event_base_dispatch(f->base);
-    return NULL;
-}
 
 static int setup(void **state)
 {
@@ -114,56 +45,15 @@ static int setup(void **state)
         return -1;
     }
     *state = f;
-    pthread_mutex_init(&f->lock, NULL);
-    f->base = event_base_new();
-    f->http = f->base ? evhttp_new(f->base) : NULL;
-    if (!f->http || pipe(f->stop_pipe) < 0) {
-        return -1;
-    }
-    evhttp_set_gencb(f->http, on_request, f);
-    struct evhttp_bound_socket *sock = evhttp_bind_socket_with_handle(f->http, "127.0.0.1", 0);
-    if (!sock) {
-        return -1;
-    }
-    struct sockaddr_in sin;
-    socklen_t sl = sizeof(sin);
-    if (getsockname(evhttp_bound_socket_get_fd(sock), (struct sockaddr *)&sin, &sl) < 0) {
-        return -1;
-    }
-    f->port = ntohs(sin.sin_port);
-    f->stop_ev = event_new(f->base, f->stop_pipe[0], EV_READ, on_stop, f->base);
-    event_add(f->stop_ev, NULL);
-    if (pthread_create(&f->thread, NULL, serve, f) != 0) {
-        return -1;
-    }
-    snprintf(f->cli.ep.host, sizeof(f->cli.ep.host), "127.0.0.1");
-    f->cli.ep.port = f->port;
-    snprintf(f->cli.url, sizeof(f->cli.url), "http://127.0.0.1:%u", f->port);
-    f->cli.timeout_ms = 5000;
-    f->cli.out = open_memstream(&f->out_buf, &f->out_len);
-    return f->cli.out ? 0 : -1;
+    return st_fake_collector_start(&f->c);
 }
 
 static int teardown(void **state)
 {
     struct fake *f = *state;
-    if (write(f->stop_pipe[1], "x", 1) == 1) {
-        pthread_join(f->thread, NULL);
-    }
-    event_free(f->stop_ev);
-    evhttp_free(f->http);
-    event_base_free(f->base);
-    close(f->stop_pipe[0]);
-    close(f->stop_pipe[1]);
-    for (size_t i = 0; i < MAX_CALLS; i++) {
-        free(f->replies[i].body);
-        free(f->bodies[i]);
-    }
-    fclose(f->cli.out);
-    free(f->out_buf);
+    st_fake_collector_stop(&f->c);
     st_pb_free(f->req);
     st_paging_token_fini(&f->paging.start);
-    pthread_mutex_destroy(&f->lock);
     st_alloc_fail_disarm();
     free(f);
     return 0;
@@ -171,7 +61,7 @@ static int teardown(void **state)
 
 static void add_reply(struct fake *f, int status, const ProtobufCMessage *msg, const char *text)
 {
-    struct reply *r = &f->replies[f->n_replies++];
+    struct st_fake_reply *r = &f->c.replies[f->c.n_replies++];
     r->status = status;
     if (msg) {
         r->len = protobuf_c_message_get_packed_size(msg);
@@ -185,17 +75,17 @@ static void add_reply(struct fake *f, int status, const ProtobufCMessage *msg, c
 
 static const char *output(struct fake *f)
 {
-    fflush(f->cli.out);
-    return f->out_buf ? f->out_buf : "";
+    fflush(f->c.cli.out);
+    return f->c.out_buf ? f->c.out_buf : "";
 }
 
 /* Decodes recorded request i as desc; freed by the caller with protobuf_c_message_free_unpacked. */
 static ProtobufCMessage *request(struct fake *f, size_t i, const char *want_path,
                                  const ProtobufCMessageDescriptor *desc)
 {
-    assert_true(i < f->n_calls);
-    assert_string_equal(f->paths[i], want_path);
-    ProtobufCMessage *m = protobuf_c_message_unpack(desc, NULL, f->body_lens[i], f->bodies[i]);
+    assert_true(i < f->c.n_calls);
+    assert_string_equal(f->c.paths[i], want_path);
+    ProtobufCMessage *m = protobuf_c_message_unpack(desc, NULL, f->c.body_lens[i], f->c.bodies[i]);
     assert_non_null(m);
     return m;
 }
@@ -229,7 +119,7 @@ static void test_put_sends_one_datum_and_prints_nothing(void **state)
                     "2026-11-23T18:00:07Z",
                     "--storage-resolution",
                     "1"};
-    assert_int_equal(st_cmd_put_metric_data(&f->cli, N_ELEMS(argv), argv, &f->err), 0);
+    assert_int_equal(st_cmd_put_metric_data(&f->c.cli, N_ELEMS(argv), argv, &f->c.err), 0);
     assert_string_equal(output(f), "");
     Stratus__PutMetricDataRequest *req = (Stratus__PutMetricDataRequest *)request(
         f, 0, "/v1/PutMetricData", &stratus__put_metric_data_request__descriptor);
@@ -255,7 +145,7 @@ static void test_put_statistic_values_and_no_timestamp(void **state)
                     "--metric-name",      "M",
                     "--statistic-values", "Sum=100,Minimum=10,Maximum=40,SampleCount=4"};
     assert_int_equal(st_cmd_put_metric_data_request(
-                         N_ELEMS(argv), argv, (Stratus__PutMetricDataRequest **)&f->req, &f->err),
+                         N_ELEMS(argv), argv, (Stratus__PutMetricDataRequest **)&f->req, &f->c.err),
                      0);
     Stratus__MetricDatum *d = ((Stratus__PutMetricDataRequest *)f->req)->metric_data[0];
     assert_non_null(d->statistic_values);
@@ -272,7 +162,7 @@ static void test_put_values_and_counts(void **state)
     char *argv[] = {"--namespace", "N", "--metric-name", "M", "--values", "1",
                     "2",           "3", "--counts",      "4", "5",        "6"};
     assert_int_equal(st_cmd_put_metric_data_request(
-                         N_ELEMS(argv), argv, (Stratus__PutMetricDataRequest **)&f->req, &f->err),
+                         N_ELEMS(argv), argv, (Stratus__PutMetricDataRequest **)&f->req, &f->c.err),
                      0);
     Stratus__MetricDatum *d = ((Stratus__PutMetricDataRequest *)f->req)->metric_data[0];
     assert_int_equal(d->n_values, 3);
@@ -294,7 +184,7 @@ static void test_put_metric_data_from_file(void **state)
     snprintf(arg, sizeof(arg), "file://%s", path);
     char *argv[] = {"--namespace", "N", "--metric-data", arg};
     int rc = st_cmd_put_metric_data_request(N_ELEMS(argv), argv,
-                                            (Stratus__PutMetricDataRequest **)&f->req, &f->err);
+                                            (Stratus__PutMetricDataRequest **)&f->req, &f->c.err);
     unlink(path);
     assert_int_equal(rc, 0);
     Stratus__PutMetricDataRequest *req = f->req;
@@ -307,7 +197,7 @@ static void test_put_metric_data_literal_json(void **state)
     struct fake *f = *state;
     char *argv[] = {"--namespace", "N", "--metric-data", "[{\"MetricName\": \"A\", \"Value\": 1}]"};
     assert_int_equal(st_cmd_put_metric_data_request(
-                         N_ELEMS(argv), argv, (Stratus__PutMetricDataRequest **)&f->req, &f->err),
+                         N_ELEMS(argv), argv, (Stratus__PutMetricDataRequest **)&f->req, &f->c.err),
                      0);
     assert_int_equal(((Stratus__PutMetricDataRequest *)f->req)->n_metric_data, 1);
 }
@@ -317,8 +207,8 @@ static void test_put_metric_data_missing_file(void **state)
     struct fake *f = *state;
     char *argv[] = {"--namespace", "N", "--metric-data", "file:///nonexistent/batch.json"};
     assert_usage(st_cmd_put_metric_data_request(N_ELEMS(argv), argv,
-                                                (Stratus__PutMetricDataRequest **)&f->req, &f->err),
-                 &f->err, "cannot open '/nonexistent/batch.json'");
+                                                (Stratus__PutMetricDataRequest **)&f->req, &f->c.err),
+                 &f->c.err, "cannot open '/nonexistent/batch.json'");
 }
 
 static void test_put_usage_errors(void **state)
@@ -370,8 +260,8 @@ static void test_put_server_error_is_aws_shaped(void **state)
               "parameter MetricData.member.1.StorageResolution is invalid.\"}");
     char *argv[] = {"--namespace", "N", "--metric-name",        "M",
                     "--value",     "1", "--storage-resolution", "-1"};
-    assert_int_equal(st_cmd_put_metric_data(&f->cli, N_ELEMS(argv), argv, &f->err), -EIO);
-    assert_string_equal(f->err.message,
+    assert_int_equal(st_cmd_put_metric_data(&f->c.cli, N_ELEMS(argv), argv, &f->c.err), -EIO);
+    assert_string_equal(f->c.err.message,
                         "An error occurred (InvalidParameterValue) when calling the "
                         "PutMetricData operation: The value -1 for parameter "
                         "MetricData.member.1.StorageResolution is invalid.");
@@ -388,16 +278,16 @@ static void test_put_unreachable_collector(void **state)
     assert_int_equal(bind(s, (struct sockaddr *)&sin, sizeof(sin)), 0);
     assert_int_equal(getsockname(s, (struct sockaddr *)&sin, &sl), 0);
     close(s);
-    struct st_cli cli = f->cli;
+    struct st_cli cli = f->c.cli;
     cli.ep.port = ntohs(sin.sin_port);
     snprintf(cli.url, sizeof(cli.url), "http://127.0.0.1:%u", cli.ep.port);
     char *argv[] = {"--namespace", "N", "--metric-name", "M", "--value", "1"};
-    int rc = st_cmd_put_metric_data(&cli, N_ELEMS(argv), argv, &f->err);
+    int rc = st_cmd_put_metric_data(&cli, N_ELEMS(argv), argv, &f->c.err);
     assert_true(rc < 0 && rc != -EINVAL);
     char want[512];
     snprintf(want, sizeof(want), "Could not connect to the endpoint URL: \"%s/v1/PutMetricData\"",
              cli.url);
-    assert_string_equal(f->err.message, want);
+    assert_string_equal(f->c.err.message, want);
 }
 
 /* --- get-metric-statistics --- */
@@ -427,7 +317,7 @@ static void test_statistics_request_and_output(void **state)
                     "--end-time",   "1795457040",      "--period",      "60",
                     "--statistics", "SampleCount",     "Average",       "--unit",
                     "Milliseconds"};
-    assert_int_equal(st_cmd_get_metric_statistics(&f->cli, N_ELEMS(argv), argv, &f->err), 0);
+    assert_int_equal(st_cmd_get_metric_statistics(&f->c.cli, N_ELEMS(argv), argv, &f->c.err), 0);
     assert_string_equal(output(f), "{\n"
                                    "    \"Label\": \"Lat\",\n"
                                    "    \"Datapoints\": [\n"
@@ -468,7 +358,7 @@ static void test_statistics_extended_request(void **state)
                     "p99.9"};
     assert_int_equal(
         st_cmd_get_metric_statistics_request(
-            N_ELEMS(argv), argv, (Stratus__GetMetricStatisticsRequest **)&f->req, &f->err),
+            N_ELEMS(argv), argv, (Stratus__GetMetricStatisticsRequest **)&f->req, &f->c.err),
         0);
     Stratus__GetMetricStatisticsRequest *req = f->req;
     assert_int_equal(req->n_statistics, 0);
@@ -571,12 +461,12 @@ static void test_list_follows_every_page(void **state)
     add_page(f, (const char *[]){"A", "B"}, 2, "t1");
     add_page(f, (const char *[]){"C"}, 1, NULL);
     char *argv[] = {"--namespace", "N"};
-    assert_int_equal(st_cmd_list_metrics(&f->cli, N_ELEMS(argv), argv, &f->err), 0);
+    assert_int_equal(st_cmd_list_metrics(&f->c.cli, N_ELEMS(argv), argv, &f->c.err), 0);
     char names[64], token[256], buf[64];
     listed(f, names, sizeof(names), token, sizeof(token));
     assert_string_equal(names, "A B C");
     assert_string_equal(token, "");
-    assert_int_equal(f->n_calls, 2);
+    assert_int_equal(f->c.n_calls, 2);
     assert_string_equal(request_token(f, 0, buf, sizeof(buf)), "(none)");
     assert_string_equal(request_token(f, 1, buf, sizeof(buf)), "t1");
 }
@@ -589,7 +479,7 @@ static void test_list_max_items_mid_page_then_resume(void **state)
     /* The resumed call fetches the t1 page again and skips the item already printed. */
     add_page(f, (const char *[]){"C", "D"}, 2, NULL);
     char *argv[] = {"--max-items", "3"};
-    assert_int_equal(st_cmd_list_metrics(&f->cli, N_ELEMS(argv), argv, &f->err), 0);
+    assert_int_equal(st_cmd_list_metrics(&f->c.cli, N_ELEMS(argv), argv, &f->c.err), 0);
     char names[64], token[256], buf[64];
     listed(f, names, sizeof(names), token, sizeof(token));
     assert_string_equal(names, "A B C");
@@ -600,13 +490,13 @@ static void test_list_max_items_mid_page_then_resume(void **state)
     st_paging_token_fini(&decoded);
 
     /* A fresh output buffer for the second run. */
-    fclose(f->cli.out);
-    free(f->out_buf);
-    f->out_buf = NULL;
-    f->cli.out = open_memstream(&f->out_buf, &f->out_len);
-    assert_non_null(f->cli.out);
+    fclose(f->c.cli.out);
+    free(f->c.out_buf);
+    f->c.out_buf = NULL;
+    f->c.cli.out = open_memstream(&f->c.out_buf, &f->c.out_len);
+    assert_non_null(f->c.cli.out);
     char *argv2[] = {"--starting-token", token};
-    assert_int_equal(st_cmd_list_metrics(&f->cli, N_ELEMS(argv2), argv2, &f->err), 0);
+    assert_int_equal(st_cmd_list_metrics(&f->c.cli, N_ELEMS(argv2), argv2, &f->c.err), 0);
     listed(f, names, sizeof(names), token, sizeof(token));
     assert_string_equal(names, "D");
     assert_string_equal(token, "");
@@ -618,11 +508,11 @@ static void test_list_max_items_at_page_end_resumes_at_next_page(void **state)
     struct fake *f = *state;
     add_page(f, (const char *[]){"A", "B"}, 2, "t1");
     char *argv[] = {"--max-items", "2"};
-    assert_int_equal(st_cmd_list_metrics(&f->cli, N_ELEMS(argv), argv, &f->err), 0);
+    assert_int_equal(st_cmd_list_metrics(&f->c.cli, N_ELEMS(argv), argv, &f->c.err), 0);
     char names[64], token[256];
     listed(f, names, sizeof(names), token, sizeof(token));
     assert_string_equal(names, "A B");
-    assert_int_equal(f->n_calls, 1);
+    assert_int_equal(f->c.n_calls, 1);
     struct st_paging_token decoded = {0};
     assert_int_equal(st_paging_token_decode(token, &decoded), 0);
     assert_string_equal(decoded.next_token, "t1");
@@ -635,12 +525,12 @@ static void test_list_next_token_fetches_one_page(void **state)
     struct fake *f = *state;
     add_page(f, (const char *[]){"C"}, 1, "t2");
     char *argv[] = {"--next-token", "t1"};
-    assert_int_equal(st_cmd_list_metrics(&f->cli, N_ELEMS(argv), argv, &f->err), 0);
+    assert_int_equal(st_cmd_list_metrics(&f->c.cli, N_ELEMS(argv), argv, &f->c.err), 0);
     char names[64], token[256], buf[64];
     listed(f, names, sizeof(names), token, sizeof(token));
     assert_string_equal(names, "C");
     assert_string_equal(token, "t2");
-    assert_int_equal(f->n_calls, 1);
+    assert_int_equal(f->c.n_calls, 1);
     assert_string_equal(request_token(f, 0, buf, sizeof(buf)), "t1");
 }
 
@@ -650,8 +540,8 @@ static void test_list_same_token_twice_fails(void **state)
     add_page(f, (const char *[]){"A"}, 1, "t1");
     add_page(f, (const char *[]){"B"}, 1, "t1");
     char *argv[] = {"--namespace", "N"};
-    assert_int_equal(st_cmd_list_metrics(&f->cli, N_ELEMS(argv), argv, &f->err), -EIO);
-    assert_non_null(strstr(f->err.message, "The same next token was received twice"));
+    assert_int_equal(st_cmd_list_metrics(&f->c.cli, N_ELEMS(argv), argv, &f->c.err), -EIO);
+    assert_non_null(strstr(f->c.err.message, "The same next token was received twice"));
     assert_string_equal(output(f), "");
 }
 
@@ -661,8 +551,8 @@ static void test_list_error_on_second_page_prints_nothing(void **state)
     add_page(f, (const char *[]){"A"}, 1, "t1");
     add_reply(f, 400, NULL, "{\"__type\": \"InvalidNextToken\", \"message\": \"bad token\"}");
     char *argv[] = {"--namespace", "N"};
-    assert_int_equal(st_cmd_list_metrics(&f->cli, N_ELEMS(argv), argv, &f->err), -EIO);
-    assert_string_equal(f->err.message, "An error occurred (InvalidNextToken) when calling the "
+    assert_int_equal(st_cmd_list_metrics(&f->c.cli, N_ELEMS(argv), argv, &f->c.err), -EIO);
+    assert_string_equal(f->c.err.message, "An error occurred (InvalidNextToken) when calling the "
                                         "ListMetrics operation: bad token");
     assert_string_equal(output(f), "");
 }
@@ -675,7 +565,7 @@ static void test_list_request_filters(void **state)
                     "PT3H"};
     assert_int_equal(st_cmd_list_metrics_request(N_ELEMS(argv), argv,
                                                  (Stratus__ListMetricsRequest **)&f->req,
-                                                 &f->paging, &f->err),
+                                                 &f->paging, &f->c.err),
                      0);
     Stratus__ListMetricsRequest *req = f->req;
     assert_string_equal(req->namespace_, "N");
@@ -696,18 +586,18 @@ static void test_list_usage_errors(void **state)
     char *both[] = {"--next-token", "a", "--starting-token", "b"};
     assert_usage(st_cmd_list_metrics_request(N_ELEMS(both), both,
                                              (Stratus__ListMetricsRequest **)&f->req, &f->paging,
-                                             &f->err),
-                 &f->err, "--next-token: not allowed with --starting-token");
+                                             &f->c.err),
+                 &f->c.err, "--next-token: not allowed with --starting-token");
     char *max[] = {"--max-items", "0"};
     assert_usage(st_cmd_list_metrics_request(N_ELEMS(max), max,
                                              (Stratus__ListMetricsRequest **)&f->req, &f->paging,
-                                             &f->err),
-                 &f->err, "--max-items: '0' is out of range");
+                                             &f->c.err),
+                 &f->c.err, "--max-items: '0' is out of range");
     char *stray[] = {"N"};
     assert_usage(st_cmd_list_metrics_request(N_ELEMS(stray), stray,
                                              (Stratus__ListMetricsRequest **)&f->req, &f->paging,
-                                             &f->err),
-                 &f->err, "unexpected argument 'N'");
+                                             &f->c.err),
+                 &f->c.err, "unexpected argument 'N'");
     assert_null(f->req);
 }
 

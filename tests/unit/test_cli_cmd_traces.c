@@ -1,15 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Tests of the trace verbs (cli/cmd_traces.h) against a fake collector: an evhttp server on
- * 127.0.0.1 port 0, in a thread of its own, that records each request and answers with canned
- * replies. They check what goes on the wire (the protobuf bodies decoded again), that
+ * Tests of the trace verbs (cli/cmd_traces.h) against the fake collector of fake_collector.h
+ * (an evhttp server on 127.0.0.1 port 0 that records each request and answers with canned
+ * replies). They check what goes on the wire (the protobuf bodies decoded again), that
  * get-service-graph and get-trace-summaries follow every NextToken into one answer, that
  * batch-get-traces sends five ids a call, what put-trace-segments prints, the usage errors and
  * the aws-shaped error of a refused call. The server, the output buffer and the recorded
  * requests live in the fixture.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -20,94 +19,22 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
 #include <cmocka.h>
-#include <event2/buffer.h>
-#include <event2/event.h>
-#include <event2/http.h>
 #include <json-c/json.h>
 
 #include "../../cli/cmd_traces.h"
 #include "../../cli/pb.h"
+#include "fake_collector.h"
 #include "traces.pb-c.h"
 #include "stratus/alloc.h"
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
-#define MAX_CALLS  8
 #define T0_MS      1795456800000LL /* 2026-11-23T18:00:00Z */
 #define T1_MS      (T0_MS + 3600000)
 
-struct reply {
-    int status;
-    uint8_t *body;
-    size_t len;
-};
-
 struct fake {
-    struct event_base *base;
-    struct evhttp *http;
-    struct event *stop_ev;
-    int stop_pipe[2];
-    pthread_t thread;
-    uint16_t port;
-
-    pthread_mutex_t lock; /* guards everything below */
-    struct reply replies[MAX_CALLS];
-    size_t n_replies;
-    size_t n_calls;
-    char paths[MAX_CALLS][64];
-    uint8_t *bodies[MAX_CALLS];
-    size_t body_lens[MAX_CALLS];
-
-    char *out_buf;
-    size_t out_len;
-    struct st_cli cli;
-    struct st_error err;
+    struct st_fake_collector c;
 };
-
-static void on_request(struct evhttp_request *req, void *arg)
-{
-    struct fake *f = arg;
-    struct evbuffer *in = evhttp_request_get_input_buffer(req);
-    size_t len = evbuffer_get_length(in);
-    pthread_mutex_lock(&f->lock);
-    size_t i = f->n_calls;
-    struct reply r = {.status = 500};
-    if (i < MAX_CALLS) {
-        snprintf(f->paths[i], sizeof(f->paths[i]), "%s", evhttp_request_get_uri(req));
-        f->bodies[i] = malloc(len + 1);
-        evbuffer_remove(in, f->bodies[i], len);
-        f->body_lens[i] = len;
-        f->n_calls++;
-        if (i < f->n_replies) {
-            r = f->replies[i];
-        }
-    }
-    pthread_mutex_unlock(&f->lock);
-    struct evbuffer *out = evbuffer_new();
-    evbuffer_add(out, r.body, r.len);
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-                      r.status == 200 ? "application/x-protobuf" : "application/json");
-    evhttp_send_reply(req, r.status, r.status == 200 ? "OK" : "Error", out);
-    evbuffer_free(out);
-}
-
-static void on_stop(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    event_base_loopbreak(arg);
-}
-
-static void *serve(void *arg)
-{
-    struct fake *f = arg;
-    event_base_dispatch(f->base);
-    return NULL;
-}
 
 static int setup(void **state)
 {
@@ -116,54 +43,13 @@ static int setup(void **state)
         return -1;
     }
     *state = f;
-    pthread_mutex_init(&f->lock, NULL);
-    f->base = event_base_new();
-    f->http = f->base ? evhttp_new(f->base) : NULL;
-    if (!f->http || pipe(f->stop_pipe) < 0) {
-        return -1;
-    }
-    evhttp_set_gencb(f->http, on_request, f);
-    struct evhttp_bound_socket *sock = evhttp_bind_socket_with_handle(f->http, "127.0.0.1", 0);
-    if (!sock) {
-        return -1;
-    }
-    struct sockaddr_in sin;
-    socklen_t sl = sizeof(sin);
-    if (getsockname(evhttp_bound_socket_get_fd(sock), (struct sockaddr *)&sin, &sl) < 0) {
-        return -1;
-    }
-    f->port = ntohs(sin.sin_port);
-    f->stop_ev = event_new(f->base, f->stop_pipe[0], EV_READ, on_stop, f->base);
-    event_add(f->stop_ev, NULL);
-    if (pthread_create(&f->thread, NULL, serve, f) != 0) {
-        return -1;
-    }
-    snprintf(f->cli.ep.host, sizeof(f->cli.ep.host), "127.0.0.1");
-    f->cli.ep.port = f->port;
-    snprintf(f->cli.url, sizeof(f->cli.url), "http://127.0.0.1:%u", f->port);
-    f->cli.timeout_ms = 5000;
-    f->cli.out = open_memstream(&f->out_buf, &f->out_len);
-    return f->cli.out ? 0 : -1;
+    return st_fake_collector_start(&f->c);
 }
 
 static int teardown(void **state)
 {
     struct fake *f = *state;
-    if (write(f->stop_pipe[1], "x", 1) == 1) {
-        pthread_join(f->thread, NULL);
-    }
-    event_free(f->stop_ev);
-    evhttp_free(f->http);
-    event_base_free(f->base);
-    close(f->stop_pipe[0]);
-    close(f->stop_pipe[1]);
-    for (size_t i = 0; i < MAX_CALLS; i++) {
-        free(f->replies[i].body);
-        free(f->bodies[i]);
-    }
-    fclose(f->cli.out);
-    free(f->out_buf);
-    pthread_mutex_destroy(&f->lock);
+    st_fake_collector_stop(&f->c);
     st_alloc_fail_disarm();
     free(f);
     return 0;
@@ -171,7 +57,7 @@ static int teardown(void **state)
 
 static void add_reply(struct fake *f, int status, const ProtobufCMessage *msg, const char *text)
 {
-    struct reply *r = &f->replies[f->n_replies++];
+    struct st_fake_reply *r = &f->c.replies[f->c.n_replies++];
     r->status = status;
     if (msg) {
         r->len = protobuf_c_message_get_packed_size(msg);
@@ -185,17 +71,17 @@ static void add_reply(struct fake *f, int status, const ProtobufCMessage *msg, c
 
 static const char *output(struct fake *f)
 {
-    fflush(f->cli.out);
-    return f->out_buf ? f->out_buf : "";
+    fflush(f->c.cli.out);
+    return f->c.out_buf ? f->c.out_buf : "";
 }
 
 /* Decodes recorded request i as desc; freed by the caller with protobuf_c_message_free_unpacked. */
 static ProtobufCMessage *request(struct fake *f, size_t i, const char *want_path,
                                  const ProtobufCMessageDescriptor *desc)
 {
-    assert_true(i < f->n_calls);
-    assert_string_equal(f->paths[i], want_path);
-    ProtobufCMessage *m = protobuf_c_message_unpack(desc, NULL, f->body_lens[i], f->bodies[i]);
+    assert_true(i < f->c.n_calls);
+    assert_string_equal(f->c.paths[i], want_path);
+    ProtobufCMessage *m = protobuf_c_message_unpack(desc, NULL, f->c.body_lens[i], f->c.bodies[i]);
     assert_non_null(m);
     return m;
 }
@@ -255,8 +141,8 @@ static void test_service_graph_follows_every_page(void **state)
     struct fake *f = *state;
     add_graph_page(f, "web", 0, 1, "sg1:page2");
     add_graph_page(f, "db", 1, -1, NULL);
-    assert_int_equal(st_cmd_get_service_graph(&f->cli, N_ELEMS(window), window, &f->err), 0);
-    assert_int_equal(f->n_calls, 2);
+    assert_int_equal(st_cmd_get_service_graph(&f->c.cli, N_ELEMS(window), window, &f->c.err), 0);
+    assert_int_equal(f->c.n_calls, 2);
     Stratus__GetServiceGraphRequest *r0 = (Stratus__GetServiceGraphRequest *)request(
         f, 0, "/v1/GetServiceGraph", &stratus__get_service_graph_request__descriptor);
     assert_int_equal(r0->start_time_ms, T0_MS);
@@ -289,11 +175,11 @@ static void test_service_graph_stops_at_a_failed_page(void **state)
     add_graph_page(f, "web", 0, -1, "sg1:page2");
     add_reply(f, 400, NULL,
               "{\"__type\": \"InvalidRequestException\", \"message\": \"Invalid NextToken\"}");
-    int rc = st_cmd_get_service_graph(&f->cli, N_ELEMS(window), window, &f->err);
+    int rc = st_cmd_get_service_graph(&f->c.cli, N_ELEMS(window), window, &f->c.err);
     assert_true(rc < 0);
-    assert_string_equal(f->err.code, "InvalidRequestException");
-    assert_non_null(strstr(f->err.message, "Invalid NextToken"));
-    assert_int_equal(f->n_calls, 2);
+    assert_string_equal(f->c.err.code, "InvalidRequestException");
+    assert_non_null(strstr(f->c.err.message, "Invalid NextToken"));
+    assert_int_equal(f->c.n_calls, 2);
     assert_string_equal(output(f), "");
 }
 
@@ -322,8 +208,8 @@ static void test_trace_summaries_follow_pages_with_the_filter(void **state)
                     "--end-time",          "2026-11-23T19:00:00Z",
                     "--filter-expression", "annotation[tier] = \"gold\"",
                     "--time-range-type",   "Event"};
-    assert_int_equal(st_cmd_get_trace_summaries(&f->cli, N_ELEMS(argv), argv, &f->err), 0);
-    assert_int_equal(f->n_calls, 2);
+    assert_int_equal(st_cmd_get_trace_summaries(&f->c.cli, N_ELEMS(argv), argv, &f->c.err), 0);
+    assert_int_equal(f->c.n_calls, 2);
     for (size_t i = 0; i < 2; i++) {
         Stratus__GetTraceSummariesRequest *r = (Stratus__GetTraceSummariesRequest *)request(
             f, i, "/v1/GetTraceSummaries", &stratus__get_trace_summaries_request__descriptor);
@@ -370,8 +256,8 @@ static void test_batch_get_traces_sends_five_ids_a_call(void **state)
     add_traces_reply(f, "1-6553f100-000000000000000000000001");
     add_traces_reply(f, "1-6553f100-000000000000000000000006");
     char *argv[] = {"--trace-ids", "t1", "t2", "t3", "t4", "t5", "t6", "t7"};
-    assert_int_equal(st_cmd_batch_get_traces(&f->cli, N_ELEMS(argv), argv, &f->err), 0);
-    assert_int_equal(f->n_calls, 2);
+    assert_int_equal(st_cmd_batch_get_traces(&f->c.cli, N_ELEMS(argv), argv, &f->c.err), 0);
+    assert_int_equal(f->c.n_calls, 2);
     static const size_t want_n[] = {5, 2};
     static const char *const want_first[] = {"t1", "t6"};
     for (size_t i = 0; i < 2; i++) {
@@ -407,7 +293,7 @@ static void test_put_trace_segments_prints_the_unprocessed(void **state)
     r.n_unprocessed_trace_segments = 1;
     add_reply(f, 200, &r.base, NULL);
     char *argv[] = {"--trace-segment-documents", "{\"name\": \"a\"}", "{\"name\": \"b\"}"};
-    assert_int_equal(st_cmd_put_trace_segments(&f->cli, N_ELEMS(argv), argv, &f->err), 0);
+    assert_int_equal(st_cmd_put_trace_segments(&f->c.cli, N_ELEMS(argv), argv, &f->c.err), 0);
     Stratus__PutTraceSegmentsRequest *req = (Stratus__PutTraceSegmentsRequest *)request(
         f, 0, "/v1/PutTraceSegments", &stratus__put_trace_segments_request__descriptor);
     assert_int_equal(req->n_trace_segment_documents, 2);
@@ -451,12 +337,12 @@ static void test_usage_errors_call_nothing(void **state)
             argc++;
         }
         struct st_error err = {{0}};
-        int rc = rows[i].verb(&f->cli, argc, (char **)rows[i].args, &err);
+        int rc = rows[i].verb(&f->c.cli, argc, (char **)rows[i].args, &err);
         if (rc != -EINVAL || !strstr(err.message, rows[i].want)) {
             fail_msg("row %zu: got %d '%s', want -EINVAL '%s'", i, rc, err.message, rows[i].want);
         }
     }
-    assert_int_equal(f->n_calls, 0);
+    assert_int_equal(f->c.n_calls, 0);
     assert_string_equal(output(f), "");
 }
 
