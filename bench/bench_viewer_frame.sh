@@ -6,9 +6,6 @@
 # dashboard, waits until every call has settled, then times FRAMES frames (default 300) of the
 # window (snapshot of the widget tree + render, frame_bench.c) for a full repaint and for a
 # hover repaint (one chart), and reports its resident memory. Target: under 16 ms per frame.
-# A chart redraws at most a few series layers per frame (chart_view.c); the rest follow on the
-# next frames. So a sample is one update: the worst of its frames until no chart is pending,
-# and "frames to settle" is the most frames an update took.
 # Run it alone: stbench bench/bench_viewer_frame.sh [BUILD_DIR]   (default: build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,13 +59,13 @@ field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2" | head -1; }
 head=$(grep '^charts=' <<<"$out")
 echo "dashboard: $(field charts "$head") charts, $(field points "$head") points, window $(sed -n 's/.*window=\([0-9x]*\).*/\1/p' <<<"$head"), GSK_RENDERER=cairo under Xvfb"
 echo
-echo "| frame | samples | median ms | p99 ms | max ms | frames to settle | target |"
-echo "|---|---:|---:|---:|---:|---:|---|"
+echo "| frame | frames | median ms | p99 ms | max ms | target |"
+echo "|---|---:|---:|---:|---:|---|"
 grep '^case=' <<<"$out" | while read -r line; do
   name=$(sed -n 's/case="\([^"]*\)".*/\1/p' <<<"$line")
   p99=$(field p99_ms "$line")
   ok=$(awk -v v="$p99" 'BEGIN { print (v < 16) ? "met (< 16 ms)" : "missed (>= 16 ms)" }')
-  echo "| $name | $(field frames "$line") | $(field median_ms "$line") | $p99 | $(field max_ms "$line") | $(field frames_to_settle "$line") | $ok |"
+  echo "| $name | $(field frames "$line") | $(field median_ms "$line") | $p99 | $(field max_ms "$line") | $ok |"
 done
 rss=$(field rss_kib "$out")
 echo

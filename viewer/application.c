@@ -9,7 +9,6 @@
 #include "application.h"
 
 #include "api_client.h"
-#include "chart_view.h"
 #include "frame_bench.h"
 #include "window.h"
 
@@ -62,7 +61,7 @@ static void take_screenshot(StApplication *self)
 static gboolean on_settle_tick(gpointer data)
 {
     StApplication *self = data;
-    if (st_api_client_get_busy(self->client) || st_chart_view_get_n_pending() > 0) {
+    if (st_api_client_get_busy(self->client)) {
         self->idle_since_us = 0;
         return G_SOURCE_CONTINUE;
     }

@@ -14,14 +14,6 @@
  * hover, a repaint of the window) only place it. The texture's pixels must land on device
  * pixels one to one, or the renderer resamples and blurs the lines: it is used only where the
  * widget sits at a whole device pixel under a plain translation, and drawn directly otherwise.
- *
- * A frame draws at most LAYERS_PER_FRAME layers that replace an older one: when every chart
- * gets new data at once (a refresh), the rest keep placing their previous layer for a frame or
- * two and queue themselves for the next frame, so no single frame strokes all twelve lines.
- * A chart's first layer, and one after a scale change, is always drawn at once. The budget is
- * shared by every chart of the process (the UI is one thread) and counts frames by the frame
- * clock's counter; the frame benchmark, whose frames are not the clock's, moves it on with
- * st_chart_view_next_frame().
  */
 #define G_LOG_DOMAIN "stratus-viewer"
 
@@ -44,9 +36,6 @@
 #define MAX_Y_TICKS   6
 #define MIN_TICK_PX   90
 #define BREACH_BAR_PX 4
-/* Layers redrawn in one frame: each costs ~0.5 ms of stroking and copying on the build
- * machine (bench/bench_viewer_frame.sh). */
-#define LAYERS_PER_FRAME 4
 
 /* CloudWatch's palette, so that imported dashboards keep their look. */
 static const char *const palette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -83,13 +72,10 @@ struct _StChartView {
     struct st_time_tick ticks[ST_TIME_AXIS_MAX_TICKS];
     gsize n_ticks;
     gboolean has_data;
-    /* the series layer: NULL until drawn; stale after update_layout until redrawn */
+    /* the series layer: NULL until drawn, dropped by update_layout */
     GdkTexture *layer;
     int layer_scale;
     gboolean layer_dark;
-    gboolean layer_stale;
-    gboolean layer_pending; /* stale and placed anyway: redraw queued for the next frame */
-    guint layer_tick_id;
     graphene_rect_t layer_bounds;
     /* interaction */
     gboolean hovering;
@@ -99,15 +85,6 @@ struct _StChartView {
 };
 
 G_DEFINE_FINAL_TYPE(StChartView, st_chart_view, GTK_TYPE_WIDGET)
-
-/* The per-frame layer budget (see the top of the file). */
-static struct {
-    gint64 clock_frame; /* the frame clock's counter when used was last reset */
-    guint serial;       /* moved on by st_chart_view_next_frame() */
-    guint used_serial;  /* serial when used was last reset */
-    int used;           /* layers drawn in that frame */
-    guint n_pending;    /* charts with a redraw of their layer queued */
-} layer_budget = {G_MININT64, 0, 0, 0, 0};
 
 enum { PROP_0, PROP_STACKED, N_PROPS };
 static GParamSpec *props[N_PROPS];
@@ -222,7 +199,7 @@ static void update_layout(StChartView *self)
     }
     g_free(xs);
     g_free(ys);
-    self->layer_stale = TRUE;
+    g_clear_object(&self->layer);
 }
 
 static void changed(StChartView *self)
@@ -417,54 +394,6 @@ static GdkTexture *render_layer(StChartView *self, int scale, graphene_rect_t *r
     return texture;
 }
 
-/* Takes one layer from this frame's budget; FALSE when it is spent. */
-static gboolean take_layer_budget(GtkWidget *widget)
-{
-    GdkFrameClock *clock = gtk_widget_get_frame_clock(widget);
-    gint64 frame = clock ? gdk_frame_clock_get_frame_counter(clock) : -1;
-    if (frame != layer_budget.clock_frame || layer_budget.serial != layer_budget.used_serial) {
-        layer_budget.clock_frame = frame;
-        layer_budget.used_serial = layer_budget.serial;
-        layer_budget.used = 0;
-    }
-    if (layer_budget.used >= LAYERS_PER_FRAME) {
-        return FALSE;
-    }
-    layer_budget.used++;
-    return TRUE;
-}
-
-static gboolean on_layer_tick(GtkWidget *widget, GdkFrameClock *clock, gpointer data)
-{
-    (void)clock;
-    (void)data;
-    StChartView *self = ST_CHART_VIEW(widget);
-    self->layer_tick_id = 0;
-    gtk_widget_queue_draw(widget);
-    return G_SOURCE_REMOVE;
-}
-
-/* A pending chart places its stale layer and is drawn again on the next frame (a tick
- * callback: queueing a draw from inside snapshot() is not allowed). */
-static void set_layer_pending(StChartView *self, gboolean pending)
-{
-    if (pending && !self->layer_tick_id) {
-        self->layer_tick_id =
-            gtk_widget_add_tick_callback(GTK_WIDGET(self), on_layer_tick, NULL, NULL);
-    } else if (!pending && self->layer_tick_id) {
-        gtk_widget_remove_tick_callback(GTK_WIDGET(self), self->layer_tick_id);
-        self->layer_tick_id = 0;
-    }
-    if (pending != self->layer_pending) {
-        self->layer_pending = pending;
-        if (pending) {
-            layer_budget.n_pending++;
-        } else {
-            layer_budget.n_pending--;
-        }
-    }
-}
-
 /* The series layer: the kept texture where it lands on device pixels (drawn on first use
  * after a layout, scale or style change), else a cairo node drawn directly. */
 static void append_series(StChartView *self, GtkSnapshot *snapshot)
@@ -473,23 +402,13 @@ static void append_series(StChartView *self, GtkSnapshot *snapshot)
     int scale = MAX(1, gtk_widget_get_scale_factor(widget));
     gboolean dark = is_dark();
     if (on_device_pixels(widget, scale)) {
-        if (self->layer && self->layer_scale != scale) {
+        if (self->layer && (self->layer_scale != scale || self->layer_dark != dark)) {
             g_clear_object(&self->layer);
         }
-        gboolean redraw = !self->layer || self->layer_stale || self->layer_dark != dark;
-        if (redraw && self->layer && !take_layer_budget(widget)) {
-            set_layer_pending(self, TRUE);
-            redraw = FALSE;
-        } else if (redraw && !self->layer) {
-            take_layer_budget(widget); /* a first layer is drawn at once, but counts */
-        }
-        if (redraw) {
-            g_clear_object(&self->layer);
+        if (!self->layer) {
             self->layer = render_layer(self, scale, &self->layer_bounds);
             self->layer_scale = scale;
             self->layer_dark = dark;
-            self->layer_stale = FALSE;
-            set_layer_pending(self, FALSE);
         }
         if (self->layer) {
             gtk_snapshot_append_texture(snapshot, self->layer, &self->layer_bounds);
@@ -665,17 +584,6 @@ static void st_chart_view_size_allocate(GtkWidget *widget, int width, int height
     update_layout(ST_CHART_VIEW(widget));
 }
 
-static void st_chart_view_unmap(GtkWidget *widget)
-{
-    StChartView *self = ST_CHART_VIEW(widget);
-    /* An unmapped chart is not drawn: it must not stay pending. Its next layer is a first. */
-    if (self->layer_pending) {
-        set_layer_pending(self, FALSE);
-        g_clear_object(&self->layer);
-    }
-    GTK_WIDGET_CLASS(st_chart_view_parent_class)->unmap(widget);
-}
-
 static void on_scale_factor(StChartView *self, GParamSpec *pspec, gpointer data)
 {
     (void)pspec;
@@ -769,9 +677,6 @@ static void st_chart_view_get_property(GObject *object, guint id, GValue *value,
 static void st_chart_view_finalize(GObject *object)
 {
     StChartView *self = ST_CHART_VIEW(object);
-    if (self->layer_pending) {
-        layer_budget.n_pending--;
-    }
     g_clear_object(&self->layer);
     g_array_unref(self->series);
     g_array_unref(self->breaches);
@@ -790,7 +695,6 @@ static void st_chart_view_class_init(StChartViewClass *klass)
     widget_class->snapshot = st_chart_view_snapshot;
     widget_class->size_allocate = st_chart_view_size_allocate;
     widget_class->measure = st_chart_view_measure;
-    widget_class->unmap = st_chart_view_unmap;
     props[PROP_STACKED] =
         g_param_spec_boolean("stacked", NULL, NULL, FALSE,
                              G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -973,20 +877,4 @@ guint st_chart_view_get_n_points(StChartView *self)
 const char *st_chart_view_palette(guint i)
 {
     return palette[i % G_N_ELEMENTS(palette)];
-}
-
-gboolean st_chart_view_get_layer_pending(StChartView *self)
-{
-    g_return_val_if_fail(ST_IS_CHART_VIEW(self), FALSE);
-    return self->layer_pending;
-}
-
-guint st_chart_view_get_n_pending(void)
-{
-    return layer_budget.n_pending;
-}
-
-void st_chart_view_next_frame(void)
-{
-    layer_budget.serial++;
 }

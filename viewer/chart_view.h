@@ -50,14 +50,6 @@ guint st_chart_view_get_n_series(StChartView *self);
 void st_chart_view_relayout(StChartView *self);
 /* The number of datapoints over every series. */
 guint st_chart_view_get_n_points(StChartView *self);
-/* Whether the chart placed a stale series layer (new data over the frame's budget of redrawn
- * layers) and redraws it on the next frame. */
-gboolean st_chart_view_get_layer_pending(StChartView *self);
-/* How many charts of the process are pending so. */
-guint st_chart_view_get_n_pending(void);
-/* Starts a new frame's budget of redrawn layers, for frames drawn outside the frame clock
- * (frame_bench.c); the clock's frames start one each. */
-void st_chart_view_next_frame(void);
 /* The i-th colour of the palette (CloudWatch's), "#rrggbb", static storage. */
 const char *st_chart_view_palette(guint i);
 

@@ -29,17 +29,6 @@ static void relayout_charts(GtkWidget *w)
     }
 }
 
-/* What the pending charts' tick callbacks do on the next frame (chart_view.c). */
-static void queue_pending(GtkWidget *w)
-{
-    if (ST_IS_CHART_VIEW(w) && st_chart_view_get_layer_pending(ST_CHART_VIEW(w))) {
-        gtk_widget_queue_draw(w);
-    }
-    for (GtkWidget *c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c)) {
-        queue_pending(c);
-    }
-}
-
 static GtkWidget *find_chart(GtkWidget *w, guint *ret_count)
 {
     GtkWidget *first = NULL;
@@ -79,7 +68,6 @@ static int cmp_double(const void *a, const void *b)
 static double frame_ms(GtkWindow *window, GskRenderer *renderer)
 {
     GtkWidget *w = GTK_WIDGET(window);
-    st_chart_view_next_frame();
     int width = gtk_widget_get_width(w);
     int height = gtk_widget_get_height(w);
     gint64 t0 = g_get_monotonic_time();
@@ -128,7 +116,6 @@ gboolean st_frame_bench_run(GtkWindow *window, int frames, FILE *out, GError **e
         if (c == 2 && !hover) {
             break;
         }
-        int settle_max = 0;
         for (int i = -3; i < frames; i++) { /* three warm-up frames */
             if (c == 0) {
                 relayout_charts(GTK_WIDGET(window));
@@ -139,20 +126,10 @@ gboolean st_frame_bench_run(GtkWindow *window, int frames, FILE *out, GError **e
                 gtk_widget_queue_draw(hover);
             }
             double t = frame_ms(window, renderer);
-            /* New data: the charts over a frame's budget of layers redraw on the following
-             * frames; the sample is the worst frame until none is pending. */
-            int settle = 1;
-            while (t >= 0 && st_chart_view_get_n_pending() > 0 && settle < 100) {
-                queue_pending(GTK_WIDGET(window));
-                double t2 = frame_ms(window, renderer);
-                t = t2 < 0 ? t2 : MAX(t, t2);
-                settle++;
-            }
-            if (t < 0 || st_chart_view_get_n_pending() > 0) {
+            if (t < 0) {
                 g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "the window has not been drawn");
                 return FALSE;
             }
-            settle_max = MAX(settle_max, settle);
             if (i >= 0) {
                 ms[i] = t;
             }
@@ -163,11 +140,8 @@ gboolean st_frame_bench_run(GtkWindow *window, int frames, FILE *out, GError **e
             sum += ms[i];
         }
         int p99 = (int)((frames - 1) * 0.99 + 0.5);
-        fprintf(out,
-                "case=\"%s\" frames=%d median_ms=%.2f p99_ms=%.2f mean_ms=%.2f max_ms=%.2f "
-                "frames_to_settle=%d\n",
-                cases[c], frames, ms[(frames - 1) / 2], ms[p99], sum / frames, ms[frames - 1],
-                settle_max);
+        fprintf(out, "case=\"%s\" frames=%d median_ms=%.2f p99_ms=%.2f mean_ms=%.2f max_ms=%.2f\n",
+                cases[c], frames, ms[(frames - 1) / 2], ms[p99], sum / frames, ms[frames - 1]);
     }
     fprintf(out, "rss_kib=%ld\n", rss_kib());
     fflush(out);
