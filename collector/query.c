@@ -11,7 +11,6 @@
 
 #include "query.h"
 #include "stratus/alloc.h"
-#include "stratus/arena.h"
 #include "stratus/log.h"
 #include "stratus/series_key.h"
 
@@ -385,23 +384,36 @@ static size_t acc_points(const struct st_stats_query *q, const struct acc *acc, 
     return k;
 }
 
-static int pack_reply(struct st_query *q, const struct st_query_point *pts, size_t n)
+/*
+ * Room for the reply's messages, carved from one block: the datapoint pointers and structs,
+ * then for each datapoint its percentiles' pointers and structs. Returns 0 and the block's
+ * size, or -ENOMEM if it would overflow.
+ */
+static int pack_bytes(size_t n, unsigned n_quantiles, size_t *ret)
 {
-    struct st_arena arena;
-    st_arena_init(&arena, 0, 0);
-    int ret = -ENOMEM;
+    size_t per_dp = sizeof(Stratus__Datapoint *) + sizeof(Stratus__Datapoint) +
+                    n_quantiles * (sizeof(Stratus__ExtendedStatistic *) +
+                                   sizeof(Stratus__ExtendedStatistic));
+    if (n > SIZE_MAX / per_dp - 1) {
+        return -ENOMEM;
+    }
+    *ret = (n + 1) * per_dp;
+    return 0;
+}
+
+/* block: pack_bytes() of room, 8-byte aligned (every part is a multiple of 8 bytes). */
+static int pack_reply(struct st_query *q, const struct st_query_point *pts, size_t n, void *block)
+{
     Stratus__GetMetricStatisticsResponse resp = STRATUS__GET_METRIC_STATISTICS_RESPONSE__INIT;
     resp.label = q->label;
-    resp.datapoints = st_arena_alloc(&arena, (n ? n : 1) * sizeof(*resp.datapoints));
-    if (!resp.datapoints) {
-        goto out;
-    }
+    unsigned nq = q->q.n_quantiles;
+    resp.datapoints = block;
+    Stratus__Datapoint *dps = (Stratus__Datapoint *)(resp.datapoints + (n ? n : 1));
+    Stratus__ExtendedStatistic **esp = (Stratus__ExtendedStatistic **)(dps + n);
+    Stratus__ExtendedStatistic *ess = (Stratus__ExtendedStatistic *)(esp + n * nq);
     for (size_t i = 0; i < n; i++) {
         const struct st_query_point *p = &pts[i];
-        Stratus__Datapoint *dp = st_arena_alloc(&arena, sizeof(*dp));
-        if (!dp) {
-            goto out;
-        }
+        Stratus__Datapoint *dp = &dps[i];
         stratus__datapoint__init(dp);
         dp->has_timestamp_ms = true;
         dp->timestamp_ms = p->t_ms;
@@ -428,23 +440,16 @@ static int pack_reply(struct st_query *q, const struct st_query_point *pts, size
         }
         dp->unit = (char *)st_unit_name(p->unit >= 0 ? (enum st_unit)p->unit : ST_UNIT_NONE);
         bool any = false;
-        for (unsigned k = 0; k < q->q.n_quantiles; k++) {
+        for (unsigned k = 0; k < nq; k++) {
             any |= p->has_quantile[k];
         }
         if (any) {
-            dp->extended_statistics =
-                st_arena_alloc(&arena, q->q.n_quantiles * sizeof(*dp->extended_statistics));
-            if (!dp->extended_statistics) {
-                goto out;
-            }
-            for (unsigned k = 0; k < q->q.n_quantiles; k++) {
+            dp->extended_statistics = &esp[i * nq];
+            for (unsigned k = 0; k < nq; k++) {
                 if (!p->has_quantile[k]) {
                     continue;
                 }
-                Stratus__ExtendedStatistic *es = st_arena_alloc(&arena, sizeof(*es));
-                if (!es) {
-                    goto out;
-                }
+                Stratus__ExtendedStatistic *es = &ess[i * nq + k];
                 stratus__extended_statistic__init(es);
                 es->name = q->qnames[k]; /* lives as long as the query, past the packing */
                 es->has_value = true;
@@ -457,19 +462,91 @@ static int pack_reply(struct st_query *q, const struct st_query_point *pts, size
     size_t len = stratus__get_metric_statistics_response__get_packed_size(&resp);
     q->reply = st_malloc(len ? len : 1);
     if (!q->reply) {
-        goto out;
+        return -ENOMEM;
     }
     q->reply_len = stratus__get_metric_statistics_response__pack(&resp, q->reply);
-    ret = 0;
-out:
-    st_arena_fini(&arena);
-    return ret;
+    return 0;
+}
+
+/* What a scratch keeps between runs; beyond these a run allocates for itself and frees. */
+#define SCRATCH_MAX_PERIODS   4096
+#define SCRATCH_MAX_BINS      64 /* per accumulator: a sketch that grew past it is freed */
+#define SCRATCH_MAX_PACK_BYTES ((size_t)4 << 20)
+
+struct st_query_scratch {
+    struct acc *acc; /* cap_acc of them, each sketch initialised */
+    size_t cap_acc;
+    struct st_query_point *pts;
+    size_t cap_pts;
+    void *pack;
+    size_t cap_pack;
+    st_sketch_t tmp;
+};
+
+struct st_query_scratch *st_query_scratch_new(void)
+{
+    struct st_query_scratch *s = st_calloc(1, sizeof(*s));
+    if (s) {
+        st_sketch_init(&s->tmp);
+    }
+    return s;
+}
+
+void st_query_scratch_free(struct st_query_scratch *s)
+{
+    if (!s) {
+        return;
+    }
+    for (size_t i = 0; i < s->cap_acc; i++) {
+        st_sketch_fini(&s->acc[i].sketch);
+    }
+    st_free(s->acc);
+    st_free(s->pts);
+    st_free(s->pack);
+    st_sketch_fini(&s->tmp);
+    st_free(s);
+}
+
+/* Makes *buf hold at least `want` elements of `size` bytes (want * size fits); keeps the old
+ * buffer on failure. */
+static int grow(void **buf, size_t *cap, size_t want, size_t size)
+{
+    if (want <= *cap) {
+        return 0;
+    }
+    void *p = st_realloc(*buf, want * size);
+    if (!p) {
+        return -ENOMEM;
+    }
+    *buf = p;
+    *cap = want;
+    return 0;
+}
+
+/* The accumulators of a run of n periods: the scratch's, or NULL when it has none to lend. */
+static struct acc *scratch_acc(struct st_query_scratch *s, size_t n)
+{
+    if (!s || n > SCRATCH_MAX_PERIODS) {
+        return NULL;
+    }
+    size_t old = s->cap_acc;
+    if (grow((void **)&s->acc, &s->cap_acc, n ? n : 1, sizeof(*s->acc)) < 0) {
+        return NULL;
+    }
+    for (size_t i = old; i < s->cap_acc; i++) {
+        st_sketch_init(&s->acc[i].sketch);
+    }
+    return s->acc;
 }
 
 /* The answer of a finished run: points (want_points) or the packed reply. */
-static int finish_run(struct st_query *q, struct run *r)
+static int finish_run_with(struct st_query *q, struct run *r, struct st_query_scratch *s)
 {
-    struct st_query_point *pts = st_calloc(r->n ? r->n : 1, sizeof(*pts));
+    size_t cap = r->n ? r->n : 1;
+    struct st_query_point *pts = NULL;
+    bool own_pts = q->want_points || !s || r->n > SCRATCH_MAX_PERIODS ||
+                   grow((void **)&s->pts, &s->cap_pts, cap, sizeof(*s->pts)) < 0;
+    pts = own_pts ? st_calloc(cap, sizeof(*pts)) : s->pts;
     if (!pts) {
         return -ENOMEM;
     }
@@ -479,28 +556,55 @@ static int finish_run(struct st_query *q, struct run *r)
         q->n_points = n;
         return 0;
     }
-    int ret = pack_reply(q, pts, n);
-    st_free(pts);
+    size_t bytes;
+    int ret = pack_bytes(n, q->q.n_quantiles, &bytes);
+    if (ret == 0) {
+        bool own_block = !s || bytes > SCRATCH_MAX_PACK_BYTES ||
+                         grow(&s->pack, &s->cap_pack, bytes, 1) < 0;
+        void *block = own_block ? st_malloc(bytes) : s->pack;
+        ret = block ? pack_reply(q, pts, n, block) : -ENOMEM;
+        if (own_block) {
+            st_free(block);
+        }
+    }
+    if (own_pts) {
+        st_free(pts);
+    }
     return ret;
 }
 
-void st_query_run(struct st_query *q, struct st_store_reader *reader)
+void st_query_run_with(struct st_query *q, struct st_store_reader *reader,
+                       struct st_query_scratch *scratch)
 {
     struct run r = {.q = q, .period = q->q.period_s, .sketches = q->q.n_quantiles > 0};
     r.start = q->q.start_ms / 1000;
     r.end = (q->q.end_ms + 999) / 1000;
     r.n = (size_t)((r.end - r.start + r.period - 1) / r.period);
     st_sketch_init(&r.tmp);
-    r.acc = st_calloc(r.n ? r.n : 1, sizeof(*r.acc));
-    if (!r.acc) {
-        q->status = -ENOMEM;
-        return;
+    r.acc = scratch_acc(scratch, r.n);
+    bool own_acc = !r.acc;
+    if (own_acc) {
+        r.acc = st_calloc(r.n ? r.n : 1, sizeof(*r.acc));
+        if (!r.acc) {
+            q->status = -ENOMEM;
+            return;
+        }
+    } else {
+        r.tmp = scratch->tmp; /* lent for the run, handed back below */
     }
     for (size_t i = 0; i < r.n; i++) {
-        r.acc[i].min = INFINITY;
-        r.acc[i].max = -INFINITY;
-        r.acc[i].unit = -1;
-        st_sketch_init(&r.acc[i].sketch);
+        struct acc *a = &r.acc[i];
+        a->count = 0;
+        a->sum = 0;
+        a->min = INFINITY;
+        a->max = -INFINITY;
+        a->unit = -1;
+        a->one = NULL;
+        if (own_acc) {
+            st_sketch_init(&a->sketch);
+        } else {
+            st_sketch_reset(&a->sketch);
+        }
     }
     int ret = q->n_series > 0 ? st_store_reader_begin(reader, &r.done_lsn) : 0;
     for (size_t i = 0; i < q->n_series && ret == 0; i++) {
@@ -510,14 +614,28 @@ void st_query_run(struct st_query *q, struct st_store_reader *reader)
         st_store_reader_end(reader);
     }
     if (ret == 0) {
-        ret = finish_run(q, &r);
+        ret = finish_run_with(q, &r, own_acc ? NULL : scratch);
     }
     for (size_t i = 0; i < r.n; i++) {
-        st_sketch_fini(&r.acc[i].sketch);
+        if (own_acc || r.acc[i].sketch.cap_bins > SCRATCH_MAX_BINS) {
+            st_sketch_fini(&r.acc[i].sketch);
+        }
     }
-    st_free(r.acc);
-    st_sketch_fini(&r.tmp);
+    if (own_acc) {
+        st_free(r.acc);
+        st_sketch_fini(&r.tmp);
+    } else {
+        if (r.tmp.cap_bins > SCRATCH_MAX_BINS) {
+            st_sketch_fini(&r.tmp);
+        }
+        scratch->tmp = r.tmp;
+    }
     q->status = ret;
+}
+
+void st_query_run(struct st_query *q, struct st_store_reader *reader)
+{
+    st_query_run_with(q, reader, NULL);
 }
 
 /* The hot window alone (query.h). */
@@ -651,6 +769,7 @@ static void *query_thread(void *arg)
 {
     struct st_query_pool *p = arg;
     struct st_store_reader *reader = NULL;
+    struct st_query_scratch *scratch = st_query_scratch_new(); /* NULL: each run allocates */
     for (;;) {
         pthread_mutex_lock(&p->lock);
         while (!p->head && !p->stop) {
@@ -671,13 +790,14 @@ static void *query_thread(void *arg)
             reader = NULL;
             n->q->status = -EIO;
         } else {
-            st_query_run(n->q, reader);
+            st_query_run_with(n->q, reader, scratch);
         }
         pthread_mutex_lock(&p->done_lock);
         push(&p->done_head, &p->done_tail, n);
         pthread_mutex_unlock(&p->done_lock);
         event_active(p->done_ev, EV_READ, 0);
     }
+    st_query_scratch_free(scratch);
     st_store_reader_free(reader);
     return NULL;
 }

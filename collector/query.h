@@ -108,6 +108,21 @@ int st_query_hot_points(const struct st_hot *h, const Stratus__GetMetricStatisti
  * want_points, q->points. */
 void st_query_run(struct st_query *q, struct st_store_reader *reader);
 
+/*
+ * Memory one thread keeps from one st_query_run_with to the next: the accumulators with their
+ * sketches' bins, the points and the protobuf packing space, so that a run reuses them instead
+ * of allocating (and faulting in) fresh ones. Owned by the thread that runs the queries; it
+ * keeps at most about 10 MiB, whatever the queries were. _free(NULL) is a no-op.
+ */
+struct st_query_scratch;
+struct st_query_scratch *st_query_scratch_new(void);
+void st_query_scratch_free(struct st_query_scratch *s);
+
+/* st_query_run, using (and growing) scratch; NULL scratch is st_query_run. The answer is the
+ * same byte for byte. */
+void st_query_run_with(struct st_query *q, struct st_store_reader *reader,
+                       struct st_query_scratch *scratch);
+
 void st_query_free(struct st_query *q);
 
 /* A pool of query threads, each with its own store reader. */

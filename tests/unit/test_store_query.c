@@ -568,6 +568,77 @@ static void test_a_query_that_straddles_a_fold_counts_every_correction_once(void
     expect_dp(f, 0, t0, 3, 100, 10, 50);
 }
 
+/* The reply of st_query_run_with(scratch), or of st_query_run when scratch is NULL; the caller
+ * frees *ret. */
+static size_t run_reply(struct fx *f, struct st_query_scratch *scratch, int64_t start_ms,
+                        int64_t end_ms, int period, const char *stat_or_pct, uint8_t **ret)
+{
+    struct st_query *qr = snapshot(f, "a", start_ms, end_ms, period, stat_or_pct, NULL);
+    if (scratch) {
+        st_query_run_with(qr, f->reader, scratch);
+    } else {
+        st_query_run(qr, f->reader);
+    }
+    assert_int_equal(qr->status, 0);
+    size_t len = qr->reply_len;
+    *ret = malloc(len ? len : 1);
+    memcpy(*ret, qr->reply, len);
+    st_query_free(qr);
+    return len;
+}
+
+static void test_a_reused_scratch_gives_the_same_replies_byte_for_byte(void **state)
+{
+    struct fx *f = *state;
+    int64_t t0 = f->now_ms - 3600000;
+    five_minutes(f, "a", t0);
+    marker(f, 0, t0 / 1000 + 180, true); /* RRD rows and stored sketches, and memory */
+    late_job(f, t0, 40, true);           /* a stored correction with its sketch */
+    late_job(f, t0 + 60000, 7, true);
+    struct {
+        int64_t start_ms, end_ms;
+        int period;
+        const char *stat;
+    } qs[] = {
+        {t0, t0 + 300000, 60, "p99"},
+        {t0, t0 + 300000, 60, NULL},
+        {t0 - 60000, t0 + 300000, 300, "p50"},
+        {t0, t0 + 120000, 60, "p10"},
+        /* 1440 periods, the most a request may ask for: the scratch grows */
+        {t0 + 300000 - 86400000, t0 + 300000, 60, "p99"},
+        {t0, t0 + 300000, 60, "p99"},
+        {t0, t0 + 240000, 120, NULL},
+        {t0 + 3600000, t0 + 7200000, 60, "p99"}, /* nothing there */
+        {t0, t0 + 300000, 60, "p99.9"},
+    };
+    struct st_query_scratch *scratch = st_query_scratch_new();
+    assert_non_null(scratch);
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
+            uint8_t *want, *got;
+            size_t want_len = run_reply(f, NULL, qs[i].start_ms, qs[i].end_ms, qs[i].period,
+                                        qs[i].stat, &want);
+            size_t got_len = run_reply(f, scratch, qs[i].start_ms, qs[i].end_ms, qs[i].period,
+                                       qs[i].stat, &got);
+            assert_int_equal(got_len, want_len);
+            assert_memory_equal(got, want, want_len);
+            if (i == 0) {
+                /* the answer is not empty: the comparison means something */
+                Stratus__GetMetricStatisticsResponse *r =
+                    stratus__get_metric_statistics_response__unpack(NULL, got_len, got);
+                assert_non_null(r);
+                assert_int_equal(r->n_datapoints, 5);
+                assert_int_equal(r->datapoints[0]->n_extended_statistics, 1);
+                stratus__get_metric_statistics_response__free_unpacked(r, NULL);
+            }
+            free(want);
+            free(got);
+        }
+    }
+    st_query_scratch_free(scratch);
+    st_query_scratch_free(NULL);
+}
+
 /* Answers the query from the hot window and from the full path; they must be the same. Returns
  * the number of datapoints. */
 static size_t expect_hot_points_equal_the_query(struct fx *f, const char *host, int64_t start_ms,
@@ -709,6 +780,7 @@ int main(void)
         T(test_hot_points_decline_once_a_marker_moves_the_watermark_into_the_range),
         T(test_hot_points_decline_a_range_with_a_late_datum),
         T(test_hot_points_refuse_a_range_longer_than_the_room_given),
+        T(test_a_reused_scratch_gives_the_same_replies_byte_for_byte),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
