@@ -481,6 +481,12 @@ static double finite_or_nan(double v)
     return isfinite(v) ? v : NAN;
 }
 
+/* Point i of a scalar (its value at every point) or of a series. */
+static double point(const struct st_mm_value *x, size_t i)
+{
+    return x->kind == ST_MM_SCALAR ? x->scalar : x->v[i];
+}
+
 /* x op y where each is a scalar or a series. */
 static int binary_simple(struct eval *e, char op, const struct st_mm_value *x,
                          const struct st_mm_value *y, struct st_mm_value *ret)
@@ -495,8 +501,7 @@ static int binary_simple(struct eval *e, char op, const struct st_mm_value *x,
         return -ENOMEM;
     }
     for (size_t i = 0; i < e->g->n; i++) {
-        double a = x->kind == ST_MM_SCALAR ? x->scalar : x->v[i];
-        double b = y->kind == ST_MM_SCALAR ? y->scalar : y->v[i];
+        double a = point(x, i), b = point(y, i);
         v[i] = isnan(a) || isnan(b) ? NAN : finite_or_nan(apply(op, a, b));
     }
     *ret = (struct st_mm_value){
@@ -620,7 +625,7 @@ static int fill_series(struct eval *e, const struct st_mm_value *x, struct st_mm
             }
             last = i;
         } else if (fa->mode == 0) {
-            v[i] = fa->with->kind == ST_MM_SCALAR ? fa->with->scalar : fa->with->v[i];
+            v[i] = point(fa->with, i);
         } else if (fa->mode == 1 && last != SIZE_MAX) {
             v[i] = x->v[last];
         }
@@ -676,30 +681,41 @@ static int aggregate(struct eval *e, const char *fn, const struct st_mm_value *x
 
 static int eval_node(struct eval *e, const struct st_mm_node *node, struct st_mm_value *ret);
 
-/* CEIL, FLOOR, LOG, LOG10 of one value. */
-static double unary_fn(const char *fn, double x)
+/* LOG and LOG10 leave no point where the logarithm is undefined. */
+static double log_or_nan(double x)
 {
-    if (strcmp(fn, "CEIL") == 0) {
-        return ceil(x);
-    }
-    if (strcmp(fn, "FLOOR") == 0) {
-        return floor(x);
-    }
-    if (x <= 0) {
-        return NAN; /* no point where the logarithm is undefined */
-    }
-    return strcmp(fn, "LOG") == 0 ? log(x) : log10(x);
+    return x > 0 ? log(x) : NAN;
 }
+
+static double log10_or_nan(double x)
+{
+    return x > 0 ? log10(x) : NAN;
+}
+
+/* CEIL, FLOOR, LOG, LOG10: the function of one value, or NULL for another name. */
+static double (*unary_fn(const char *fn))(double)
+{
+    return strcmp(fn, "CEIL") == 0    ? ceil
+           : strcmp(fn, "FLOOR") == 0 ? floor
+           : strcmp(fn, "LOG") == 0   ? log_or_nan
+           : strcmp(fn, "LOG10") == 0 ? log10_or_nan
+                                      : NULL;
+}
+
+struct unary_arg {
+    double (*fn)(double);
+};
 
 static int unary_series(struct eval *e, const struct st_mm_value *x, struct st_mm_value *ret,
                         const void *arg)
 {
+    double (*fn)(double) = ((const struct unary_arg *)arg)->fn;
     double *v = new_series(e);
     if (!v) {
         return -ENOMEM;
     }
     for (size_t i = 0; i < e->g->n; i++) {
-        v[i] = isnan(x->v[i]) ? NAN : finite_or_nan(unary_fn(arg, x->v[i]));
+        v[i] = isnan(x->v[i]) ? NAN : finite_or_nan(fn(x->v[i]));
     }
     *ret = (struct st_mm_value){.kind = ST_MM_SERIES, .v = v, .label = x->label};
     return 0;
@@ -749,9 +765,9 @@ static int if_simple(struct eval *e, const struct st_mm_value *c, const struct s
         return -ENOMEM;
     }
     for (size_t i = 0; i < e->g->n; i++) {
-        double cv = c->kind == ST_MM_SCALAR ? c->scalar : c->v[i];
+        double cv = point(c, i);
         const struct st_mm_value *pick = isnan(cv) ? NULL : cv != 0 ? t : f;
-        v[i] = !pick ? NAN : pick->kind == ST_MM_SCALAR ? pick->scalar : pick->v[i];
+        v[i] = pick ? point(pick, i) : NAN;
     }
     const char *label = t->kind == ST_MM_SERIES ? t->label
                         : f && f->kind == ST_MM_SERIES ? f->label
@@ -866,14 +882,14 @@ static int eval_call(struct eval *e, const struct st_mm_node *node, struct st_mm
         }
         return each_series(e, fn, &x, abs_series, NULL, ret);
     }
-    if (strcmp(fn, "CEIL") == 0 || strcmp(fn, "FLOOR") == 0 || strcmp(fn, "LOG") == 0 ||
-        strcmp(fn, "LOG10") == 0) {
+    struct unary_arg ua = {unary_fn(fn)};
+    if (ua.fn) {
         if (x.kind == ST_MM_SCALAR) {
-            double v = isnan(x.scalar) ? NAN : finite_or_nan(unary_fn(fn, x.scalar));
+            double v = isnan(x.scalar) ? NAN : finite_or_nan(ua.fn(x.scalar));
             *ret = (struct st_mm_value){.kind = ST_MM_SCALAR, .scalar = v};
             return 0;
         }
-        return each_series(e, fn, &x, unary_series, fn, ret);
+        return each_series(e, fn, &x, unary_series, &ua, ret);
     }
     if (strcmp(fn, "RUNNING_SUM") == 0 || strcmp(fn, "EPOCH") == 0 ||
         strcmp(fn, "DIFF_TIME") == 0) {

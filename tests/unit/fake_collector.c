@@ -4,14 +4,18 @@
  */
 #include "fake_collector.h"
 
+#include <setjmp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <cmocka.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -106,4 +110,35 @@ void st_fake_collector_stop(struct st_fake_collector *f)
     fclose(f->cli.out);
     free(f->out_buf);
     pthread_mutex_destroy(&f->lock);
+}
+
+void st_fake_add_reply(struct st_fake_collector *f, int status, const ProtobufCMessage *msg,
+                       const char *text)
+{
+    struct st_fake_reply *r = &f->replies[f->n_replies++];
+    r->status = status;
+    if (msg) {
+        r->len = protobuf_c_message_get_packed_size(msg);
+        r->body = malloc(r->len + 1);
+        protobuf_c_message_pack(msg, r->body);
+    } else {
+        r->len = strlen(text);
+        r->body = (uint8_t *)strdup(text);
+    }
+}
+
+const char *st_fake_output(struct st_fake_collector *f)
+{
+    fflush(f->cli.out);
+    return f->out_buf ? f->out_buf : "";
+}
+
+ProtobufCMessage *st_fake_request(struct st_fake_collector *f, size_t i, const char *want_path,
+                                  const ProtobufCMessageDescriptor *desc)
+{
+    assert_true(i < f->n_calls);
+    assert_string_equal(f->paths[i], want_path);
+    ProtobufCMessage *m = protobuf_c_message_unpack(desc, NULL, f->body_lens[i], f->bodies[i]);
+    assert_non_null(m);
+    return m;
 }

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <protobuf-c/protobuf-c.h>
+
 #include "../../cli/cli.h"
 #include "stratus/error.h"
 
@@ -50,5 +52,17 @@ int st_fake_collector_start(struct st_fake_collector *f);
 
 /* Stops the server and frees the replies, bodies and output. */
 void st_fake_collector_stop(struct st_fake_collector *f);
+
+/* Queues the next reply: msg packed, or text when msg is NULL. */
+void st_fake_add_reply(struct st_fake_collector *f, int status, const ProtobufCMessage *msg,
+                       const char *text);
+
+/* What the verb printed so far. */
+const char *st_fake_output(struct st_fake_collector *f);
+
+/* Asserts that request i went to want_path and decodes its body as desc; freed by the caller
+ * with protobuf_c_message_free_unpacked. */
+ProtobufCMessage *st_fake_request(struct st_fake_collector *f, size_t i, const char *want_path,
+                                  const ProtobufCMessageDescriptor *desc);
 
 #endif

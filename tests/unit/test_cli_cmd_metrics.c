@@ -59,37 +59,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static void add_reply(struct fake *f, int status, const ProtobufCMessage *msg, const char *text)
-{
-    struct st_fake_reply *r = &f->c.replies[f->c.n_replies++];
-    r->status = status;
-    if (msg) {
-        r->len = protobuf_c_message_get_packed_size(msg);
-        r->body = malloc(r->len + 1);
-        protobuf_c_message_pack(msg, r->body);
-    } else {
-        r->len = strlen(text);
-        r->body = (uint8_t *)strdup(text);
-    }
-}
-
-static const char *output(struct fake *f)
-{
-    fflush(f->c.cli.out);
-    return f->c.out_buf ? f->c.out_buf : "";
-}
-
-/* Decodes recorded request i as desc; freed by the caller with protobuf_c_message_free_unpacked. */
-static ProtobufCMessage *request(struct fake *f, size_t i, const char *want_path,
-                                 const ProtobufCMessageDescriptor *desc)
-{
-    assert_true(i < f->c.n_calls);
-    assert_string_equal(f->c.paths[i], want_path);
-    ProtobufCMessage *m = protobuf_c_message_unpack(desc, NULL, f->c.body_lens[i], f->c.bodies[i]);
-    assert_non_null(m);
-    return m;
-}
-
 static void assert_usage(int rc, const struct st_error *err, const char *want)
 {
     assert_int_equal(rc, -EINVAL);
@@ -104,7 +73,7 @@ static void test_put_sends_one_datum_and_prints_nothing(void **state)
 {
     struct fake *f = *state;
     Stratus__PutMetricDataResponse ok = STRATUS__PUT_METRIC_DATA_RESPONSE__INIT;
-    add_reply(f, 200, &ok.base, NULL);
+    st_fake_add_reply(&f->c, 200, &ok.base, NULL);
     char *argv[] = {"--namespace",
                     "Bars/Test",
                     "--metric-name",
@@ -120,9 +89,8 @@ static void test_put_sends_one_datum_and_prints_nothing(void **state)
                     "--storage-resolution",
                     "1"};
     assert_int_equal(st_cmd_put_metric_data(&f->c.cli, N_ELEMS(argv), argv, &f->c.err), 0);
-    assert_string_equal(output(f), "");
-    Stratus__PutMetricDataRequest *req = (Stratus__PutMetricDataRequest *)request(
-        f, 0, "/v1/PutMetricData", &stratus__put_metric_data_request__descriptor);
+    assert_string_equal(st_fake_output(&f->c), "");
+    Stratus__PutMetricDataRequest *req = (Stratus__PutMetricDataRequest *)st_fake_request(&f->c, 0, "/v1/PutMetricData", &stratus__put_metric_data_request__descriptor);
     assert_string_equal(req->namespace_, "Bars/Test");
     assert_int_equal(req->n_metric_data, 1);
     Stratus__MetricDatum *d = req->metric_data[0];
@@ -255,7 +223,7 @@ static void test_put_usage_errors(void **state)
 static void test_put_server_error_is_aws_shaped(void **state)
 {
     struct fake *f = *state;
-    add_reply(f, 400, NULL,
+    st_fake_add_reply(&f->c, 400, NULL,
               "{\"__type\": \"InvalidParameterValue\", \"message\": \"The value -1 for "
               "parameter MetricData.member.1.StorageResolution is invalid.\"}");
     char *argv[] = {"--namespace", "N", "--metric-name",        "M",
@@ -265,7 +233,7 @@ static void test_put_server_error_is_aws_shaped(void **state)
                         "An error occurred (InvalidParameterValue) when calling the "
                         "PutMetricData operation: The value -1 for parameter "
                         "MetricData.member.1.StorageResolution is invalid.");
-    assert_string_equal(output(f), "");
+    assert_string_equal(st_fake_output(&f->c), "");
 }
 
 static void test_put_unreachable_collector(void **state)
@@ -311,14 +279,14 @@ static void test_statistics_request_and_output(void **state)
     resp.label = "Lat";
     resp.datapoints = points;
     resp.n_datapoints = 2;
-    add_reply(f, 200, &resp.base, NULL);
+    st_fake_add_reply(&f->c, 200, &resp.base, NULL);
     char *argv[] = {"--namespace",  "Bars/Test",       "--metric-name", "Lat",
                     "--dimensions", "Host=h1,Api=get", "--start-time",  "2026-11-23T17:59:00Z",
                     "--end-time",   "1795457040",      "--period",      "60",
                     "--statistics", "SampleCount",     "Average",       "--unit",
                     "Milliseconds"};
     assert_int_equal(st_cmd_get_metric_statistics(&f->c.cli, N_ELEMS(argv), argv, &f->c.err), 0);
-    assert_string_equal(output(f), "{\n"
+    assert_string_equal(st_fake_output(&f->c), "{\n"
                                    "    \"Label\": \"Lat\",\n"
                                    "    \"Datapoints\": [\n"
                                    "        {\n"
@@ -335,8 +303,7 @@ static void test_statistics_request_and_output(void **state)
                                    "        }\n"
                                    "    ]\n"
                                    "}\n");
-    Stratus__GetMetricStatisticsRequest *req = (Stratus__GetMetricStatisticsRequest *)request(
-        f, 0, "/v1/GetMetricStatistics", &stratus__get_metric_statistics_request__descriptor);
+    Stratus__GetMetricStatisticsRequest *req = (Stratus__GetMetricStatisticsRequest *)st_fake_request(&f->c, 0, "/v1/GetMetricStatistics", &stratus__get_metric_statistics_request__descriptor);
     assert_string_equal(req->namespace_, "Bars/Test");
     assert_string_equal(req->metric_name, "Lat");
     assert_int_equal(req->n_dimensions, 2);
@@ -425,21 +392,21 @@ static void add_page(struct fake *f, const char *const *names, size_t n, const c
     page.metrics = pm;
     page.n_metrics = n;
     page.next_token = (char *)next_token;
-    add_reply(f, 200, &page.base, NULL);
+    st_fake_add_reply(&f->c, 200, &page.base, NULL);
 }
 
 /* The metric names in the output, space-separated, and the NextToken line's value if any. */
 static void listed(struct fake *f, char *names, size_t len, char *token, size_t token_len)
 {
     names[0] = token[0] = '\0';
-    const char *p = output(f);
+    const char *p = st_fake_output(&f->c);
     while ((p = strstr(p, "\"MetricName\": \""))) {
         p += strlen("\"MetricName\": \"");
         size_t n = strcspn(p, "\"");
         snprintf(names + strlen(names), len - strlen(names), "%s%.*s", names[0] ? " " : "", (int)n,
                  p);
     }
-    const char *t = strstr(output(f), "\"NextToken\": \"");
+    const char *t = strstr(st_fake_output(&f->c), "\"NextToken\": \"");
     if (t) {
         t += strlen("\"NextToken\": \"");
         snprintf(token, token_len, "%.*s", (int)strcspn(t, "\""), t);
@@ -448,8 +415,7 @@ static void listed(struct fake *f, char *names, size_t len, char *token, size_t 
 
 static const char *request_token(struct fake *f, size_t i, char *buf, size_t len)
 {
-    Stratus__ListMetricsRequest *req = (Stratus__ListMetricsRequest *)request(
-        f, i, "/v1/ListMetrics", &stratus__list_metrics_request__descriptor);
+    Stratus__ListMetricsRequest *req = (Stratus__ListMetricsRequest *)st_fake_request(&f->c, i, "/v1/ListMetrics", &stratus__list_metrics_request__descriptor);
     snprintf(buf, len, "%s", req->next_token ? req->next_token : "(none)");
     protobuf_c_message_free_unpacked(&req->base, NULL);
     return buf;
@@ -542,19 +508,19 @@ static void test_list_same_token_twice_fails(void **state)
     char *argv[] = {"--namespace", "N"};
     assert_int_equal(st_cmd_list_metrics(&f->c.cli, N_ELEMS(argv), argv, &f->c.err), -EIO);
     assert_non_null(strstr(f->c.err.message, "The same next token was received twice"));
-    assert_string_equal(output(f), "");
+    assert_string_equal(st_fake_output(&f->c), "");
 }
 
 static void test_list_error_on_second_page_prints_nothing(void **state)
 {
     struct fake *f = *state;
     add_page(f, (const char *[]){"A"}, 1, "t1");
-    add_reply(f, 400, NULL, "{\"__type\": \"InvalidNextToken\", \"message\": \"bad token\"}");
+    st_fake_add_reply(&f->c, 400, NULL, "{\"__type\": \"InvalidNextToken\", \"message\": \"bad token\"}");
     char *argv[] = {"--namespace", "N"};
     assert_int_equal(st_cmd_list_metrics(&f->c.cli, N_ELEMS(argv), argv, &f->c.err), -EIO);
     assert_string_equal(f->c.err.message, "An error occurred (InvalidNextToken) when calling the "
                                         "ListMetrics operation: bad token");
-    assert_string_equal(output(f), "");
+    assert_string_equal(st_fake_output(&f->c), "");
 }
 
 static void test_list_request_filters(void **state)

@@ -55,43 +55,12 @@ static int teardown(void **state)
     return 0;
 }
 
-static void add_reply(struct fake *f, int status, const ProtobufCMessage *msg, const char *text)
-{
-    struct st_fake_reply *r = &f->c.replies[f->c.n_replies++];
-    r->status = status;
-    if (msg) {
-        r->len = protobuf_c_message_get_packed_size(msg);
-        r->body = malloc(r->len + 1);
-        protobuf_c_message_pack(msg, r->body);
-    } else {
-        r->len = strlen(text);
-        r->body = (uint8_t *)strdup(text);
-    }
-}
-
-static const char *output(struct fake *f)
-{
-    fflush(f->c.cli.out);
-    return f->c.out_buf ? f->c.out_buf : "";
-}
-
-/* Decodes recorded request i as desc; freed by the caller with protobuf_c_message_free_unpacked. */
-static ProtobufCMessage *request(struct fake *f, size_t i, const char *want_path,
-                                 const ProtobufCMessageDescriptor *desc)
-{
-    assert_true(i < f->c.n_calls);
-    assert_string_equal(f->c.paths[i], want_path);
-    ProtobufCMessage *m = protobuf_c_message_unpack(desc, NULL, f->c.body_lens[i], f->c.bodies[i]);
-    assert_non_null(m);
-    return m;
-}
-
 /* Parses the verb's output as JSON; freed by the caller with json_object_put. */
 static json_object *output_json(struct fake *f)
 {
-    json_object *o = json_tokener_parse(output(f));
+    json_object *o = json_tokener_parse(st_fake_output(&f->c));
     if (!o) {
-        fail_msg("output is not JSON: %s", output(f));
+        fail_msg("output is not JSON: %s", st_fake_output(&f->c));
     }
     return o;
 }
@@ -133,7 +102,7 @@ static void add_graph_page(struct fake *f, const char *name, int32_t ref, int32_
     page.services = svcs;
     page.n_services = 1;
     page.next_token = (char *)next_token;
-    add_reply(f, 200, &page.base, NULL);
+    st_fake_add_reply(&f->c, 200, &page.base, NULL);
 }
 
 static void test_service_graph_follows_every_page(void **state)
@@ -143,14 +112,12 @@ static void test_service_graph_follows_every_page(void **state)
     add_graph_page(f, "db", 1, -1, NULL);
     assert_int_equal(st_cmd_get_service_graph(&f->c.cli, N_ELEMS(window), window, &f->c.err), 0);
     assert_int_equal(f->c.n_calls, 2);
-    Stratus__GetServiceGraphRequest *r0 = (Stratus__GetServiceGraphRequest *)request(
-        f, 0, "/v1/GetServiceGraph", &stratus__get_service_graph_request__descriptor);
+    Stratus__GetServiceGraphRequest *r0 = (Stratus__GetServiceGraphRequest *)st_fake_request(&f->c, 0, "/v1/GetServiceGraph", &stratus__get_service_graph_request__descriptor);
     assert_int_equal(r0->start_time_ms, T0_MS);
     assert_int_equal(r0->end_time_ms, T1_MS);
     assert_null(r0->next_token);
     protobuf_c_message_free_unpacked(&r0->base, NULL);
-    Stratus__GetServiceGraphRequest *r1 = (Stratus__GetServiceGraphRequest *)request(
-        f, 1, "/v1/GetServiceGraph", &stratus__get_service_graph_request__descriptor);
+    Stratus__GetServiceGraphRequest *r1 = (Stratus__GetServiceGraphRequest *)st_fake_request(&f->c, 1, "/v1/GetServiceGraph", &stratus__get_service_graph_request__descriptor);
     assert_string_equal(r1->next_token, "sg1:page2");
     assert_int_equal(r1->start_time_ms, T0_MS);
     protobuf_c_message_free_unpacked(&r1->base, NULL);
@@ -173,14 +140,14 @@ static void test_service_graph_stops_at_a_failed_page(void **state)
 {
     struct fake *f = *state;
     add_graph_page(f, "web", 0, -1, "sg1:page2");
-    add_reply(f, 400, NULL,
+    st_fake_add_reply(&f->c, 400, NULL,
               "{\"__type\": \"InvalidRequestException\", \"message\": \"Invalid NextToken\"}");
     int rc = st_cmd_get_service_graph(&f->c.cli, N_ELEMS(window), window, &f->c.err);
     assert_true(rc < 0);
     assert_string_equal(f->c.err.code, "InvalidRequestException");
     assert_non_null(strstr(f->c.err.message, "Invalid NextToken"));
     assert_int_equal(f->c.n_calls, 2);
-    assert_string_equal(output(f), "");
+    assert_string_equal(st_fake_output(&f->c), "");
 }
 
 /* --- get-trace-summaries --- */
@@ -196,7 +163,7 @@ static void add_summaries_page(struct fake *f, const char *id, const char *next_
     page.has_traces_processed_count = true;
     page.traces_processed_count = 1;
     page.next_token = (char *)next_token;
-    add_reply(f, 200, &page.base, NULL);
+    st_fake_add_reply(&f->c, 200, &page.base, NULL);
 }
 
 static void test_trace_summaries_follow_pages_with_the_filter(void **state)
@@ -211,8 +178,7 @@ static void test_trace_summaries_follow_pages_with_the_filter(void **state)
     assert_int_equal(st_cmd_get_trace_summaries(&f->c.cli, N_ELEMS(argv), argv, &f->c.err), 0);
     assert_int_equal(f->c.n_calls, 2);
     for (size_t i = 0; i < 2; i++) {
-        Stratus__GetTraceSummariesRequest *r = (Stratus__GetTraceSummariesRequest *)request(
-            f, i, "/v1/GetTraceSummaries", &stratus__get_trace_summaries_request__descriptor);
+        Stratus__GetTraceSummariesRequest *r = (Stratus__GetTraceSummariesRequest *)st_fake_request(&f->c, i, "/v1/GetTraceSummaries", &stratus__get_trace_summaries_request__descriptor);
         assert_string_equal(r->filter_expression, "annotation[tier] = \"gold\"");
         assert_string_equal(r->time_range_type, "Event");
         if (i == 1) {
@@ -247,7 +213,7 @@ static void add_traces_reply(struct fake *f, const char *id)
     Stratus__BatchGetTracesResponse r = STRATUS__BATCH_GET_TRACES_RESPONSE__INIT;
     r.traces = traces;
     r.n_traces = 1;
-    add_reply(f, 200, &r.base, NULL);
+    st_fake_add_reply(&f->c, 200, &r.base, NULL);
 }
 
 static void test_batch_get_traces_sends_five_ids_a_call(void **state)
@@ -261,8 +227,7 @@ static void test_batch_get_traces_sends_five_ids_a_call(void **state)
     static const size_t want_n[] = {5, 2};
     static const char *const want_first[] = {"t1", "t6"};
     for (size_t i = 0; i < 2; i++) {
-        Stratus__BatchGetTracesRequest *r = (Stratus__BatchGetTracesRequest *)request(
-            f, i, "/v1/BatchGetTraces", &stratus__batch_get_traces_request__descriptor);
+        Stratus__BatchGetTracesRequest *r = (Stratus__BatchGetTracesRequest *)st_fake_request(&f->c, i, "/v1/BatchGetTraces", &stratus__batch_get_traces_request__descriptor);
         assert_int_equal(r->n_trace_ids, want_n[i]);
         assert_string_equal(r->trace_ids[0], want_first[i]);
         protobuf_c_message_free_unpacked(&r->base, NULL);
@@ -291,11 +256,10 @@ static void test_put_trace_segments_prints_the_unprocessed(void **state)
     Stratus__PutTraceSegmentsResponse r = STRATUS__PUT_TRACE_SEGMENTS_RESPONSE__INIT;
     r.unprocessed_trace_segments = bads;
     r.n_unprocessed_trace_segments = 1;
-    add_reply(f, 200, &r.base, NULL);
+    st_fake_add_reply(&f->c, 200, &r.base, NULL);
     char *argv[] = {"--trace-segment-documents", "{\"name\": \"a\"}", "{\"name\": \"b\"}"};
     assert_int_equal(st_cmd_put_trace_segments(&f->c.cli, N_ELEMS(argv), argv, &f->c.err), 0);
-    Stratus__PutTraceSegmentsRequest *req = (Stratus__PutTraceSegmentsRequest *)request(
-        f, 0, "/v1/PutTraceSegments", &stratus__put_trace_segments_request__descriptor);
+    Stratus__PutTraceSegmentsRequest *req = (Stratus__PutTraceSegmentsRequest *)st_fake_request(&f->c, 0, "/v1/PutTraceSegments", &stratus__put_trace_segments_request__descriptor);
     assert_int_equal(req->n_trace_segment_documents, 2);
     assert_string_equal(req->trace_segment_documents[1], "{\"name\": \"b\"}");
     protobuf_c_message_free_unpacked(&req->base, NULL);
@@ -343,7 +307,7 @@ static void test_usage_errors_call_nothing(void **state)
         }
     }
     assert_int_equal(f->c.n_calls, 0);
-    assert_string_equal(output(f), "");
+    assert_string_equal(st_fake_output(&f->c), "");
 }
 
 int main(void)
