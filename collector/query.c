@@ -391,9 +391,9 @@ static size_t acc_points(const struct st_stats_query *q, const struct acc *acc, 
  */
 static int pack_bytes(size_t n, unsigned n_quantiles, size_t *ret)
 {
-    size_t per_dp = sizeof(Stratus__Datapoint *) + sizeof(Stratus__Datapoint) +
-                    n_quantiles * (sizeof(Stratus__ExtendedStatistic *) +
-                                   sizeof(Stratus__ExtendedStatistic));
+    size_t per_dp =
+        sizeof(Stratus__Datapoint *) + sizeof(Stratus__Datapoint) +
+        n_quantiles * (sizeof(Stratus__ExtendedStatistic *) + sizeof(Stratus__ExtendedStatistic));
     if (n > SIZE_MAX / per_dp - 1) {
         return -ENOMEM;
     }
@@ -469,8 +469,8 @@ static int pack_reply(struct st_query *q, const struct st_query_point *pts, size
 }
 
 /* What a scratch keeps between runs; beyond these a run allocates for itself and frees. */
-#define SCRATCH_MAX_PERIODS   4096
-#define SCRATCH_MAX_BINS      64 /* per accumulator: a sketch that grew past it is freed */
+#define SCRATCH_MAX_PERIODS    4096
+#define SCRATCH_MAX_BINS       64 /* per accumulator: a sketch that grew past it is freed */
 #define SCRATCH_MAX_PACK_BYTES ((size_t)4 << 20)
 
 struct st_query_scratch {
@@ -559,8 +559,8 @@ static int finish_run_with(struct st_query *q, struct run *r, struct st_query_sc
     size_t bytes;
     int ret = pack_bytes(n, q->q.n_quantiles, &bytes);
     if (ret == 0) {
-        bool own_block = !s || bytes > SCRATCH_MAX_PACK_BYTES ||
-                         grow(&s->pack, &s->cap_pack, bytes, 1) < 0;
+        bool own_block =
+            !s || bytes > SCRATCH_MAX_PACK_BYTES || grow(&s->pack, &s->cap_pack, bytes, 1) < 0;
         void *block = own_block ? st_malloc(bytes) : s->pack;
         ret = block ? pack_reply(q, pts, n, block) : -ENOMEM;
         if (own_block) {

@@ -64,11 +64,28 @@ static char *copy(struct parser *p, const char *s, size_t n)
 
 static int parse_expr(struct parser *p, struct st_mm_node **ret);
 
-static const char *const functions[] = {
-    "SUM",   "AVG",   "MIN",   "MAX",         "METRICS",         "RATE",         "DIFF",
-    "ABS",   "FILL",  "IF",    "CEIL",        "FLOOR",           "LOG",          "LOG10",
-    "PERIOD", "RUNNING_SUM", "DATAPOINT_COUNT", "METRIC_COUNT", "TIME_SERIES", "EPOCH",
-    "DIFF_TIME", NULL};
+static const char *const functions[] = {"SUM",
+                                        "AVG",
+                                        "MIN",
+                                        "MAX",
+                                        "METRICS",
+                                        "RATE",
+                                        "DIFF",
+                                        "ABS",
+                                        "FILL",
+                                        "IF",
+                                        "CEIL",
+                                        "FLOOR",
+                                        "LOG",
+                                        "LOG10",
+                                        "PERIOD",
+                                        "RUNNING_SUM",
+                                        "DATAPOINT_COUNT",
+                                        "METRIC_COUNT",
+                                        "TIME_SERIES",
+                                        "EPOCH",
+                                        "DIFF_TIME",
+                                        NULL};
 
 /* Whether the text at p->pos is the word w (upper case, not followed by an identifier char). */
 static bool at_word(struct parser *p, const char *w)
@@ -769,10 +786,10 @@ static int if_simple(struct eval *e, const struct st_mm_value *c, const struct s
         const struct st_mm_value *pick = isnan(cv) ? NULL : cv != 0 ? t : f;
         v[i] = pick ? point(pick, i) : NAN;
     }
-    const char *label = t->kind == ST_MM_SERIES ? t->label
+    const char *label = t->kind == ST_MM_SERIES        ? t->label
                         : f && f->kind == ST_MM_SERIES ? f->label
-                        : c->kind == ST_MM_SERIES ? c->label
-                                                  : NULL;
+                        : c->kind == ST_MM_SERIES      ? c->label
+                                                       : NULL;
     *ret = (struct st_mm_value){.kind = ST_MM_SERIES, .v = v, .label = label};
     return 0;
 }
@@ -784,8 +801,9 @@ static int eval_if(struct eval *e, const struct st_mm_value *c, const struct st_
 {
     if (c->kind != ST_MM_ARRAY) {
         if (t->kind == ST_MM_ARRAY || (f && f->kind == ST_MM_ARRAY)) {
-            return type_error(e, "IF", "takes an array of time series as its values only when "
-                                       "the condition is an array of the same length");
+            return type_error(e, "IF",
+                              "takes an array of time series as its values only when "
+                              "the condition is an array of the same length");
         }
         return if_simple(e, c, t, f, ret);
     }
@@ -899,8 +917,8 @@ static int eval_call(struct eval *e, const struct st_mm_node *node, struct st_mm
         if (x.kind == ST_MM_SCALAR) {
             return type_error(e, fn, "takes the id of a metric");
         }
-        *ret = (struct st_mm_value){.kind = ST_MM_SCALAR,
-                                    .scalar = (double)e->g->period_ms / 1000.0};
+        *ret =
+            (struct st_mm_value){.kind = ST_MM_SCALAR, .scalar = (double)e->g->period_ms / 1000.0};
         return 0;
     }
     if (strcmp(fn, "DATAPOINT_COUNT") == 0) {

@@ -90,7 +90,8 @@ static void test_put_sends_one_datum_and_prints_nothing(void **state)
                     "1"};
     assert_int_equal(st_cmd_put_metric_data(&f->c.cli, N_ELEMS(argv), argv, &f->c.err), 0);
     assert_string_equal(st_fake_output(&f->c), "");
-    Stratus__PutMetricDataRequest *req = (Stratus__PutMetricDataRequest *)st_fake_request(&f->c, 0, "/v1/PutMetricData", &stratus__put_metric_data_request__descriptor);
+    Stratus__PutMetricDataRequest *req = (Stratus__PutMetricDataRequest *)st_fake_request(
+        &f->c, 0, "/v1/PutMetricData", &stratus__put_metric_data_request__descriptor);
     assert_string_equal(req->namespace_, "Bars/Test");
     assert_int_equal(req->n_metric_data, 1);
     Stratus__MetricDatum *d = req->metric_data[0];
@@ -174,8 +175,8 @@ static void test_put_metric_data_missing_file(void **state)
 {
     struct fake *f = *state;
     char *argv[] = {"--namespace", "N", "--metric-data", "file:///nonexistent/batch.json"};
-    assert_usage(st_cmd_put_metric_data_request(N_ELEMS(argv), argv,
-                                                (Stratus__PutMetricDataRequest **)&f->req, &f->c.err),
+    assert_usage(st_cmd_put_metric_data_request(
+                     N_ELEMS(argv), argv, (Stratus__PutMetricDataRequest **)&f->req, &f->c.err),
                  &f->c.err, "cannot open '/nonexistent/batch.json'");
 }
 
@@ -224,8 +225,8 @@ static void test_put_server_error_is_aws_shaped(void **state)
 {
     struct fake *f = *state;
     st_fake_add_reply(&f->c, 400, NULL,
-              "{\"__type\": \"InvalidParameterValue\", \"message\": \"The value -1 for "
-              "parameter MetricData.member.1.StorageResolution is invalid.\"}");
+                      "{\"__type\": \"InvalidParameterValue\", \"message\": \"The value -1 for "
+                      "parameter MetricData.member.1.StorageResolution is invalid.\"}");
     char *argv[] = {"--namespace", "N", "--metric-name",        "M",
                     "--value",     "1", "--storage-resolution", "-1"};
     assert_int_equal(st_cmd_put_metric_data(&f->c.cli, N_ELEMS(argv), argv, &f->c.err), -EIO);
@@ -286,24 +287,28 @@ static void test_statistics_request_and_output(void **state)
                     "--statistics", "SampleCount",     "Average",       "--unit",
                     "Milliseconds"};
     assert_int_equal(st_cmd_get_metric_statistics(&f->c.cli, N_ELEMS(argv), argv, &f->c.err), 0);
-    assert_string_equal(st_fake_output(&f->c), "{\n"
-                                   "    \"Label\": \"Lat\",\n"
-                                   "    \"Datapoints\": [\n"
-                                   "        {\n"
-                                   "            \"Timestamp\": \"2026-11-23T18:00:00+00:00\",\n"
-                                   "            \"SampleCount\": 4.0,\n"
-                                   "            \"Average\": 25.0,\n"
-                                   "            \"Unit\": \"Milliseconds\"\n"
-                                   "        },\n"
-                                   "        {\n"
-                                   "            \"Timestamp\": \"2026-11-23T18:01:00+00:00\",\n"
-                                   "            \"SampleCount\": 2.0,\n"
-                                   "            \"Average\": 12.5,\n"
-                                   "            \"Unit\": \"Milliseconds\"\n"
-                                   "        }\n"
-                                   "    ]\n"
-                                   "}\n");
-    Stratus__GetMetricStatisticsRequest *req = (Stratus__GetMetricStatisticsRequest *)st_fake_request(&f->c, 0, "/v1/GetMetricStatistics", &stratus__get_metric_statistics_request__descriptor);
+    assert_string_equal(st_fake_output(&f->c),
+                        "{\n"
+                        "    \"Label\": \"Lat\",\n"
+                        "    \"Datapoints\": [\n"
+                        "        {\n"
+                        "            \"Timestamp\": \"2026-11-23T18:00:00+00:00\",\n"
+                        "            \"SampleCount\": 4.0,\n"
+                        "            \"Average\": 25.0,\n"
+                        "            \"Unit\": \"Milliseconds\"\n"
+                        "        },\n"
+                        "        {\n"
+                        "            \"Timestamp\": \"2026-11-23T18:01:00+00:00\",\n"
+                        "            \"SampleCount\": 2.0,\n"
+                        "            \"Average\": 12.5,\n"
+                        "            \"Unit\": \"Milliseconds\"\n"
+                        "        }\n"
+                        "    ]\n"
+                        "}\n");
+    Stratus__GetMetricStatisticsRequest *req =
+        (Stratus__GetMetricStatisticsRequest *)st_fake_request(
+            &f->c, 0, "/v1/GetMetricStatistics",
+            &stratus__get_metric_statistics_request__descriptor);
     assert_string_equal(req->namespace_, "Bars/Test");
     assert_string_equal(req->metric_name, "Lat");
     assert_int_equal(req->n_dimensions, 2);
@@ -415,7 +420,8 @@ static void listed(struct fake *f, char *names, size_t len, char *token, size_t 
 
 static const char *request_token(struct fake *f, size_t i, char *buf, size_t len)
 {
-    Stratus__ListMetricsRequest *req = (Stratus__ListMetricsRequest *)st_fake_request(&f->c, i, "/v1/ListMetrics", &stratus__list_metrics_request__descriptor);
+    Stratus__ListMetricsRequest *req = (Stratus__ListMetricsRequest *)st_fake_request(
+        &f->c, i, "/v1/ListMetrics", &stratus__list_metrics_request__descriptor);
     snprintf(buf, len, "%s", req->next_token ? req->next_token : "(none)");
     protobuf_c_message_free_unpacked(&req->base, NULL);
     return buf;
@@ -515,11 +521,12 @@ static void test_list_error_on_second_page_prints_nothing(void **state)
 {
     struct fake *f = *state;
     add_page(f, (const char *[]){"A"}, 1, "t1");
-    st_fake_add_reply(&f->c, 400, NULL, "{\"__type\": \"InvalidNextToken\", \"message\": \"bad token\"}");
+    st_fake_add_reply(&f->c, 400, NULL,
+                      "{\"__type\": \"InvalidNextToken\", \"message\": \"bad token\"}");
     char *argv[] = {"--namespace", "N"};
     assert_int_equal(st_cmd_list_metrics(&f->c.cli, N_ELEMS(argv), argv, &f->c.err), -EIO);
     assert_string_equal(f->c.err.message, "An error occurred (InvalidNextToken) when calling the "
-                                        "ListMetrics operation: bad token");
+                                          "ListMetrics operation: bad token");
     assert_string_equal(st_fake_output(&f->c), "");
 }
 

@@ -112,12 +112,14 @@ static void test_service_graph_follows_every_page(void **state)
     add_graph_page(f, "db", 1, -1, NULL);
     assert_int_equal(st_cmd_get_service_graph(&f->c.cli, N_ELEMS(window), window, &f->c.err), 0);
     assert_int_equal(f->c.n_calls, 2);
-    Stratus__GetServiceGraphRequest *r0 = (Stratus__GetServiceGraphRequest *)st_fake_request(&f->c, 0, "/v1/GetServiceGraph", &stratus__get_service_graph_request__descriptor);
+    Stratus__GetServiceGraphRequest *r0 = (Stratus__GetServiceGraphRequest *)st_fake_request(
+        &f->c, 0, "/v1/GetServiceGraph", &stratus__get_service_graph_request__descriptor);
     assert_int_equal(r0->start_time_ms, T0_MS);
     assert_int_equal(r0->end_time_ms, T1_MS);
     assert_null(r0->next_token);
     protobuf_c_message_free_unpacked(&r0->base, NULL);
-    Stratus__GetServiceGraphRequest *r1 = (Stratus__GetServiceGraphRequest *)st_fake_request(&f->c, 1, "/v1/GetServiceGraph", &stratus__get_service_graph_request__descriptor);
+    Stratus__GetServiceGraphRequest *r1 = (Stratus__GetServiceGraphRequest *)st_fake_request(
+        &f->c, 1, "/v1/GetServiceGraph", &stratus__get_service_graph_request__descriptor);
     assert_string_equal(r1->next_token, "sg1:page2");
     assert_int_equal(r1->start_time_ms, T0_MS);
     protobuf_c_message_free_unpacked(&r1->base, NULL);
@@ -140,8 +142,9 @@ static void test_service_graph_stops_at_a_failed_page(void **state)
 {
     struct fake *f = *state;
     add_graph_page(f, "web", 0, -1, "sg1:page2");
-    st_fake_add_reply(&f->c, 400, NULL,
-              "{\"__type\": \"InvalidRequestException\", \"message\": \"Invalid NextToken\"}");
+    st_fake_add_reply(
+        &f->c, 400, NULL,
+        "{\"__type\": \"InvalidRequestException\", \"message\": \"Invalid NextToken\"}");
     int rc = st_cmd_get_service_graph(&f->c.cli, N_ELEMS(window), window, &f->c.err);
     assert_true(rc < 0);
     assert_string_equal(f->c.err.code, "InvalidRequestException");
@@ -178,7 +181,8 @@ static void test_trace_summaries_follow_pages_with_the_filter(void **state)
     assert_int_equal(st_cmd_get_trace_summaries(&f->c.cli, N_ELEMS(argv), argv, &f->c.err), 0);
     assert_int_equal(f->c.n_calls, 2);
     for (size_t i = 0; i < 2; i++) {
-        Stratus__GetTraceSummariesRequest *r = (Stratus__GetTraceSummariesRequest *)st_fake_request(&f->c, i, "/v1/GetTraceSummaries", &stratus__get_trace_summaries_request__descriptor);
+        Stratus__GetTraceSummariesRequest *r = (Stratus__GetTraceSummariesRequest *)st_fake_request(
+            &f->c, i, "/v1/GetTraceSummaries", &stratus__get_trace_summaries_request__descriptor);
         assert_string_equal(r->filter_expression, "annotation[tier] = \"gold\"");
         assert_string_equal(r->time_range_type, "Event");
         if (i == 1) {
@@ -227,7 +231,8 @@ static void test_batch_get_traces_sends_five_ids_a_call(void **state)
     static const size_t want_n[] = {5, 2};
     static const char *const want_first[] = {"t1", "t6"};
     for (size_t i = 0; i < 2; i++) {
-        Stratus__BatchGetTracesRequest *r = (Stratus__BatchGetTracesRequest *)st_fake_request(&f->c, i, "/v1/BatchGetTraces", &stratus__batch_get_traces_request__descriptor);
+        Stratus__BatchGetTracesRequest *r = (Stratus__BatchGetTracesRequest *)st_fake_request(
+            &f->c, i, "/v1/BatchGetTraces", &stratus__batch_get_traces_request__descriptor);
         assert_int_equal(r->n_trace_ids, want_n[i]);
         assert_string_equal(r->trace_ids[0], want_first[i]);
         protobuf_c_message_free_unpacked(&r->base, NULL);
@@ -259,7 +264,8 @@ static void test_put_trace_segments_prints_the_unprocessed(void **state)
     st_fake_add_reply(&f->c, 200, &r.base, NULL);
     char *argv[] = {"--trace-segment-documents", "{\"name\": \"a\"}", "{\"name\": \"b\"}"};
     assert_int_equal(st_cmd_put_trace_segments(&f->c.cli, N_ELEMS(argv), argv, &f->c.err), 0);
-    Stratus__PutTraceSegmentsRequest *req = (Stratus__PutTraceSegmentsRequest *)st_fake_request(&f->c, 0, "/v1/PutTraceSegments", &stratus__put_trace_segments_request__descriptor);
+    Stratus__PutTraceSegmentsRequest *req = (Stratus__PutTraceSegmentsRequest *)st_fake_request(
+        &f->c, 0, "/v1/PutTraceSegments", &stratus__put_trace_segments_request__descriptor);
     assert_int_equal(req->n_trace_segment_documents, 2);
     assert_string_equal(req->trace_segment_documents[1], "{\"name\": \"b\"}");
     protobuf_c_message_free_unpacked(&req->base, NULL);

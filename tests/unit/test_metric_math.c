@@ -191,9 +191,9 @@ static void test_errors(void **state)
 {
     (void)state;
     static const char *const bad_syntax[] = {
-        "",      "m1 +",   "(m1",     "m1)", "SUM(m1,", "1..2", "SEARCH(\"x\")",
-        "m1 m2", "\"open", "FOO(m1)", "#",   "1e999",
-        "1 < 2 < 3", "m1 AND", "NOT", "1 = 2", "m1 !", "m1 &&",
+        "",      "m1 +",   "(m1",     "m1)",   "SUM(m1,", "1..2",      "SEARCH(\"x\")",
+        "m1 m2", "\"open", "FOO(m1)", "#",     "1e999",   "1 < 2 < 3", "m1 AND",
+        "NOT",   "1 = 2",  "m1 !",    "m1 &&",
     };
     for (size_t i = 0; i < sizeof(bad_syntax) / sizeof(bad_syntax[0]); i++) {
         struct st_arena a;
@@ -273,12 +273,9 @@ static void test_visit_ids(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_arithmetic),
-        cmocka_unit_test(test_functions),
-        cmocka_unit_test(test_conditions),
-        cmocka_unit_test(test_more_functions),
-        cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_visit_ids),
+        cmocka_unit_test(test_arithmetic), cmocka_unit_test(test_functions),
+        cmocka_unit_test(test_conditions), cmocka_unit_test(test_more_functions),
+        cmocka_unit_test(test_errors),     cmocka_unit_test(test_visit_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

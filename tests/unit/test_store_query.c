@@ -616,10 +616,10 @@ static void test_a_reused_scratch_gives_the_same_replies_byte_for_byte(void **st
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
             uint8_t *want, *got;
-            size_t want_len = run_reply(f, NULL, qs[i].start_ms, qs[i].end_ms, qs[i].period,
-                                        qs[i].stat, &want);
-            size_t got_len = run_reply(f, scratch, qs[i].start_ms, qs[i].end_ms, qs[i].period,
-                                       qs[i].stat, &got);
+            size_t want_len =
+                run_reply(f, NULL, qs[i].start_ms, qs[i].end_ms, qs[i].period, qs[i].stat, &want);
+            size_t got_len =
+                run_reply(f, scratch, qs[i].start_ms, qs[i].end_ms, qs[i].period, qs[i].stat, &got);
             assert_int_equal(got_len, want_len);
             assert_memory_equal(got, want, want_len);
             if (i == 0) {
