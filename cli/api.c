@@ -2,6 +2,7 @@
 /*
  * The client side of one native API call (see api.h), over the blocking st_http_post.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -70,5 +71,63 @@ int st_api_call_empty(const struct st_cli *cli, const char *operation, const Pro
     ProtobufCMessage *resp = NULL;
     int r = st_api_call(cli, operation, req, resp_desc, &resp, err);
     st_pb_free(resp);
+    return r;
+}
+
+/* The string field next_token of desc (the .proto's optional string next_token). */
+static const ProtobufCFieldDescriptor *token_field(const ProtobufCMessageDescriptor *desc)
+{
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field_by_name(desc, "next_token");
+    assert(f && f->type == PROTOBUF_C_TYPE_STRING && f->label != PROTOBUF_C_LABEL_REPEATED);
+    return f;
+}
+
+static char **string_at(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+{
+    return (char **)((char *)m + f->offset);
+}
+
+static int gather(ProtobufCMessage *page, const struct st_api_list *list)
+{
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field_by_name(page->descriptor, list->field);
+    assert(f && f->label == PROTOBUF_C_LABEL_REPEATED && f->type == PROTOBUF_C_TYPE_MESSAGE);
+    size_t n = *(size_t *)((char *)page + f->quantifier_offset);
+    void *const *items = *(void *const **)((char *)page + f->offset);
+    return st_ptr_append(list->items, list->n, items, n);
+}
+
+int st_api_call_pages(const struct st_cli *cli, const char *operation, ProtobufCMessage *req,
+                      const ProtobufCMessageDescriptor *resp_desc, const struct st_api_list *lists,
+                      size_t n_lists, size_t limit, size_t max_pages, struct st_pb_pages *pages,
+                      struct st_error *err)
+{
+    const ProtobufCFieldDescriptor *req_token = token_field(req->descriptor);
+    const ProtobufCFieldDescriptor *resp_token = token_field(resp_desc);
+    char **token = string_at(req, req_token);
+    char *start = *token;
+    int r = 0;
+    for (size_t page = 0; page < max_pages; page++) {
+        ProtobufCMessage *msg = NULL;
+        if ((r = st_api_call(cli, operation, req, resp_desc, &msg, err)) < 0) {
+            break;
+        }
+        if (st_pb_pages_keep(pages, msg) < 0) {
+            r = st_error_set(err, -ENOMEM, ST_ERR_INTERNAL_FAILURE, "out of memory");
+            break;
+        }
+        for (size_t i = 0; i < n_lists && r == 0; i++) {
+            if (gather(msg, &lists[i]) < 0) {
+                r = st_error_set(err, -ENOMEM, ST_ERR_INTERNAL_FAILURE, "out of memory");
+            }
+        }
+        char *next = *string_at(msg, resp_token);
+        if (r < 0 || !next || !next[0] || (limit && n_lists && *lists[0].n >= limit)) {
+            break;
+        }
+        *token = next;
+    }
+    *token = start;
     return r;
 }

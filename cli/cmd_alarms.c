@@ -510,18 +510,6 @@ static const struct st_args_flag da_flags[DA__COUNT] = {
     [DA_ACTION_PREFIX] = {"--action-prefix", ST_ARGS_ONE},
 };
 
-/* Pages kept alive while their items are printed. */
-/* Keeps a reply page; on OOM frees it and fails with err. */
-static int keep_page(struct st_pb_pages *p, ProtobufCMessage *m, struct st_error *err)
-{
-    return st_pb_pages_keep(p, m) < 0 ? st_args_oom(err) : 0;
-}
-
-static int append(void ***arr, size_t *n, void *const *add, size_t n_add, struct st_error *err)
-{
-    return st_ptr_append(arr, n, add, n_add) < 0 ? st_args_oom(err) : 0;
-}
-
 int st_cmd_describe_alarms(const struct st_cli *cli, int argc, char **argv, struct st_error *err)
 {
     struct st_args_value v[DA__COUNT];
@@ -541,25 +529,13 @@ int st_cmd_describe_alarms(const struct st_cli *cli, int argc, char **argv, stru
     struct st_pb_pages pages = {0};
     void **metric = NULL, **composite = NULL;
     size_t n_metric = 0, n_composite = 0;
-    for (size_t page = 0; page < MAX_PAGES; page++) {
-        ProtobufCMessage *msg = NULL;
-        r = st_api_call(cli, "DescribeAlarms", &req.base,
-                        &stratus__describe_alarms_response__descriptor, &msg, err);
-        if (r < 0 || (r = keep_page(&pages, msg, err)) < 0) {
-            break;
-        }
-        Stratus__DescribeAlarmsResponse *resp = (Stratus__DescribeAlarmsResponse *)msg;
-        if ((r = append(&metric, &n_metric, (void *const *)resp->metric_alarms,
-                        resp->n_metric_alarms, err)) < 0 ||
-            (r = append(&composite, &n_composite, (void *const *)resp->composite_alarms,
-                        resp->n_composite_alarms, err)) < 0) {
-            break;
-        }
-        if (!resp->next_token) {
-            break;
-        }
-        req.next_token = resp->next_token;
-    }
+    const struct st_api_list lists[] = {
+        {"metric_alarms", &metric, &n_metric},
+        {"composite_alarms", &composite, &n_composite},
+    };
+    r = st_api_call_pages(cli, "DescribeAlarms", &req.base,
+                          &stratus__describe_alarms_response__descriptor, lists, 2, 0, MAX_PAGES,
+                          &pages, err);
     if (r == 0) {
         st_output_alarms(cli->out, (Stratus__MetricAlarm *const *)metric, n_metric,
                          (Stratus__CompositeAlarm *const *)composite, n_composite);
@@ -628,23 +604,10 @@ int st_cmd_describe_alarm_history(const struct st_cli *cli, int argc, char **arg
     struct st_pb_pages pages = {0};
     void **items = NULL;
     size_t n_items = 0;
-    for (size_t page = 0; page < MAX_PAGES; page++) {
-        ProtobufCMessage *msg = NULL;
-        r = st_api_call(cli, "DescribeAlarmHistory", &req.base,
-                        &stratus__describe_alarm_history_response__descriptor, &msg, err);
-        if (r < 0 || (r = keep_page(&pages, msg, err)) < 0) {
-            break;
-        }
-        Stratus__DescribeAlarmHistoryResponse *resp = (Stratus__DescribeAlarmHistoryResponse *)msg;
-        if ((r = append(&items, &n_items, (void *const *)resp->alarm_history_items,
-                        resp->n_alarm_history_items, err)) < 0) {
-            break;
-        }
-        if (!resp->next_token || (max_items && n_items >= (size_t)max_items)) {
-            break;
-        }
-        req.next_token = resp->next_token;
-    }
+    const struct st_api_list list = {"alarm_history_items", &items, &n_items};
+    r = st_api_call_pages(cli, "DescribeAlarmHistory", &req.base,
+                          &stratus__describe_alarm_history_response__descriptor, &list, 1,
+                          (size_t)max_items, MAX_PAGES, &pages, err);
     if (r == 0) {
         if (max_items && n_items > (size_t)max_items) {
             n_items = (size_t)max_items;

@@ -517,29 +517,10 @@ int st_cmd_describe_policies(const struct st_cli *cli, int argc, char **argv, st
     struct st_pb_pages pages = {0};
     void **pols = NULL;
     size_t n_pols = 0;
-    for (size_t page = 0; page < MAX_PAGES; page++) {
-        ProtobufCMessage *msg = NULL;
-        r = st_api_call(cli, "DescribePolicies", &req.base,
-                        &stratus__describe_policies_response__descriptor, &msg, err);
-        if (r < 0) {
-            break;
-        }
-        if (st_pb_pages_keep(&pages, msg) < 0) {
-            r = st_args_oom(err);
-            break;
-        }
-        const Stratus__DescribePoliciesResponse *resp =
-            (const Stratus__DescribePoliciesResponse *)msg;
-        if (st_ptr_append(&pols, &n_pols, (void *const *)resp->scaling_policies,
-                          resp->n_scaling_policies) < 0) {
-            r = st_args_oom(err);
-            break;
-        }
-        if (!resp->next_token) {
-            break;
-        }
-        req.next_token = resp->next_token;
-    }
+    const struct st_api_list list = {"scaling_policies", &pols, &n_pols};
+    r = st_api_call_pages(cli, "DescribePolicies", &req.base,
+                          &stratus__describe_policies_response__descriptor, &list, 1, 0, MAX_PAGES,
+                          &pages, err);
     if (r < 0) {
         st_free(pols);
         st_pb_pages_fini(&pages);
@@ -627,29 +608,10 @@ int st_cmd_describe_scaling_activities(const struct st_cli *cli, int argc, char 
     struct st_pb_pages pages = {0};
     void **acts = NULL;
     size_t n_acts = 0;
-    for (size_t page = 0; page < MAX_PAGES; page++) {
-        ProtobufCMessage *msg = NULL;
-        r = st_api_call(cli, "DescribeScalingActivities", &req.base,
-                        &stratus__describe_scaling_activities_response__descriptor, &msg, err);
-        if (r < 0) {
-            break;
-        }
-        if (st_pb_pages_keep(&pages, msg) < 0) {
-            r = st_args_oom(err);
-            break;
-        }
-        const Stratus__DescribeScalingActivitiesResponse *resp =
-            (const Stratus__DescribeScalingActivitiesResponse *)msg;
-        if (st_ptr_append(&acts, &n_acts, (void *const *)resp->activities, resp->n_activities) <
-            0) {
-            r = st_args_oom(err);
-            break;
-        }
-        if (!resp->next_token || (has_max && n_acts >= (size_t)max_items)) {
-            break;
-        }
-        req.next_token = resp->next_token;
-    }
+    const struct st_api_list list = {"activities", &acts, &n_acts};
+    r = st_api_call_pages(cli, "DescribeScalingActivities", &req.base,
+                          &stratus__describe_scaling_activities_response__descriptor, &list, 1,
+                          has_max ? (size_t)max_items : 0, MAX_PAGES, &pages, err);
     if (r < 0) {
         st_free(acts);
         st_pb_pages_fini(&pages);

@@ -106,53 +106,23 @@ int st_cmd_get_service_graph(const struct st_cli *cli, int argc, char **argv, st
     }
     req.group_name = (char *)v[SG_GROUP].one;
     /* Every page, merged into one answer as the aws CLI's paginator does. */
-    Stratus__GetServiceGraphResponse **pages = NULL;
-    size_t n_pages = 0, n_services = 0;
-    char *token = NULL;
-    for (;;) {
-        req.next_token = token;
-        ProtobufCMessage *resp = NULL;
-        r = st_api_call(cli, "GetServiceGraph", &req.base,
-                        &stratus__get_service_graph_response__descriptor, &resp, err);
-        if (r < 0) {
-            break;
-        }
-        Stratus__GetServiceGraphResponse **np = st_realloc(pages, (n_pages + 1) * sizeof(*pages));
-        if (!np) {
-            st_pb_free(resp);
-            r = st_args_oom(err);
-            break;
-        }
-        pages = np;
-        Stratus__GetServiceGraphResponse *page = (Stratus__GetServiceGraphResponse *)resp;
-        pages[n_pages++] = page;
-        n_services += page->n_services;
-        token = page->next_token && page->next_token[0] ? page->next_token : NULL;
-        if (!token || n_pages >= MAX_PAGES) {
-            break;
-        }
-    }
-    Stratus__Service **services = NULL;
-    if (r == 0 && !(services = st_calloc(n_services + 1, sizeof(*services)))) {
-        r = st_args_oom(err);
-    }
+    struct st_pb_pages pages = {0};
+    void **services = NULL;
+    size_t n_services = 0;
+    const struct st_api_list list = {"services", &services, &n_services};
+    r = st_api_call_pages(cli, "GetServiceGraph", &req.base,
+                          &stratus__get_service_graph_response__descriptor, &list, 1, 0, MAX_PAGES,
+                          &pages, err);
     if (r == 0) {
-        Stratus__GetServiceGraphResponse merged = *pages[0];
-        merged.services = services;
-        merged.n_services = 0;
+        Stratus__GetServiceGraphResponse merged =
+            *(const Stratus__GetServiceGraphResponse *)pages.items[0];
+        merged.services = (Stratus__Service **)services;
+        merged.n_services = n_services;
         merged.next_token = NULL;
-        for (size_t p = 0; p < n_pages; p++) {
-            for (size_t i = 0; i < pages[p]->n_services; i++) {
-                merged.services[merged.n_services++] = pages[p]->services[i];
-            }
-        }
         st_output_service_graph(cli->out, &merged);
     }
     st_free(services);
-    for (size_t p = 0; p < n_pages; p++) {
-        st_pb_free(pages[p]);
-    }
-    st_free(pages);
+    st_pb_pages_fini(&pages);
     return r;
 }
 
@@ -194,52 +164,19 @@ int st_cmd_get_trace_summaries(const struct st_cli *cli, int argc, char **argv,
         req.has_sampling = true;
         req.sampling = v[TS_SAMPLING].seen;
     }
-    Stratus__GetTraceSummariesResponse *first = NULL;
-    Stratus__GetTraceSummariesResponse **pages = NULL;
-    size_t n_pages = 0, n_items = 0;
-    char *token = NULL;
-    for (;;) {
-        req.next_token = token;
-        ProtobufCMessage *resp = NULL;
-        r = st_api_call(cli, "GetTraceSummaries", &req.base,
-                        &stratus__get_trace_summaries_response__descriptor, &resp, err);
-        if (r < 0) {
-            break;
-        }
-        Stratus__GetTraceSummariesResponse **np = st_realloc(pages, (n_pages + 1) * sizeof(*pages));
-        if (!np) {
-            st_pb_free(resp);
-            r = st_args_oom(err);
-            break;
-        }
-        pages = np;
-        Stratus__GetTraceSummariesResponse *page = (Stratus__GetTraceSummariesResponse *)resp;
-        pages[n_pages++] = page;
-        n_items += page->n_trace_summaries;
-        first = first ? first : page;
-        token = page->next_token && page->next_token[0] ? page->next_token : NULL;
-        if (!token || n_pages >= MAX_PAGES) {
-            break;
-        }
-    }
-    Stratus__TraceSummary **items = NULL;
-    if (r == 0 && !(items = st_calloc(n_items + 1, sizeof(*items)))) {
-        r = st_args_oom(err);
-    }
+    struct st_pb_pages pages = {0};
+    void **items = NULL;
+    size_t n_items = 0;
+    const struct st_api_list list = {"trace_summaries", &items, &n_items};
+    r = st_api_call_pages(cli, "GetTraceSummaries", &req.base,
+                          &stratus__get_trace_summaries_response__descriptor, &list, 1, 0,
+                          MAX_PAGES, &pages, err);
     if (r == 0) {
-        size_t k = 0;
-        for (size_t p = 0; p < n_pages; p++) {
-            for (size_t i = 0; i < pages[p]->n_trace_summaries; i++) {
-                items[k++] = pages[p]->trace_summaries[i];
-            }
-        }
-        st_output_trace_summaries(cli->out, items, k, first);
+        st_output_trace_summaries(cli->out, (Stratus__TraceSummary **)items, n_items,
+                                  (const Stratus__GetTraceSummariesResponse *)pages.items[0]);
     }
     st_free(items);
-    for (size_t p = 0; p < n_pages; p++) {
-        st_pb_free(pages[p]);
-    }
-    st_free(pages);
+    st_pb_pages_fini(&pages);
     return r;
 }
 
