@@ -96,20 +96,34 @@ const char *st_xray_url_host(const char *url, char *buf, size_t size)
 /* --- the JSON scanner ---
  *
  * Values are read in place: read_value() checks one value's syntax (RFC 8259, nesting bounded)
- * and describes where it lies, without building anything. Objects and arrays are then walked
- * member by member with the same reader, so a document is scanned once at the top level and
- * once more per level of the objects the parser looks into (http, subsegments, ...); the rest
- * (metadata, unknown members) is only checked. */
+ * and describes where it lies, without building anything. While it checks a document it notes
+ * where each object and array ends (struct jends), so that walking an object member by member
+ * afterwards steps over a nested object or array at once instead of scanning it again: every
+ * byte is scanned once, plus the members of the objects the parser looks into (http,
+ * subsegments, ...). The rest (metadata, unknown members) is only checked. */
 
 enum jtype { J_NONE, J_NULL, J_BOOL, J_NUMBER, J_STRING, J_OBJECT, J_ARRAY };
+
+/* Where the objects and arrays of a checked document end, by where they start: noted in
+ * document order by read_value, so sorted by start. A document with more containers than fit
+ * keeps the first ones; the others are scanned again when walked. */
+#define JENDS_MAX 256
+
+struct jends {
+    const uint8_t *base;
+    size_t n;
+    uint32_t start[JENDS_MAX];
+    uint32_t end[JENDS_MAX];
+};
 
 struct jv {
     enum jtype type;
     const uint8_t *p; /* the whole token (strings: with their quotes) */
     size_t n;
-    bool b;       /* J_BOOL */
-    bool integer; /* J_NUMBER without fraction or exponent */
-    bool escaped; /* J_STRING holding a backslash */
+    const struct jends *ends; /* of the document this value lies in, or NULL */
+    bool b;                   /* J_BOOL */
+    bool integer;             /* J_NUMBER without fraction or exponent */
+    bool escaped;             /* J_STRING holding a backslash */
 };
 
 #define JSON_MAX_DEPTH (2 * ST_XRAY_MAX_DEPTH + 8)
@@ -242,9 +256,10 @@ static int read_number(struct st_cursor *c, struct jv *ret)
     return 0;
 }
 
-/* Reads one value at c (whitespace before it skipped). Returns 0 or -EINVAL (not JSON, or
- * nested deeper than max_depth). */
-static int read_value(struct st_cursor *c, unsigned depth, unsigned max_depth, struct jv *ret)
+/* Reads one value at c (whitespace before it skipped), noting where its objects and arrays end
+ * in ends (NULL: nowhere). Returns 0 or -EINVAL (not JSON, or nested deeper than max_depth). */
+static int read_value(struct st_cursor *c, unsigned depth, unsigned max_depth, struct jends *ends,
+                      struct jv *ret)
 {
     skip_ws(c);
     const uint8_t *start = c->pos;
@@ -273,6 +288,10 @@ static int read_value(struct st_cursor *c, unsigned depth, unsigned max_depth, s
             return -EINVAL;
         }
         int close = ch == '{' ? '}' : ']';
+        size_t slot = ends && ends->n < JENDS_MAX ? ends->n++ : JENDS_MAX;
+        if (slot < JENDS_MAX) {
+            ends->start[slot] = (uint32_t)(start - ends->base);
+        }
         c->pos++;
         skip_ws(c);
         if (peek(c) == close) {
@@ -291,7 +310,7 @@ static int read_value(struct st_cursor *c, unsigned depth, unsigned max_depth, s
                     }
                     c->pos++;
                 }
-                if ((r = read_value(c, depth + 1, max_depth, &v)) < 0) {
+                if ((r = read_value(c, depth + 1, max_depth, ends, &v)) < 0) {
                     return r;
                 }
                 skip_ws(c);
@@ -311,6 +330,9 @@ static int read_value(struct st_cursor *c, unsigned depth, unsigned max_depth, s
                 }
             }
         }
+        if (slot < JENDS_MAX) {
+            ends->end[slot] = (uint32_t)(c->pos - ends->base);
+        }
         *ret = (struct jv){
             .type = ch == '{' ? J_OBJECT : J_ARRAY, .p = start, .n = (size_t)(c->pos - start)};
         return 0;
@@ -323,15 +345,51 @@ static int read_value(struct st_cursor *c, unsigned depth, unsigned max_depth, s
     }
 }
 
+/* Where the container starting at p ends, if ends noted it; else NULL. */
+static const uint8_t *jends_find(const struct jends *ends, const uint8_t *p)
+{
+    uint32_t off = (uint32_t)(p - ends->base);
+    size_t lo = 0, hi = ends->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ends->start[mid] < off) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo < ends->n && ends->start[lo] == off ? ends->base + ends->end[lo] : NULL;
+}
+
+/* Steps over one value that read_value accepted before: an object or array whose end was noted
+ * at once, anything else by reading it again. */
+static void skip_value(struct st_cursor *c, const struct jends *ends, struct jv *ret)
+{
+    skip_ws(c);
+    int ch = peek(c);
+    const uint8_t *end;
+    if ((ch == '{' || ch == '[') && ends && (end = jends_find(ends, c->pos))) {
+        *ret = (struct jv){
+            .type = ch == '{' ? J_OBJECT : J_ARRAY, .p = c->pos, .n = (size_t)(end - c->pos)};
+        c->pos = end;
+    } else {
+        /* Checked once already: this cannot fail. */
+        read_value(c, 0, JSON_MAX_DEPTH, NULL, ret);
+    }
+    ret->ends = ends;
+}
+
 /* Walks the members of an object (or the elements of an array) that read_value accepted. */
 struct jiter {
     struct st_cursor c;
+    const struct jends *ends;
     bool object;
 };
 
 static void iter_init(struct jiter *it, const struct jv *v)
 {
     st_cursor_init(&it->c, v->p + 1, v->n - 2);
+    it->ends = v->ends;
     it->object = v->type == J_OBJECT;
 }
 
@@ -351,8 +409,7 @@ static int iter_next(struct jiter *it, struct jv *key, struct jv *val)
         skip_ws(&it->c);
         it->c.pos++; /* ':' */
     }
-    /* Checked once already: this cannot fail. */
-    read_value(&it->c, 0, JSON_MAX_DEPTH, val);
+    skip_value(&it->c, it->ends, val);
     return 1;
 }
 
@@ -579,7 +636,7 @@ int st_xray_datagram_body(const uint8_t *dgram, size_t len, const uint8_t **ret_
         struct st_cursor hc;
         st_cursor_init(&hc, hdr, hdr_len);
         struct jv h;
-        if (read_value(&hc, 0, 2, &h) < 0 || st_cursor_left(&hc) != 0 || h.type != J_OBJECT) {
+        if (read_value(&hc, 0, 2, NULL, &h) < 0 || st_cursor_left(&hc) != 0 || h.type != J_OBJECT) {
             return -EBADMSG;
         }
         static const char *const keys[] = {"format", "version"};
@@ -606,13 +663,23 @@ struct parse {
     struct st_arena *arena;
     struct st_error *err;
     size_t n_subsegments;
-    char path[160]; /* where the error is, for messages: "subsegments[2].id" */
+    /* Where the parser is, for messages ("subsegments[2].id"): the index of the subsegment at
+     * each level, spelled out only when there is an error. */
+    size_t where[ST_XRAY_MAX_DEPTH + 1];
+    size_t depth;
 };
 
 static int invalid(struct parse *p, const char *field, const char *what)
 {
-    return st_error_set(p->err, -EINVAL, ERR_CODE, "%s%s%s %s", p->path, p->path[0] ? "." : "",
-                        field, what);
+    char path[160] = "";
+    size_t len = 0;
+    for (size_t i = 0; i < p->depth && len < sizeof(path) - 1; i++) {
+        int w = snprintf(path + len, sizeof(path) - len, "%ssubsegments[%zu]", i ? "." : "",
+                         p->where[i]);
+        len = w < 0 ? sizeof(path) - 1 : len + (size_t)w;
+    }
+    return st_error_set(p->err, -EINVAL, ERR_CODE, "%s%s%s %s", path, path[0] ? "." : "", field,
+                        what);
 }
 
 static int oom(struct parse *p)
@@ -933,21 +1000,19 @@ static int parse_subsegments(struct parse *p, const struct jv *arr, struct st_xr
         r = oom(p);
         goto out;
     }
-    size_t path_len = strlen(p->path);
     for (size_t i = 0; i < n; i++) {
-        snprintf(p->path + path_len, sizeof(p->path) - path_len, "%ssubsegments[%zu]",
-                 path_len ? "." : "", i);
         if (subs[i].type != J_OBJECT) {
-            p->path[path_len] = '\0';
             r = invalid(p, "subsegments", "must hold objects");
             goto out;
         }
-        if ((r = parse_segment(p, &subs[i], &s->subsegments[i], false, depth + 1)) < 0) {
+        p->where[p->depth++] = i;
+        r = parse_segment(p, &subs[i], &s->subsegments[i], false, depth + 1);
+        p->depth--;
+        if (r < 0) {
             goto out;
         }
         s->n_subsegments++;
     }
-    p->path[path_len] = '\0';
 out:
     if (subs != local) {
         st_free(subs);
@@ -1138,8 +1203,11 @@ int st_xray_segment_parse(const uint8_t *doc, size_t len, struct st_xray_doc **r
      * per subsegment level (object, array), plus the members' own. */
     struct st_cursor c;
     st_cursor_init(&c, doc, len);
+    struct jends ends; /* only the first ends.n entries are read */
+    ends.base = doc;
+    ends.n = 0;
     struct jv root;
-    if (read_value(&c, 0, JSON_MAX_DEPTH, &root) < 0) {
+    if (read_value(&c, 0, JSON_MAX_DEPTH, &ends, &root) < 0) {
         return st_error_set(err, -EINVAL, ERR_CODE, "the segment is not valid JSON");
     }
     skip_ws(&c);
@@ -1149,6 +1217,7 @@ int st_xray_segment_parse(const uint8_t *doc, size_t len, struct st_xray_doc **r
     if (root.type != J_OBJECT) {
         return st_error_set(err, -EINVAL, ERR_CODE, "the segment must be a JSON object");
     }
+    root.ends = &ends;
     struct st_xray_doc *d = st_calloc(1, sizeof(*d));
     if (!d) {
         return st_error_set(err, -ENOMEM, ST_ERR_INTERNAL_FAILURE, "out of memory");

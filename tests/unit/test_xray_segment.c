@@ -307,6 +307,42 @@ static void test_datagram_header_is_checked(void **state)
     }
 }
 
+/* A document with more objects and arrays than the parser notes the ends of (its metadata holds
+ * hundreds) is read in full all the same: the members after them are found by scanning again. */
+static void test_many_containers_are_read_in_full(void **state)
+{
+    (void)state;
+    char doc[8192];
+    int n = snprintf(doc, sizeof(doc),
+                     "{\"name\": \"web\", \"id\": \"70de5b6f19ff9a0a\", \"trace_id\": \"" TID "\","
+                     " \"start_time\": 1602500000.5, \"end_time\": 1602500001.25,"
+                     " \"metadata\": {\"many\": [");
+    for (int i = 0; i < 600; i++) {
+        n += snprintf(doc + n, sizeof(doc) - (size_t)n, "%s{}", i ? "," : "");
+    }
+    snprintf(doc + n, sizeof(doc) - (size_t)n,
+             "]}, \"http\": {\"response\": {\"status\": 429}},"
+             " \"subsegments\": [{\"name\": \"db\", \"id\": \"0000000000000004\","
+             " \"start_time\": 1602500000.6, \"end_time\": 1602500000.8,"
+             " \"subsegments\": [{\"name\": \"inner\", \"id\": \"0000000000000005\","
+             " \"start_time\": 1602500000.7, \"end_time\": 1602500000.75}]}]}");
+    struct st_xray_doc *d = NULL;
+    struct st_error err;
+    assert_int_equal(parse(doc, &d, &err), 0);
+    assert_int_equal(d->root.http.status, 429);
+    assert_int_equal(d->root.n_subsegments, 1);
+    assert_string_equal(d->root.subsegments[0].name, "db");
+    assert_int_equal(d->root.subsegments[0].n_subsegments, 1);
+    assert_string_equal(d->root.subsegments[0].subsegments[0].name, "inner");
+    st_xray_doc_free(d);
+
+    /* An error past them still names where it is. */
+    char *bad = strstr(doc, "0000000000000005");
+    memcpy(bad, "zz", 2);
+    assert_int_equal(parse(doc, &d, &err), -EINVAL);
+    assert_non_null(strstr(err.message, "subsegments[0].subsegments[0].id"));
+}
+
 static void test_ids_and_url_hosts(void **state)
 {
     (void)state;
@@ -337,6 +373,7 @@ int main(void)
         cmocka_unit_test(test_documents_over_64k_are_rejected),
         cmocka_unit_test(test_datagram_header_is_checked),
         cmocka_unit_test(test_ids_and_url_hosts),
+        cmocka_unit_test(test_many_containers_are_read_in_full),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
