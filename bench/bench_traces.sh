@@ -4,8 +4,8 @@
 # latency of GetServiceGraph over what was stored. The collector (both its threads) is pinned to
 # CPU 0 with --no-fsync; bench/xray_load (CPU 1) sends 1.5 KB segment datagrams at each rate for
 # SECONDS. A rate counts when it and every lower rate lost nothing: neither at the socket (the
-# kernel's drop counter in /proc/net/udp) nor in the collector (every datagram sent is a row of
-# traces.db once the collector caught up). Then GetServiceGraph and GetTraceSummaries are timed
+# kernel's drop counter in /proc/net/udp) nor in the collector (every datagram sent is a stored
+# document of traces.db, counted by its batches' live refs, once the collector caught up). Then GetServiceGraph and GetTraceSummaries are timed
 # over a window holding every stored segment.
 # Usage: bench/bench_traces.sh [BUILD_DIR]   (RATES="25000 50000 ...", SECONDS_EACH=5)
 set -euo pipefail
@@ -28,7 +28,7 @@ hexport=$(printf '%04X' "$PORT")
 hz=$(getconf CLK_TCK)
 drops() { awk -v p=":$hexport" '$2 ~ p"$" {print $NF}' /proc/net/udp | head -n 1; }
 ticks() { awk '{print $14 + $15}' "/proc/$CP/stat"; }
-stored() { sqlite3 "file:$D/c/traces.db?mode=ro" "SELECT count(*) FROM segments" 2>/dev/null || echo 0; }
+stored() { sqlite3 "file:$D/c/traces.db?mode=ro" "SELECT coalesce(sum(live), 0) FROM batches" 2>/dev/null || echo 0; }
 # Waits until the collector has stored N segments or stopped making progress for 2 s.
 settle() {
   local want=$1 last=-1 same=0 n

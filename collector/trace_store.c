@@ -2,13 +2,20 @@
 /*
  * The trace store (trace_store.h). Schema of traces.db:
  *
- *   traces(trace_id PRIMARY KEY, id_time_ms, start_ms, end_ms, received_ms)
- *   segments(rowid, trace_id, id, in_progress, doc), UNIQUE(trace_id, id)
+ *   batches(batch_id INTEGER PRIMARY KEY, live, docs)
+ *   traces(id_time_ms, trace_id, start_ms, end_ms, received_ms, refs),
+ *       PRIMARY KEY(id_time_ms, trace_id), indexes on (start_ms, trace_id) and (received_ms)
  *
- * Documents live in a rowid table: rows are appended in arrival order and a 1-2 KB document
- * shares its page with others. (Until 2026-12 segments was WITHOUT ROWID, which moves any row
- * over about 1 KB to overflow pages of its own: about 5 KB of file and 10 KB of writes per
- * 1.5 KB document. open_db() copies such a table into the new layout once.)
+ * Each ingest transaction (a group commit) appends one batches row: the documents it stored,
+ * concatenated in one blob. A trace's row carries refs, one 33-byte record per document (batch,
+ * offset, length, in progress, id), so storing a segment costs a slice of one large sequential
+ * blob plus its trace's row, not a row and a unique-index entry of its own. `live` counts the
+ * refs into a batch; when a document is replaced or its trace deleted, its batch's count drops,
+ * and a batch with none left is deleted. The primary key starts with the time in the trace id
+ * (derived from the id itself), so it serves both lookups by id and windows by id time.
+ *
+ * Databases of the older layouts (a segments table with a row per document, rowid or WITHOUT
+ * ROWID) are moved over once when opened, in one transaction (migrate_segments()).
  *
  * A document replaces the stored one with the same (trace_id, id) unless it is in progress and
  * the stored one is complete. The worker also keeps recent traces parsed in memory (an age list
@@ -40,15 +47,16 @@
 #include "trace_store.h"
 
 enum stmt {
-    S_SEG_UPSERT,
+    S_TRACE_GET,
     S_TRACE_INSERT,
     S_TRACE_UPDATE,
-    S_DOCS,
+    S_BATCH_INSERT,
+    S_BATCH_RELEASE,
+    S_BATCH_DROP,
     S_WIN_ID,
     S_WIN_EVENT,
     S_EXPIRED,
     S_OLDEST,
-    S_DEL_SEGS,
     S_DEL_TRACE,
     S__COUNT,
 };
@@ -58,15 +66,15 @@ enum stmt {
 #define GROUP_BYTES   (1u << 20)
 
 static const char *const stmt_sql[S__COUNT] = {
-    [S_SEG_UPSERT] = "INSERT INTO segments(trace_id, id, in_progress, doc) VALUES (?1, ?2, ?3, ?4)"
-                     " ON CONFLICT(trace_id, id) DO UPDATE SET in_progress = excluded.in_progress,"
-                     " doc = excluded.doc WHERE segments.in_progress = 1 OR"
-                     " excluded.in_progress = 0",
-    [S_TRACE_INSERT] = "INSERT OR IGNORE INTO traces(trace_id, id_time_ms, start_ms, end_ms,"
-                       " received_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-    [S_TRACE_UPDATE] = "UPDATE traces SET start_ms = min(start_ms, ?2), end_ms = max(end_ms, ?3),"
-                       " received_ms = ?4 WHERE trace_id = ?1",
-    [S_DOCS] = "SELECT doc FROM segments WHERE trace_id = ?1",
+    [S_TRACE_GET] = "SELECT start_ms, end_ms, refs FROM traces WHERE id_time_ms = ?1 AND"
+                    " trace_id = ?2",
+    [S_TRACE_INSERT] = "INSERT INTO traces(id_time_ms, trace_id, start_ms, end_ms, received_ms,"
+                       " refs) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_TRACE_UPDATE] = "UPDATE traces SET start_ms = ?3, end_ms = ?4, received_ms = ?5, refs = ?6"
+                       " WHERE id_time_ms = ?1 AND trace_id = ?2",
+    [S_BATCH_INSERT] = "INSERT INTO batches(batch_id, live, docs) VALUES (?1, ?2, ?3)",
+    [S_BATCH_RELEASE] = "UPDATE batches SET live = live - ?2 WHERE batch_id = ?1",
+    [S_BATCH_DROP] = "DELETE FROM batches WHERE batch_id = ?1 AND live <= 0",
     [S_WIN_ID] = "SELECT trace_id, id_time_ms FROM traces WHERE id_time_ms >= ?1 AND"
                  " id_time_ms < ?2 AND (id_time_ms, trace_id) > (?3, ?4)"
                  " ORDER BY id_time_ms, trace_id",
@@ -74,39 +82,49 @@ static const char *const stmt_sql[S__COUNT] = {
                     " start_ms >= ?1 - 86400000 AND end_ms >= ?1 AND"
                     " (start_ms, trace_id) > (?3, ?4)"
                     " ORDER BY start_ms, trace_id",
-    [S_EXPIRED] = "SELECT trace_id FROM traces WHERE received_ms < ?1 LIMIT 1000",
-    [S_OLDEST] = "SELECT trace_id FROM traces ORDER BY received_ms LIMIT ?1",
-    [S_DEL_SEGS] = "DELETE FROM segments WHERE trace_id = ?1",
-    [S_DEL_TRACE] = "DELETE FROM traces WHERE trace_id = ?1",
+    [S_EXPIRED] = "SELECT id_time_ms, trace_id FROM traces WHERE received_ms < ?1 LIMIT 1000",
+    [S_OLDEST] = "SELECT id_time_ms, trace_id FROM traces ORDER BY received_ms LIMIT ?1",
+    [S_DEL_TRACE] = "DELETE FROM traces WHERE id_time_ms = ?1 AND trace_id = ?2",
 };
+
+#define BATCHES_TABLE                                                                              \
+    "CREATE TABLE IF NOT EXISTS batches(batch_id INTEGER PRIMARY KEY, live INTEGER NOT NULL,"      \
+    " docs BLOB NOT NULL);"
+#define TRACES_TABLE(name)                                                                         \
+    "CREATE TABLE IF NOT EXISTS " name "(id_time_ms INTEGER NOT NULL, trace_id TEXT NOT NULL,"     \
+    " start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, received_ms INTEGER NOT NULL,"           \
+    " refs BLOB NOT NULL, PRIMARY KEY(id_time_ms, trace_id)) WITHOUT ROWID;"
+
+#define TRACES_INDEXES                                                                             \
+    "CREATE INDEX IF NOT EXISTS traces_by_start ON traces(start_ms, trace_id);"                    \
+    "CREATE INDEX IF NOT EXISTS traces_by_received ON traces(received_ms);"
 
 static const char schema[] =
     "PRAGMA page_size=16384;"
     "PRAGMA auto_vacuum=INCREMENTAL;"
     "PRAGMA journal_mode=WAL;"
-    "PRAGMA cache_size=-32768;"
-    "CREATE TABLE IF NOT EXISTS traces(trace_id TEXT PRIMARY KEY, id_time_ms INTEGER NOT NULL,"
-    " start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, received_ms INTEGER NOT NULL)"
-    " WITHOUT ROWID;"
-    "CREATE INDEX IF NOT EXISTS traces_by_id_time ON traces(id_time_ms, trace_id);"
-    "CREATE INDEX IF NOT EXISTS traces_by_start ON traces(start_ms, trace_id);"
-    "CREATE INDEX IF NOT EXISTS traces_by_received ON traces(received_ms);"
-    "CREATE TABLE IF NOT EXISTS segments(trace_id TEXT NOT NULL, id TEXT NOT NULL,"
-    " in_progress INTEGER NOT NULL, doc BLOB NOT NULL);"
-    "CREATE UNIQUE INDEX IF NOT EXISTS segments_by_trace ON segments(trace_id, id);";
+    "PRAGMA cache_size=-32768;" BATCHES_TABLE TRACES_TABLE("traces") TRACES_INDEXES;
 
-/* The documents of a database written before segments became a rowid table, moved over in one
- * transaction (a crash in between leaves the old table, and the next open starts again). */
-static const char migrate_segments[] =
-    "BEGIN;"
-    "ALTER TABLE segments RENAME TO segments_without_rowid;"
-    "CREATE TABLE segments(trace_id TEXT NOT NULL, id TEXT NOT NULL,"
-    " in_progress INTEGER NOT NULL, doc BLOB NOT NULL);"
-    "INSERT INTO segments(trace_id, id, in_progress, doc)"
-    " SELECT trace_id, id, in_progress, doc FROM segments_without_rowid ORDER BY trace_id, id;"
-    "DROP TABLE segments_without_rowid;"
-    "CREATE UNIQUE INDEX segments_by_trace ON segments(trace_id, id);"
-    "COMMIT;";
+/* One stored document, as a trace's refs hold it (REF_BYTES each, little-endian). */
+struct ref {
+    int64_t batch;
+    uint32_t offset, len;
+    bool in_progress;
+    char id[ST_XRAY_ID_LEN];
+};
+#define REF_BYTES (8 + 4 + 4 + 1 + ST_XRAY_ID_LEN)
+
+/* A trace the open ingest transaction touched: its row as it will be written at the end. */
+struct pending {
+    char trace_id[ST_XRAY_TRACE_ID_LEN + 1];
+    int64_t id_time_ms, start_ms, end_ms;
+    bool exists; /* it has a row already (UPDATE rather than INSERT) */
+    bool dirty;
+    uint8_t *refs; /* n_refs * REF_BYTES, st_malloc'ed */
+    size_t n_refs, cap_refs;
+    struct pending *same_key; /* another trace with the same hash */
+    struct pending *next;     /* the transaction's list */
+};
 
 struct st_trace_view {
     struct st_trace_store *s;
@@ -137,6 +155,17 @@ struct st_trace_store {
     struct st_trace_metric *metrics; /* this interval's, worker-owned */
     size_t n_metrics;
     uint64_t last_metrics_us;
+    /* the open transaction's batch: its id, documents, live refs and touched traces */
+    int64_t batch_id;
+    uint8_t *batch_buf;
+    size_t batch_len, batch_cap;
+    int64_t batch_live;
+    struct st_u64_map pending_map; /* trace id hash -> struct pending */
+    struct pending *pending;
+    int64_t *releases; /* batch ids that lost a ref (one entry per ref) */
+    size_t n_releases, cap_releases;
+    uint8_t *read_buf; /* a document read back from its batch */
+    size_t read_cap;
     struct st_trace_store_stats stats;
 };
 
@@ -227,26 +256,319 @@ static uint64_t trace_key(const char *id)
     return XXH3_64bits(id, strlen(id));
 }
 
-/* 1 when the database holds segments in the old WITHOUT ROWID layout, 0 when not, -EIO. */
-static int old_segments_layout(sqlite3 *db)
+static int step_done(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+/* The time in a trace id, the first column of traces' key; -1 when id is not a trace id. */
+static int64_t id_time_ms(const char *trace_id)
+{
+    int64_t epoch = 0;
+    if (!st_xray_valid_trace_id(trace_id, strlen(trace_id), &epoch)) {
+        return -1;
+    }
+    return epoch * 1000;
+}
+
+/* --- refs and batches --- */
+
+static void put_le(uint8_t *p, uint64_t v, int n)
+{
+    for (int i = 0; i < n; i++) {
+        p[i] = (uint8_t)(v >> (8 * i));
+    }
+}
+
+static uint64_t get_le(const uint8_t *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++) {
+        v |= (uint64_t)p[i] << (8 * i);
+    }
+    return v;
+}
+
+static void ref_encode(uint8_t *p, const struct ref *r)
+{
+    put_le(p, (uint64_t)r->batch, 8);
+    put_le(p + 8, r->offset, 4);
+    put_le(p + 12, r->len, 4);
+    p[16] = r->in_progress;
+    memcpy(p + 17, r->id, ST_XRAY_ID_LEN);
+}
+
+static void ref_decode(const uint8_t *p, struct ref *r)
+{
+    r->batch = (int64_t)get_le(p, 8);
+    r->offset = (uint32_t)get_le(p + 8, 4);
+    r->len = (uint32_t)get_le(p + 12, 4);
+    r->in_progress = p[16] != 0;
+    memcpy(r->id, p + 17, ST_XRAY_ID_LEN);
+}
+
+static int grow(void **buf, size_t *cap, size_t want, size_t elem)
+{
+    if (want <= *cap) {
+        return 0;
+    }
+    size_t cap2 = *cap ? *cap : 16;
+    while (cap2 < want) {
+        cap2 *= 2;
+    }
+    void *p = st_realloc(*buf, cap2 * elem);
+    if (!p) {
+        return -ENOMEM;
+    }
+    *buf = p;
+    *cap = cap2;
+    return 0;
+}
+
+/* Appends a document to the open batch; *ret gets its ref (id and in_progress left to the
+ * caller). Returns 0 or -ENOMEM. */
+static int batch_append(struct st_trace_store *s, const uint8_t *doc, size_t len, struct ref *ret)
+{
+    if (len > UINT32_MAX || s->batch_len + len > UINT32_MAX) {
+        return -ENOMEM;
+    }
+    void *buf = s->batch_buf;
+    if (grow(&buf, &s->batch_cap, s->batch_len + len, 1) < 0) {
+        return -ENOMEM;
+    }
+    s->batch_buf = buf;
+    memcpy(s->batch_buf + s->batch_len, doc, len);
+    ret->batch = s->batch_id;
+    ret->offset = (uint32_t)s->batch_len;
+    ret->len = (uint32_t)len;
+    s->batch_len += len;
+    s->batch_live++;
+    return 0;
+}
+
+/* The document behind ref r of the open batch or an older one no longer counts. */
+static int batch_release(struct st_trace_store *s, int64_t batch)
+{
+    if (batch == s->batch_id) {
+        s->batch_live--;
+        return 0;
+    }
+    void *buf = s->releases;
+    if (grow(&buf, &s->cap_releases, s->n_releases + 1, sizeof(*s->releases)) < 0) {
+        return -ENOMEM;
+    }
+    s->releases = buf;
+    s->releases[s->n_releases++] = batch;
+    return 0;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Takes the released refs off their batches' counts, deleting batches left without any (in the
+ * open transaction). Returns 0 or -EIO. */
+static int apply_releases(struct st_trace_store *s)
+{
+    qsort(s->releases, s->n_releases, sizeof(*s->releases), cmp_i64);
+    for (size_t i = 0; i < s->n_releases;) {
+        size_t j = i;
+        while (j < s->n_releases && s->releases[j] == s->releases[i]) {
+            j++;
+        }
+        sqlite3_stmt *rel = s->st[S_BATCH_RELEASE], *drop = s->st[S_BATCH_DROP];
+        sqlite3_bind_int64(rel, 1, s->releases[i]);
+        sqlite3_bind_int64(rel, 2, (int64_t)(j - i));
+        sqlite3_bind_int64(drop, 1, s->releases[i]);
+        if (step_done(rel) < 0 || step_done(drop) < 0) {
+            return -EIO;
+        }
+        i = j;
+    }
+    s->n_releases = 0;
+    return 0;
+}
+
+/* Writes the open batch's row (when it stored a document) and starts the next batch. Returns 0
+ * or -EIO. */
+static int batch_write(struct st_trace_store *s, sqlite3_stmt *ins)
+{
+    if (s->batch_live > 0) {
+        sqlite3_bind_int64(ins, 1, s->batch_id);
+        sqlite3_bind_int64(ins, 2, s->batch_live);
+        sqlite3_bind_blob(ins, 3, s->batch_buf, (int)s->batch_len, SQLITE_STATIC);
+        int r = step_done(ins);
+        sqlite3_clear_bindings(ins);
+        if (r < 0) {
+            return -EIO;
+        }
+        s->batch_id++;
+    }
+    s->batch_len = 0;
+    s->batch_live = 0;
+    if (s->batch_cap > 4 * GROUP_BYTES) {
+        /* a large PutTraceSegments batch: do not keep its memory */
+        st_free(s->batch_buf);
+        s->batch_buf = NULL;
+        s->batch_cap = 0;
+    }
+    return 0;
+}
+
+/* Forgets the open transaction's batch and touched traces (after a commit or a rollback). */
+static void batch_reset(struct st_trace_store *s)
+{
+    while (s->pending) {
+        struct pending *p = s->pending;
+        s->pending = p->next;
+        st_free(p->refs);
+        st_free(p);
+    }
+    st_u64_map_fini(&s->pending_map);
+    st_u64_map_init(&s->pending_map);
+    s->batch_len = 0;
+    s->batch_live = 0;
+    s->n_releases = 0;
+}
+
+static int pending_add_ref(struct pending *p, const struct ref *r)
+{
+    void *buf = p->refs;
+    if (grow(&buf, &p->cap_refs, (p->n_refs + 1) * REF_BYTES, 1) < 0) {
+        return -ENOMEM;
+    }
+    p->refs = buf;
+    ref_encode(p->refs + p->n_refs * REF_BYTES, r);
+    p->n_refs++;
+    p->dirty = true;
+    return 0;
+}
+
+/* Writes a touched trace's row. Returns 0 or -EIO. */
+static int pending_write(struct st_trace_store *s, struct pending *p, int64_t received_ms)
+{
+    sqlite3_stmt *st = s->st[p->exists ? S_TRACE_UPDATE : S_TRACE_INSERT];
+    sqlite3_bind_int64(st, 1, p->id_time_ms);
+    sqlite3_bind_text(st, 2, p->trace_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, p->start_ms);
+    sqlite3_bind_int64(st, 4, p->end_ms);
+    sqlite3_bind_int64(st, 5, received_ms);
+    sqlite3_bind_blob(st, 6, p->refs ? p->refs : (const uint8_t *)"", (int)(p->n_refs * REF_BYTES),
+                      SQLITE_STATIC);
+    int r = step_done(st);
+    sqlite3_clear_bindings(st);
+    return r;
+}
+
+/* --- opening, and moving older layouts over --- */
+
+static bool has_table(sqlite3 *db, const char *name)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT sql FROM sqlite_master WHERE type = 'table' AND"
-                           " name = 'segments'",
-                           -1, &st, NULL) != SQLITE_OK) {
-        return -EIO;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", -1,
+                           &st, NULL) != SQLITE_OK) {
+        return false;
     }
-    int r = 0;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        const char *sql = (const char *)sqlite3_column_text(st, 0);
-        r = sql && strstr(sql, "WITHOUT ROWID") != NULL;
-    }
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    bool r = sqlite3_step(st) == SQLITE_ROW;
     sqlite3_finalize(st);
     return r;
 }
 
-/* Opens dir/traces.db, moving an old segments table over first. Returns 0 or -EIO. */
+/*
+ * Moves a database of the older layouts (segments(trace_id, id, in_progress, doc), one row per
+ * document, rowid or WITHOUT ROWID; traces keyed by trace_id) into batches of about GROUP_BYTES
+ * and the new traces table, in one transaction: a crash in between leaves the old tables, and
+ * the next open starts again. Returns 0 or -EIO.
+ */
+static int migrate_segments(struct st_trace_store *s)
+{
+    sqlite3_stmt *sel = NULL, *docs = NULL, *ins_trace = NULL, *ins_batch = NULL;
+    struct pending p = {0};
+    int r = -EIO;
+    if (exec_sql(s->db, "BEGIN;" BATCHES_TABLE TRACES_TABLE("traces_moved")) < 0) {
+        return -EIO;
+    }
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT trace_id, id_time_ms, start_ms, end_ms, received_ms FROM traces",
+                           -1, &sel, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db,
+                           "SELECT id, in_progress, doc FROM segments WHERE trace_id = ?1"
+                           " ORDER BY id",
+                           -1, &docs, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db,
+                           "INSERT INTO traces_moved(id_time_ms, trace_id, start_ms, end_ms,"
+                           " received_ms, refs) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                           -1, &ins_trace, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db, stmt_sql[S_BATCH_INSERT], -1, &ins_batch, NULL) != SQLITE_OK) {
+        goto done;
+    }
+    s->batch_id = 1;
+    int rc;
+    while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+        const char *tid = (const char *)sqlite3_column_text(sel, 0);
+        p.n_refs = 0;
+        sqlite3_bind_text(docs, 1, tid, -1, SQLITE_TRANSIENT);
+        int drc;
+        while ((drc = sqlite3_step(docs)) == SQLITE_ROW) {
+            const char *id = (const char *)sqlite3_column_text(docs, 0);
+            const uint8_t *doc = sqlite3_column_blob(docs, 2);
+            size_t len = (size_t)sqlite3_column_bytes(docs, 2);
+            struct ref ref;
+            if (s->batch_len >= GROUP_BYTES && batch_write(s, ins_batch) < 0) {
+                goto done_docs;
+            }
+            if (!id || strlen(id) != ST_XRAY_ID_LEN ||
+                batch_append(s, doc ? doc : (const uint8_t *)"", len, &ref) < 0) {
+                goto done_docs;
+            }
+            ref.in_progress = sqlite3_column_int(docs, 1) != 0;
+            memcpy(ref.id, id, ST_XRAY_ID_LEN);
+            if (pending_add_ref(&p, &ref) < 0) {
+                goto done_docs;
+            }
+        }
+        sqlite3_reset(docs);
+        if (drc != SQLITE_DONE) {
+            goto done;
+        }
+        sqlite3_bind_int64(ins_trace, 1, sqlite3_column_int64(sel, 1));
+        sqlite3_bind_text(ins_trace, 2, tid, -1, SQLITE_TRANSIENT);
+        for (int c = 2; c < 5; c++) {
+            sqlite3_bind_int64(ins_trace, c + 1, sqlite3_column_int64(sel, c));
+        }
+        sqlite3_bind_blob(ins_trace, 6, p.refs ? p.refs : (const uint8_t *)"",
+                          (int)(p.n_refs * REF_BYTES), SQLITE_STATIC);
+        if (step_done(ins_trace) < 0) {
+            goto done;
+        }
+    }
+    if (rc == SQLITE_DONE && batch_write(s, ins_batch) == 0 &&
+        exec_sql(s->db, "DROP TABLE segments; DROP TABLE traces;"
+                        " ALTER TABLE traces_moved RENAME TO traces; COMMIT") == 0) {
+        r = 0;
+    }
+    goto done;
+done_docs:
+    sqlite3_reset(docs);
+done:
+    st_free(p.refs);
+    sqlite3_finalize(sel);
+    sqlite3_finalize(docs);
+    sqlite3_finalize(ins_trace);
+    sqlite3_finalize(ins_batch);
+    batch_reset(s);
+    if (r < 0) {
+        exec_sql(s->db, "ROLLBACK");
+    }
+    return r;
+}
+
+/* Opens dir/traces.db, moving an older layout over first. Returns 0 or -EIO. */
 static int open_db(struct st_trace_store *s, const char *path)
 {
     if (sqlite3_open_v2(path, &s->db,
@@ -254,12 +576,7 @@ static int open_db(struct st_trace_store *s, const char *path)
                         NULL) != SQLITE_OK) {
         return -EIO;
     }
-    int old = old_segments_layout(s->db);
-    if (old < 0) {
-        return -EIO;
-    }
-    if (old && exec_sql(s->db, migrate_segments) < 0) {
-        exec_sql(s->db, "ROLLBACK");
+    if (has_table(s->db, "segments") && migrate_segments(s) < 0) {
         return -EIO;
     }
     if (exec_sql(s->db, schema) < 0 ||
@@ -335,13 +652,6 @@ static void peek_id(struct st_trace_doc_in *d)
     if (tok) {
         json_tokener_free(tok);
     }
-}
-
-static int step_done(sqlite3_stmt *st)
-{
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
 /* --- trace metrics --- */
@@ -508,8 +818,121 @@ static void flush_metrics(struct st_trace_store *s)
     finish(s, job);
 }
 
+/* The open transaction's view of trace_id: loaded from its row on first touch. *ret gets it.
+ * Returns 0, -ENOMEM or -EIO. */
+static int pending_of(struct st_trace_store *s, const char *trace_id, struct pending **ret)
+{
+    uint64_t key = trace_key(trace_id);
+    struct pending *first = st_u64_map_get(&s->pending_map, key);
+    for (struct pending *p = first; p; p = p->same_key) {
+        if (strcmp(p->trace_id, trace_id) == 0) {
+            *ret = p;
+            return 0;
+        }
+    }
+    struct pending *p = st_calloc(1, sizeof(*p));
+    if (!p) {
+        return -ENOMEM;
+    }
+    snprintf(p->trace_id, sizeof(p->trace_id), "%s", trace_id);
+    p->id_time_ms = id_time_ms(trace_id);
+    sqlite3_stmt *get = s->st[S_TRACE_GET];
+    sqlite3_bind_int64(get, 1, p->id_time_ms);
+    sqlite3_bind_text(get, 2, trace_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(get), r = 0;
+    if (rc == SQLITE_ROW) {
+        p->exists = true;
+        p->start_ms = sqlite3_column_int64(get, 0);
+        p->end_ms = sqlite3_column_int64(get, 1);
+        const uint8_t *refs = sqlite3_column_blob(get, 2);
+        size_t n = (size_t)sqlite3_column_bytes(get, 2) / REF_BYTES;
+        if (n) {
+            p->refs = st_malloc(n * REF_BYTES);
+            if (p->refs) {
+                memcpy(p->refs, refs, n * REF_BYTES);
+                p->n_refs = n;
+                p->cap_refs = n * REF_BYTES;
+            } else {
+                r = -ENOMEM;
+            }
+        }
+    } else if (rc != SQLITE_DONE) {
+        r = -EIO;
+    }
+    sqlite3_reset(get);
+    if (r == 0 && st_u64_map_put(&s->pending_map, key, p) < 0) {
+        r = -ENOMEM;
+    }
+    if (r < 0) {
+        st_free(p->refs);
+        st_free(p);
+        return r;
+    }
+    p->same_key = first;
+    p->next = s->pending;
+    s->pending = p;
+    *ret = p;
+    return 0;
+}
+
+/*
+ * Records document d (parsed as seg) in its trace's refs and the open batch. Returns 1 when it
+ * is stored, 0 when it is ignored (an in-progress version of a document already complete),
+ * -ENOMEM or -EIO. *ret_is_new (on 1) tells whether it is its trace's first document.
+ */
+static int stage_doc(struct st_trace_store *s, const struct st_trace_doc_in *d,
+                     const struct st_xray_segment *seg, bool *ret_is_new)
+{
+    struct pending *p;
+    int r = pending_of(s, seg->trace_id, &p);
+    if (r < 0) {
+        return r;
+    }
+    size_t at = p->n_refs;
+    for (size_t i = 0; i < p->n_refs; i++) {
+        if (memcmp(p->refs + i * REF_BYTES + 17, seg->id, ST_XRAY_ID_LEN) == 0) {
+            at = i;
+            break;
+        }
+    }
+    struct ref old = {0};
+    if (at < p->n_refs) {
+        ref_decode(p->refs + at * REF_BYTES, &old);
+        if (seg->in_progress && !old.in_progress) {
+            return 0;
+        }
+    }
+    struct ref ref;
+    if (batch_append(s, d->bytes, d->len, &ref) < 0) {
+        return -ENOMEM;
+    }
+    ref.in_progress = seg->in_progress;
+    memcpy(ref.id, seg->id, ST_XRAY_ID_LEN);
+    int64_t start = to_ms(seg->start_time);
+    int64_t end = seg->in_progress ? start : to_ms(seg->end_time);
+    bool is_new = !p->exists && p->n_refs == 0;
+    if (at < p->n_refs) {
+        if (batch_release(s, old.batch) < 0) {
+            return -ENOMEM;
+        }
+        ref_encode(p->refs + at * REF_BYTES, &ref);
+        p->dirty = true;
+    } else if (pending_add_ref(p, &ref) < 0) {
+        return -ENOMEM;
+    }
+    if (is_new) {
+        p->start_ms = start;
+        p->end_ms = end;
+    } else {
+        p->start_ms = start < p->start_ms ? start : p->start_ms;
+        p->end_ms = end > p->end_ms ? end : p->end_ms;
+    }
+    *ret_is_new = is_new;
+    return 1;
+}
+
 /* Stores one document; the transaction is open. Returns 0 or -EIO (the batch fails). */
-static int ingest_doc(struct st_trace_store *s, struct st_trace_doc_in *d, int64_t received_ms)
+static int ingest_doc(struct st_trace_store *s, struct st_trace_doc_in *d)
 {
     struct st_xray_doc *doc = NULL;
     struct st_error err;
@@ -522,46 +945,14 @@ static int ingest_doc(struct st_trace_store *s, struct st_trace_doc_in *d, int64
     }
     const struct st_xray_segment *seg = &doc->root;
     memcpy(d->id, seg->id, sizeof(d->id));
-    int64_t start = to_ms(seg->start_time);
-    int64_t end = seg->in_progress ? start : to_ms(seg->end_time);
-    sqlite3_stmt *up = s->st[S_SEG_UPSERT];
-    sqlite3_bind_text(up, 1, seg->trace_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(up, 2, seg->id, -1, SQLITE_STATIC);
-    sqlite3_bind_int(up, 3, seg->in_progress);
-    sqlite3_bind_blob(up, 4, d->bytes, (int)d->len, SQLITE_STATIC);
-    if (step_done(up) < 0) {
-        st_xray_doc_free(doc);
-        return -EIO;
-    }
-    if (sqlite3_changes(s->db) == 0) {
-        /* An in-progress version of a document already complete. */
-        atomic_fetch_add(&s->stats.segments_ignored, 1);
-        st_xray_doc_free(doc);
-        return 0;
-    }
-    int64_t id_epoch = 0;
-    st_xray_valid_trace_id(seg->trace_id, ST_XRAY_TRACE_ID_LEN, &id_epoch);
-    sqlite3_stmt *ins = s->st[S_TRACE_INSERT];
-    sqlite3_bind_text(ins, 1, seg->trace_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(ins, 2, id_epoch * 1000);
-    sqlite3_bind_int64(ins, 3, start);
-    sqlite3_bind_int64(ins, 4, end);
-    sqlite3_bind_int64(ins, 5, received_ms);
-    if (step_done(ins) < 0) {
-        st_xray_doc_free(doc);
-        return -EIO;
-    }
-    bool is_new = sqlite3_changes(s->db) > 0;
-    if (!is_new) {
-        sqlite3_stmt *upd = s->st[S_TRACE_UPDATE];
-        sqlite3_bind_text(upd, 1, seg->trace_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(upd, 2, start);
-        sqlite3_bind_int64(upd, 3, end);
-        sqlite3_bind_int64(upd, 4, received_ms);
-        if (step_done(upd) < 0) {
-            st_xray_doc_free(doc);
-            return -EIO;
+    bool is_new = false;
+    r = stage_doc(s, d, seg, &is_new);
+    if (r <= 0) {
+        if (r == 0) {
+            atomic_fetch_add(&s->stats.segments_ignored, 1);
         }
+        st_xray_doc_free(doc);
+        return r < 0 ? -EIO : 0;
     }
     atomic_fetch_add(&s->stats.segments_stored, 1);
     if (s->opts.metrics && !seg->in_progress && !seg->independent) {
@@ -603,6 +994,21 @@ static int ingest_doc(struct st_trace_store *s, struct st_trace_doc_in *d, int64
     return 0;
 }
 
+/* Writes the open transaction's batch, the rows of the traces it touched and the released refs.
+ * Returns 0 or -EIO. */
+static int ingest_write(struct st_trace_store *s, int64_t received_ms)
+{
+    if (batch_write(s, s->st[S_BATCH_INSERT]) < 0) {
+        return -EIO;
+    }
+    for (struct pending *p = s->pending; p; p = p->next) {
+        if (p->dirty && pending_write(s, p, received_ms) < 0) {
+            return -EIO;
+        }
+    }
+    return apply_releases(s);
+}
+
 static int ingest(struct st_trace_store *s, struct st_trace_job **jobs, size_t n)
 {
     int64_t received = now_ms(s);
@@ -612,16 +1018,15 @@ static int ingest(struct st_trace_store *s, struct st_trace_job **jobs, size_t n
     for (size_t j = 0; j < n; j++) {
         struct st_trace_job *job = jobs[j];
         for (size_t i = 0; i < job->n_docs; i++) {
-            if (ingest_doc(s, &job->docs[i], received) < 0) {
-                exec_sql(s->db, "ROLLBACK");
-                return -EIO;
+            if (ingest_doc(s, &job->docs[i]) < 0) {
+                goto fail;
             }
         }
     }
-    if (exec_sql(s->db, "COMMIT") < 0) {
-        exec_sql(s->db, "ROLLBACK");
-        return -EIO;
+    if (ingest_write(s, received) < 0 || exec_sql(s->db, "COMMIT") < 0) {
+        goto fail;
     }
+    batch_reset(s);
     cache_trim(s);
     for (size_t j = 0; j < n; j++) {
         for (size_t i = 0; i < jobs[j]->n_docs; i++) {
@@ -629,15 +1034,39 @@ static int ingest(struct st_trace_store *s, struct st_trace_job **jobs, size_t n
         }
     }
     return 0;
+fail:
+    exec_sql(s->db, "ROLLBACK");
+    batch_reset(s);
+    return -EIO;
 }
 
 /* --- maintenance --- */
 
-static int delete_trace(struct st_trace_store *s, const char *id)
+/* Deletes a trace's row and releases its documents' refs (applied by the caller). Returns 0,
+ * -ENOMEM or -EIO. */
+static int delete_trace(struct st_trace_store *s, int64_t id_time, const char *id)
 {
-    sqlite3_bind_text(s->st[S_DEL_SEGS], 1, id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s->st[S_DEL_TRACE], 1, id, -1, SQLITE_TRANSIENT);
-    if (step_done(s->st[S_DEL_SEGS]) < 0 || step_done(s->st[S_DEL_TRACE]) < 0) {
+    sqlite3_stmt *get = s->st[S_TRACE_GET];
+    sqlite3_bind_int64(get, 1, id_time);
+    sqlite3_bind_text(get, 2, id, -1, SQLITE_STATIC);
+    int r = 0;
+    if (sqlite3_step(get) == SQLITE_ROW) {
+        const uint8_t *refs = sqlite3_column_blob(get, 2);
+        size_t n = (size_t)sqlite3_column_bytes(get, 2) / REF_BYTES;
+        for (size_t i = 0; i < n && r == 0; i++) {
+            struct ref ref;
+            ref_decode(refs + i * REF_BYTES, &ref);
+            r = batch_release(s, ref.batch);
+        }
+    }
+    sqlite3_reset(get);
+    if (r < 0) {
+        return r;
+    }
+    sqlite3_stmt *del = s->st[S_DEL_TRACE];
+    sqlite3_bind_int64(del, 1, id_time);
+    sqlite3_bind_text(del, 2, id, -1, SQLITE_STATIC);
+    if (step_done(del) < 0) {
         return -EIO;
     }
     struct st_trace *t = cache_get(s, id);
@@ -647,32 +1076,41 @@ static int delete_trace(struct st_trace_store *s, const char *id)
     return 0;
 }
 
-/* Deletes the traces the statement selects; returns how many or -EIO. */
+/* Deletes the traces the statement selects (id_time_ms, trace_id); returns how many or -EIO. */
 static long delete_selected(struct st_trace_store *s, sqlite3_stmt *sel)
 {
-    char(*ids)[ST_XRAY_TRACE_ID_LEN + 1] = st_malloc(1000 * sizeof(*ids));
-    if (!ids) {
+    struct victim {
+        int64_t id_time;
+        char id[ST_XRAY_TRACE_ID_LEN + 1];
+    } *v = st_malloc(1000 * sizeof(*v));
+    if (!v) {
         sqlite3_reset(sel);
         return -ENOMEM;
     }
     long n = 0;
     while (n < 1000 && sqlite3_step(sel) == SQLITE_ROW) {
-        snprintf(ids[n++], sizeof(ids[0]), "%s", (const char *)sqlite3_column_text(sel, 0));
+        v[n].id_time = sqlite3_column_int64(sel, 0);
+        snprintf(v[n].id, sizeof(v[n].id), "%s", (const char *)sqlite3_column_text(sel, 1));
+        n++;
     }
     sqlite3_reset(sel);
     long r = n;
+    /* The batch never has an open ingest transaction here; its id only tells the older batches
+     * (every one) from the open one (none). */
+    s->n_releases = 0;
     if (n && exec_sql(s->db, "BEGIN") == 0) {
         for (long i = 0; i < n && r >= 0; i++) {
-            if (delete_trace(s, ids[i]) < 0) {
+            if (delete_trace(s, v[i].id_time, v[i].id) < 0) {
                 r = -EIO;
             }
         }
-        if (r < 0 || exec_sql(s->db, "COMMIT") < 0) {
+        if (r < 0 || apply_releases(s) < 0 || exec_sql(s->db, "COMMIT") < 0) {
             exec_sql(s->db, "ROLLBACK");
             r = -EIO;
         }
     }
-    st_free(ids);
+    s->n_releases = 0;
+    st_free(v);
     return r;
 }
 
@@ -749,24 +1187,72 @@ static int on_load_doc(const uint8_t *doc, size_t len, void *data)
     return 0;
 }
 
+static int cmp_ref_id(const void *a, const void *b)
+{
+    return memcmp(((const struct ref *)a)->id, ((const struct ref *)b)->id, ST_XRAY_ID_LEN);
+}
+
 int st_trace_view_docs(struct st_trace_view *v, const char *trace_id, st_trace_doc_fn cb,
                        void *data)
 {
-    sqlite3_stmt *st = v->s->st[S_DOCS];
-    sqlite3_bind_text(st, 1, trace_id, -1, SQLITE_TRANSIENT);
-    int n = 0, rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const uint8_t *doc = sqlite3_column_blob(st, 0);
-        size_t len = (size_t)sqlite3_column_bytes(st, 0);
-        int r = cb(doc ? doc : (const uint8_t *)"", len, data);
-        if (r < 0) {
-            sqlite3_reset(st);
-            return r;
+    struct st_trace_store *s = v->s;
+    int64_t id_time = id_time_ms(trace_id);
+    if (id_time < 0) {
+        return 0;
+    }
+    sqlite3_stmt *get = s->st[S_TRACE_GET];
+    sqlite3_bind_int64(get, 1, id_time);
+    sqlite3_bind_text(get, 2, trace_id, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(get);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(get);
+        return rc == SQLITE_DONE ? 0 : -EIO;
+    }
+    const uint8_t *enc = sqlite3_column_blob(get, 2);
+    size_t n_refs = (size_t)sqlite3_column_bytes(get, 2) / REF_BYTES;
+    struct ref *refs = st_malloc((n_refs ? n_refs : 1) * sizeof(*refs));
+    if (!refs) {
+        sqlite3_reset(get);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < n_refs; i++) {
+        ref_decode(enc + i * REF_BYTES, &refs[i]);
+    }
+    sqlite3_reset(get);
+    /* In id order, as the older layouts (a row per document, keyed by trace and id) gave them. */
+    qsort(refs, n_refs, sizeof(*refs), cmp_ref_id);
+    sqlite3_blob *blob = NULL;
+    int64_t open_batch = 0;
+    int n = 0, r = 0;
+    for (size_t i = 0; i < n_refs && r == 0; i++) {
+        const struct ref *ref = &refs[i];
+        int brc = SQLITE_OK;
+        if (!blob) {
+            brc = sqlite3_blob_open(s->db, "main", "batches", "docs", ref->batch, 0, &blob);
+        } else if (ref->batch != open_batch) {
+            brc = sqlite3_blob_reopen(blob, ref->batch);
         }
+        if (brc != SQLITE_OK) {
+            r = -EIO;
+            break;
+        }
+        open_batch = ref->batch;
+        void *buf = s->read_buf;
+        if (grow(&buf, &s->read_cap, ref->len ? ref->len : 1, 1) < 0) {
+            r = -ENOMEM;
+            break;
+        }
+        s->read_buf = buf;
+        if (sqlite3_blob_read(blob, s->read_buf, (int)ref->len, (int)ref->offset) != SQLITE_OK) {
+            r = -EIO;
+            break;
+        }
+        r = cb(s->read_buf, ref->len, data);
         n++;
     }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? n : -EIO;
+    sqlite3_blob_close(blob);
+    st_free(refs);
+    return r < 0 ? r : n;
 }
 
 int st_trace_view_window(struct st_trace_view *v, int64_t start_ms, int64_t end_ms,
@@ -1003,6 +1489,7 @@ int st_trace_store_open(struct event_base *base, const struct st_trace_store_opt
     pthread_mutex_init(&s->done_lock, NULL);
     st_u64_map_init(&s->cache);
     st_arena_init(&s->arena, 256 * 1024, 0);
+    st_u64_map_init(&s->pending_map);
     int r;
     char path[PATH_MAX];
     snprintf(path, sizeof(path), "%s/traces.db", opts->dir);
@@ -1019,6 +1506,7 @@ int st_trace_store_open(struct event_base *base, const struct st_trace_store_opt
             goto fail;
         }
     }
+    s->batch_id = pragma_int(s->db, "SELECT coalesce(max(batch_id), 0) + 1 FROM batches");
     s->done_ev = event_new(base, -1, 0, on_done, s);
     if (!s->done_ev) {
         r = st_error_set(err, -ENOMEM, ST_ERR_INTERNAL_FAILURE, "out of memory");
@@ -1063,6 +1551,11 @@ void st_trace_store_free(struct st_trace_store *s)
         cache_drop(s, s->oldest);
     }
     st_u64_map_fini(&s->cache);
+    batch_reset(s);
+    st_u64_map_fini(&s->pending_map);
+    st_free(s->batch_buf);
+    st_free(s->releases);
+    st_free(s->read_buf);
     st_free(s->metrics);
     st_arena_fini(&s->arena);
     pthread_mutex_destroy(&s->lock);

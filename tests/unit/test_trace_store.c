@@ -2,8 +2,9 @@
 /*
  * The trace store on a real event loop and a temporary directory: documents are stored and
  * answered per document, an in-progress version never replaces a complete one, a reopened
- * store finds every accepted segment (read back from SQLite, not memory), a database in the old
- * layout (segments WITHOUT ROWID) is moved over with its documents, retention and the disk
+ * store finds every accepted segment (read back from SQLite, not memory), databases in the old
+ * layouts (a segments row per document, WITHOUT ROWID or rowid) are moved over with their
+ * documents, a replaced or deleted document releases its batch, retention and the disk
  * budget delete the oldest traces (with an injected clock), and independent subsegments count
  * in the trace metrics exactly as if nested.
  */
@@ -319,6 +320,120 @@ static void test_old_layout_is_moved_over(void **state)
     sqlite3_close(db);
 }
 
+/* Runs q on the closed store's database and returns its first column (an integer). */
+static int64_t db_int(struct env *e, const char *q)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "%s/traces.db", e->dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+static void test_rowid_layout_is_moved_over(void **state)
+{
+    struct env *e = *state;
+    st_trace_store_free(e->s);
+    char path[128], cmd[256];
+    snprintf(cmd, sizeof(cmd), "rm -f %s/traces.db*", e->dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(path, sizeof(path), "%s/traces.db", e->dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    /* The schema of traces.db before documents were stored a batch per transaction. */
+    sql(db, "PRAGMA page_size=16384; PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL;"
+            "CREATE TABLE traces(trace_id TEXT PRIMARY KEY, id_time_ms INTEGER NOT NULL,"
+            " start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, received_ms INTEGER NOT NULL)"
+            " WITHOUT ROWID;"
+            "CREATE INDEX traces_by_id_time ON traces(id_time_ms, trace_id);"
+            "CREATE INDEX traces_by_start ON traces(start_ms, trace_id);"
+            "CREATE INDEX traces_by_received ON traces(received_ms);"
+            "CREATE TABLE segments(trace_id TEXT NOT NULL, id TEXT NOT NULL,"
+            " in_progress INTEGER NOT NULL, doc BLOB NOT NULL);"
+            "CREATE UNIQUE INDEX segments_by_trace ON segments(trace_id, id);");
+    char q[8192];
+    snprintf(q, sizeof(q),
+             "INSERT INTO traces VALUES ('%s', 1700000000000, 1700000000000, 1700000000000,"
+             " 1700000000000), ('%s', 1700000000000, 1700000010000, 1700000011000,"
+             " 1700000000000);",
+             T1, T2);
+    sql(db, q);
+    snprintf(q, sizeof(q), "INSERT INTO segments VALUES ('%s', '000000000000000a', 1, '%s');", T1,
+             segment(T1, "000000000000000a", 1700000000, true, ""));
+    sql(db, q);
+    snprintf(q, sizeof(q), "INSERT INTO segments VALUES ('%s', '000000000000000b', 0, '%s');", T2,
+             segment(T2, "000000000000000b", 1700000010, false, ""));
+    sql(db, q);
+    sqlite3_close(db);
+    open_store(e);
+    struct count c = count_traces(e);
+    assert_int_equal(c.traces, 2);
+    assert_string_equal(c.first_id, T1);
+    assert_int_equal(c.docs_first, 1);
+    assert_true(c.last_in_progress);
+    /* The moved in-progress document is replaced by its completed version. */
+    put_one(e, segment(T1, "000000000000000a", 1700000000, false, ""));
+    st_trace_store_free(e->s);
+    e->s = NULL;
+    assert_int_equal(db_int(e, "SELECT count(*) FROM sqlite_master WHERE name = 'segments'"), 0);
+    assert_int_equal(db_int(e, "SELECT sum(live) FROM batches"), 2);
+    open_store(e);
+    c = count_traces(e);
+    assert_int_equal(c.traces, 2);
+    assert_int_equal(c.docs_first, 1);
+    assert_false(c.last_in_progress);
+}
+
+static void test_replaced_in_one_batch_keeps_the_complete(void **state)
+{
+    struct env *e = *state;
+    char a1[4096], a2[4096];
+    snprintf(a1, sizeof(a1), "%s", segment(T1, "000000000000000a", 1700000000, true, ""));
+    snprintf(a2, sizeof(a2), "%s", segment(T1, "000000000000000a", 1700000000, false, ""));
+    const char *docs[] = {a1, a2, a1};
+    struct st_trace_job *job = put(e, docs, 3);
+    assert_int_equal(job->accepted, 3);
+    st_trace_job_free(job);
+    assert_int_equal(atomic_load(&st_trace_store_stats(e->s)->segments_ignored), 1);
+    st_trace_store_free(e->s);
+    e->s = NULL;
+    assert_int_equal(db_int(e, "SELECT sum(live) FROM batches"), 1);
+    open_store(e);
+    struct count c = count_traces(e);
+    assert_int_equal(c.traces, 1);
+    assert_int_equal(c.docs_first, 1);
+    assert_false(c.last_in_progress);
+}
+
+static void test_batches_go_with_their_last_document(void **state)
+{
+    struct env *e = *state;
+    e->opts.retention_s = 60;
+    st_trace_store_free(e->s);
+    open_store(e);
+    put_one(e, segment(T1, "000000000000000a", 1700000000, true, ""));
+    put_one(e, segment(T2, "000000000000000b", 1700000000, false, ""));
+    /* The completed version moves T1's only document out of the first batch. */
+    put_one(e, segment(T1, "000000000000000a", 1700000000, false, ""));
+    st_trace_store_free(e->s);
+    e->s = NULL;
+    assert_int_equal(db_int(e, "SELECT count(*) FROM batches"), 2);
+    assert_int_equal(db_int(e, "SELECT min(batch_id) FROM batches"), 2);
+    fake_now_ms += 70 * 1000;
+    open_store(e); /* both expire */
+    assert_int_equal(count_traces(e).traces, 0);
+    st_trace_store_free(e->s);
+    e->s = NULL;
+    assert_int_equal(db_int(e, "SELECT count(*) FROM batches"), 0);
+    open_store(e);
+}
+
 static void test_retention_deletes_old_traces(void **state)
 {
     struct env *e = *state;
@@ -506,6 +621,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_in_progress_never_replaces_complete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_finds_every_accepted_segment, setup, teardown),
         cmocka_unit_test_setup_teardown(test_old_layout_is_moved_over, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rowid_layout_is_moved_over, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_replaced_in_one_batch_keeps_the_complete, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_batches_go_with_their_last_document, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention_deletes_old_traces, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disk_budget_drops_the_oldest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_independent_call_counts_as_if_nested, setup, teardown),
