@@ -166,6 +166,8 @@ struct st_trace_store {
     size_t n_releases, cap_releases;
     uint8_t *read_buf; /* a document read back from its batch */
     size_t read_cap;
+    sqlite3_blob *read_blob; /* open on batch read_batch during one query job */
+    int64_t read_batch;
     struct st_trace_store_stats stats;
 };
 
@@ -1206,6 +1208,13 @@ static int on_load_doc(const uint8_t *doc, size_t len, void *data)
     return 0;
 }
 
+/* Closes the handle st_trace_view_docs keeps open for a query job, before anything writes. */
+static void read_blob_close(struct st_trace_store *s)
+{
+    sqlite3_blob_close(s->read_blob);
+    s->read_blob = NULL;
+}
+
 static int cmp_ref_id(const void *a, const void *b)
 {
     return memcmp(((const struct ref *)a)->id, ((const struct ref *)b)->id, ST_XRAY_ID_LEN);
@@ -1240,36 +1249,37 @@ int st_trace_view_docs(struct st_trace_view *v, const char *trace_id, st_trace_d
     sqlite3_reset(get);
     /* In id order, as the older layouts (a row per document, keyed by trace and id) gave them. */
     qsort(refs, n_refs, sizeof(*refs), cmp_ref_id);
-    sqlite3_blob *blob = NULL;
-    int64_t open_batch = 0;
     int n = 0, r = 0;
     for (size_t i = 0; i < n_refs && r == 0; i++) {
         const struct ref *ref = &refs[i];
+        /* One handle for the whole query job (read_blob_close): opening one compiles a
+         * statement, and moving it within a batch keeps SQLite's map of the overflow pages. */
         int brc = SQLITE_OK;
-        if (!blob) {
-            brc = sqlite3_blob_open(s->db, "main", "batches", "docs", ref->batch, 0, &blob);
-        } else if (ref->batch != open_batch) {
-            brc = sqlite3_blob_reopen(blob, ref->batch);
+        if (!s->read_blob) {
+            brc = sqlite3_blob_open(s->db, "main", "batches", "docs", ref->batch, 0, &s->read_blob);
+        } else if (ref->batch != s->read_batch) {
+            brc = sqlite3_blob_reopen(s->read_blob, ref->batch);
         }
         if (brc != SQLITE_OK) {
+            read_blob_close(s);
             r = -EIO;
             break;
         }
-        open_batch = ref->batch;
+        s->read_batch = ref->batch;
         void *buf = s->read_buf;
         if (grow(&buf, &s->read_cap, ref->len ? ref->len : 1, 1) < 0) {
             r = -ENOMEM;
             break;
         }
         s->read_buf = buf;
-        if (sqlite3_blob_read(blob, s->read_buf, (int)ref->len, (int)ref->offset) != SQLITE_OK) {
+        if (sqlite3_blob_read(s->read_blob, s->read_buf, (int)ref->len, (int)ref->offset) !=
+            SQLITE_OK) {
             r = -EIO;
             break;
         }
         r = cb(s->read_buf, ref->len, data);
         n++;
     }
-    sqlite3_blob_close(blob);
     st_free(refs);
     return r < 0 ? r : n;
 }
@@ -1375,6 +1385,7 @@ static void run_batch(struct st_trace_store *s, struct st_trace_job *list)
         queries = job->next;
         job->next = NULL;
         job->run(job, &s->view);
+        read_blob_close(s);
         st_arena_reset(&s->arena);
         finish(s, job);
     }
@@ -1562,6 +1573,7 @@ void st_trace_store_free(struct st_trace_store *s)
         on_done(-1, 0, s); /* the callbacks of jobs the worker finished while stopping */
         event_free(s->done_ev);
     }
+    read_blob_close(s);
     for (int i = 0; i < S__COUNT; i++) {
         sqlite3_finalize(s->st[i]);
     }
