@@ -337,7 +337,7 @@ static int batch_append(struct st_trace_store *s, const uint8_t *doc, size_t len
         return -ENOMEM;
     }
     void *buf = s->batch_buf;
-    if (grow(&buf, &s->batch_cap, s->batch_len + len, 1) < 0) {
+    if (grow(&buf, &s->batch_cap, s->batch_len + len + 1, 1) < 0) {
         return -ENOMEM;
     }
     s->batch_buf = buf;
@@ -376,6 +376,9 @@ static int cmp_i64(const void *a, const void *b)
  * open transaction). Returns 0 or -EIO. */
 static int apply_releases(struct st_trace_store *s)
 {
+    if (s->n_releases == 0) {
+        return 0;
+    }
     qsort(s->releases, s->n_releases, sizeof(*s->releases), cmp_i64);
     for (size_t i = 0; i < s->n_releases;) {
         size_t j = i;
