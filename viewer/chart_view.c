@@ -72,8 +72,10 @@ struct _StChartView {
     struct st_time_tick ticks[ST_TIME_AXIS_MAX_TICKS];
     gsize n_ticks;
     gboolean has_data;
-    /* the series layer: NULL until drawn, dropped by update_layout */
-    GdkTexture *layer;
+    /* the series layer: NULL until drawn, dropped by update_layout; the texture wraps the
+     * surface's pixels, made on first use by a renderer other than cairo */
+    cairo_surface_t *layer;
+    GdkTexture *layer_texture;
     int layer_scale;
     gboolean layer_dark;
     graphene_rect_t layer_bounds;
@@ -107,9 +109,14 @@ static gboolean is_dark(void)
     return adw_style_manager_get_dark(adw_style_manager_get_default());
 }
 
+static void drop_layer(StChartView *self)
+{
+    g_clear_object(&self->layer_texture);
+    g_clear_pointer(&self->layer, cairo_surface_destroy);
+}
+
 static void update_layout(StChartView *self)
 {
-
     int width = gtk_widget_get_width(GTK_WIDGET(self));
     int height = gtk_widget_get_height(GTK_WIDGET(self));
     gboolean legend = self->series->len > 0;
@@ -199,7 +206,7 @@ static void update_layout(StChartView *self)
     }
     g_free(xs);
     g_free(ys);
-    g_clear_object(&self->layer);
+    drop_layer(self);
 }
 
 static void changed(StChartView *self)
@@ -359,8 +366,9 @@ static gboolean on_device_pixels(GtkWidget *widget, int scale)
     return fabs(dx - round(dx)) < 1e-3 && fabs(dy - round(dy)) < 1e-3;
 }
 
-/* Draws the series layer into a new texture of device pixels covering the plot's clip. */
-static GdkTexture *render_layer(StChartView *self, int scale, graphene_rect_t *ret_bounds)
+/* Draws the series layer into a new image surface of device pixels covering the plot's clip
+ * (its device scale set to scale). Returns NULL where there is nothing to draw or on OOM. */
+static cairo_surface_t *render_layer(StChartView *self, int scale, graphene_rect_t *ret_bounds)
 {
     const struct st_plot_map *m = &self->map;
     /* draw_series clips to the plot and 2 px above and below it. */
@@ -380,22 +388,36 @@ static GdkTexture *render_layer(StChartView *self, int scale, graphene_rect_t *r
     draw_series(self, cr);
     cairo_destroy(cr);
     cairo_surface_flush(surface);
-    /* cairo's ARGB32 is premultiplied BGRA in memory on little-endian hosts and ARGB on
-     * big-endian ones: GDK_MEMORY_DEFAULT is that format. The bytes keep the surface alive. */
-    int stride = cairo_image_surface_get_stride(surface);
-    GBytes *bytes = g_bytes_new_with_free_func(cairo_image_surface_get_data(surface),
-                                               (gsize)stride * (gsize)(y1 - y0),
-                                               (GDestroyNotify)cairo_surface_destroy, surface);
-    GdkTexture *texture =
-        gdk_memory_texture_new(x1 - x0, y1 - y0, GDK_MEMORY_DEFAULT, bytes, (gsize)stride);
-    g_bytes_unref(bytes);
     *ret_bounds = GRAPHENE_RECT_INIT((float)x0 / scale, (float)y0 / scale, (float)(x1 - x0) / scale,
                                      (float)(y1 - y0) / scale);
+    return surface;
+}
+
+/* A texture of the layer's pixels, sharing them: cairo's ARGB32 is premultiplied BGRA in
+ * memory on little-endian hosts and ARGB on big-endian ones, which is GDK_MEMORY_DEFAULT. The
+ * bytes keep the surface alive. */
+static GdkTexture *layer_texture_new(cairo_surface_t *surface)
+{
+    int width = cairo_image_surface_get_width(surface);
+    int height = cairo_image_surface_get_height(surface);
+    int stride = cairo_image_surface_get_stride(surface);
+    GBytes *bytes = g_bytes_new_with_free_func(
+        cairo_image_surface_get_data(surface), (gsize)stride * (gsize)height,
+        (GDestroyNotify)cairo_surface_destroy, cairo_surface_reference(surface));
+    GdkTexture *texture =
+        gdk_memory_texture_new(width, height, GDK_MEMORY_DEFAULT, bytes, (gsize)stride);
+    g_bytes_unref(bytes);
     return texture;
 }
 
-/* The series layer: the kept texture where it lands on device pixels (drawn on first use
- * after a layout, scale or style change), else a cairo node drawn directly. */
+/* The series layer: the kept surface where it lands on device pixels (drawn on first use
+ * after a layout, scale or style change), else a cairo node drawn directly.
+ *
+ * How it is placed depends on the renderer. GTK 4.8's cairo renderer copies a texture into a
+ * new cairo surface on every frame it draws it, through floats, pixel by pixel (about 2 ms a
+ * frame for the twelve layers of a dashboard); a cairo node that paints the kept surface is
+ * a plain copy. The other renderers upload a texture once and keep it, and would rasterize a
+ * cairo node anew on every snapshot, so they get the texture. */
 static void append_series(StChartView *self, GtkSnapshot *snapshot)
 {
     GtkWidget *widget = GTK_WIDGET(self);
@@ -403,7 +425,7 @@ static void append_series(StChartView *self, GtkSnapshot *snapshot)
     gboolean dark = is_dark();
     if (on_device_pixels(widget, scale)) {
         if (self->layer && (self->layer_scale != scale || self->layer_dark != dark)) {
-            g_clear_object(&self->layer);
+            drop_layer(self);
         }
         if (!self->layer) {
             self->layer = render_layer(self, scale, &self->layer_bounds);
@@ -411,7 +433,19 @@ static void append_series(StChartView *self, GtkSnapshot *snapshot)
             self->layer_dark = dark;
         }
         if (self->layer) {
-            gtk_snapshot_append_texture(snapshot, self->layer, &self->layer_bounds);
+            GskRenderer *renderer = gtk_native_get_renderer(gtk_widget_get_native(widget));
+            if (GSK_IS_CAIRO_RENDERER(renderer)) {
+                cairo_t *cr = gtk_snapshot_append_cairo(snapshot, &self->layer_bounds);
+                cairo_set_source_surface(cr, self->layer, self->layer_bounds.origin.x,
+                                         self->layer_bounds.origin.y);
+                cairo_paint(cr);
+                cairo_destroy(cr);
+                return;
+            }
+            if (!self->layer_texture) {
+                self->layer_texture = layer_texture_new(self->layer);
+            }
+            gtk_snapshot_append_texture(snapshot, self->layer_texture, &self->layer_bounds);
             return;
         }
     }
@@ -677,7 +711,7 @@ static void st_chart_view_get_property(GObject *object, guint id, GValue *value,
 static void st_chart_view_finalize(GObject *object)
 {
     StChartView *self = ST_CHART_VIEW(object);
-    g_clear_object(&self->layer);
+    drop_layer(self);
     g_array_unref(self->series);
     g_array_unref(self->breaches);
 
