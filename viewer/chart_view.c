@@ -23,6 +23,7 @@
 
 #include "alarm_breach.h"
 #include "chart_view.h"
+#include "layer_job.h"
 #include "line_decimate.h"
 #include "plot_map.h"
 #include "time_axis.h"
@@ -41,6 +42,29 @@
 static const char *const palette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                                       "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
 
+/* One line of a Scene: the tops of a series decimated and mapped to pixels. */
+typedef struct {
+    GdkRGBA color;
+    struct st_line_vertex *v;
+    gsize n;
+} SceneLine;
+
+/* What the series layer draws, copied out of the chart by update_layout so that a layer job
+ * can draw it on another thread while the chart changes: immutable once made, shared by the
+ * chart and its job, freed by the last unref on either thread. */
+typedef struct {
+    gatomicrefcount ref;
+    struct st_plot_map map;
+    gboolean stacked, dark;
+    gboolean has_threshold;
+    double threshold;
+    enum st_alarm_cmp cmp;
+    struct st_breach_span *breaches;
+    gsize n_breaches;
+    guint n_lines;
+    SceneLine lines[];
+} Scene;
+
 typedef struct {
     char *label;
     GdkRGBA color;
@@ -48,8 +72,6 @@ typedef struct {
     double *vs;
     double *tops; /* stacked tops, or a copy of vs */
     gsize n;
-    struct st_line_vertex *line; /* the tops decimated and mapped to pixels: what is drawn */
-    gsize n_line;
     guint order; /* position among the series: stacking and legend follow it */
 } Series;
 
@@ -72,12 +94,14 @@ struct _StChartView {
     struct st_time_tick ticks[ST_TIME_AXIS_MAX_TICKS];
     gsize n_ticks;
     gboolean has_data;
-    /* the series layer: NULL until drawn, dropped by update_layout; the texture wraps the
-     * surface's pixels, made on first use by a renderer other than cairo */
+    Scene *scene; /* from update_layout */
+    /* the series layer: a job drawing it (started by update_layout when mapped, else by
+     * snapshot()), then its surface; both dropped by update_layout. The texture wraps the
+     * surface's pixels, made on first use by a renderer other than cairo. */
+    struct st_layer_job *layer_job;
     cairo_surface_t *layer;
     GdkTexture *layer_texture;
     int layer_scale;
-    gboolean layer_dark;
     graphene_rect_t layer_bounds;
     /* interaction */
     gboolean hovering;
@@ -101,7 +125,25 @@ static void series_clear(gpointer p)
     g_free(s->ts);
     g_free(s->vs);
     g_free(s->tops);
-    g_free(s->line);
+}
+
+static Scene *scene_ref(Scene *sc)
+{
+    g_atomic_ref_count_inc(&sc->ref);
+    return sc;
+}
+
+static void scene_unref(gpointer p)
+{
+    Scene *sc = p;
+    if (!sc || !g_atomic_ref_count_dec(&sc->ref)) {
+        return;
+    }
+    for (guint i = 0; i < sc->n_lines; i++) {
+        g_free(sc->lines[i].v);
+    }
+    g_free(sc->breaches);
+    g_free(sc);
 }
 
 static gboolean is_dark(void)
@@ -111,9 +153,12 @@ static gboolean is_dark(void)
 
 static void drop_layer(StChartView *self)
 {
+    g_clear_pointer(&self->layer_job, st_layer_job_free);
     g_clear_object(&self->layer_texture);
     g_clear_pointer(&self->layer, cairo_surface_destroy);
 }
+
+static void start_layer(StChartView *self, int scale);
 
 static void update_layout(StChartView *self)
 {
@@ -188,8 +233,21 @@ static void update_layout(StChartView *self)
     self->n_ticks = st_time_axis_ticks(self->t0_ms, self->t1_ms, self->map.width, MIN_TICK_PX,
                                        tz_offset_s, self->ticks, ST_TIME_AXIS_MAX_TICKS);
 
-    /* The lines in pixels, decimated on device pixel columns. */
-    double column_px = 1.0 / MAX(1, gtk_widget_get_scale_factor(GTK_WIDGET(self)));
+    /* The scene: the lines in pixels, decimated on device pixel columns. */
+    int scale = MAX(1, gtk_widget_get_scale_factor(GTK_WIDGET(self)));
+    double column_px = 1.0 / scale;
+    Scene *sc = g_malloc0(sizeof(Scene) + self->series->len * sizeof(SceneLine));
+    g_atomic_ref_count_init(&sc->ref);
+    sc->map = self->map;
+    sc->stacked = self->stacked;
+    sc->dark = is_dark();
+    sc->has_threshold = self->has_threshold;
+    sc->threshold = self->threshold;
+    sc->cmp = self->cmp;
+    sc->n_breaches = self->breaches->len;
+    sc->breaches =
+        g_memdup2(self->breaches->data, MAX(sc->n_breaches, 1) * sizeof(struct st_breach_span));
+    sc->n_lines = self->series->len;
     gsize max_n = 0;
     for (guint i = 0; i < self->series->len; i++) {
         max_n = MAX(max_n, g_array_index(self->series, Series, i).n);
@@ -202,11 +260,22 @@ static void update_layout(StChartView *self)
             xs[k] = st_plot_x(&self->map, s->ts[k]);
             ys[k] = st_plot_y(&self->map, s->tops[k]);
         }
-        s->n_line = st_line_decimate(xs, ys, s->n, column_px, s->line);
+        SceneLine *l = &sc->lines[i];
+        l->color = s->color;
+        l->v = g_new(struct st_line_vertex, MAX(s->n, 1));
+        l->n = st_line_decimate(xs, ys, s->n, column_px, l->v);
+        l->v = g_renew(struct st_line_vertex, l->v, MAX(l->n, 1));
     }
     g_free(xs);
     g_free(ys);
+    scene_unref(self->scene);
+    self->scene = sc;
     drop_layer(self);
+    /* Drawn off the main thread from now on, when it is going to be shown; an unmapped chart
+     * draws its layer when it is first snapshotted. */
+    if (gtk_widget_get_mapped(GTK_WIDGET(self)) && (self->has_data || self->has_threshold)) {
+        start_layer(self, scale);
+    }
 }
 
 static void changed(StChartView *self)
@@ -235,35 +304,38 @@ static void append_text(StChartView *self, GtkSnapshot *snapshot, const char *te
     g_object_unref(layout);
 }
 
-static void draw_series(StChartView *self, cairo_t *cr)
+/* Draws the scene's areas, lines and threshold (a st_layer_draw_func: any thread, reads only
+ * the scene). */
+static void draw_scene(cairo_t *cr, gpointer data)
 {
-    const struct st_plot_map *m = &self->map;
+    const Scene *sc = data;
+    const struct st_plot_map *m = &sc->map;
     cairo_save(cr);
     cairo_rectangle(cr, m->x, m->y - 2, m->width, m->height + 4);
     cairo_clip(cr);
     cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
     /* Areas from the top series down so that each lower one is painted over its part. */
-    if (self->stacked) {
-        for (guint i = self->series->len; i-- > 0;) {
-            Series *s = &g_array_index(self->series, Series, i);
-            if (s->n_line == 0) {
+    if (sc->stacked) {
+        for (guint i = sc->n_lines; i-- > 0;) {
+            const SceneLine *s = &sc->lines[i];
+            if (s->n == 0) {
                 continue;
             }
             /* One closed area per stretch of the line (a non-finite value breaks it). */
             double base = st_plot_y(m, m->v0 > 0 ? m->v0 : 0);
-            for (gsize k = 0; k < s->n_line; k++) {
-                const struct st_line_vertex *v = &s->line[k];
+            for (gsize k = 0; k < s->n; k++) {
+                const struct st_line_vertex *v = &s->v[k];
                 if (v->move) {
                     cairo_move_to(cr, v->x, base);
                 }
                 cairo_line_to(cr, v->x, v->y);
-                if (k + 1 == s->n_line || s->line[k + 1].move) {
+                if (k + 1 == s->n || s->v[k + 1].move) {
                     cairo_line_to(cr, v->x, base);
                     cairo_close_path(cr);
                 }
             }
             /* Over the card's colour first, so each band shows its own colour only. */
-            if (is_dark()) {
+            if (sc->dark) {
                 cairo_set_source_rgb(cr, 0.21, 0.21, 0.21);
             } else {
                 cairo_set_source_rgb(cr, 1, 1, 1);
@@ -280,20 +352,20 @@ static void draw_series(StChartView *self, cairo_t *cr)
     cairo_set_line_width(cr, 2.0);
     cairo_set_line_join(cr, CAIRO_LINE_JOIN_BEVEL);
     cairo_set_antialias(cr, CAIRO_ANTIALIAS_FAST);
-    for (guint i = 0; i < self->series->len; i++) {
-        Series *s = &g_array_index(self->series, Series, i);
-        if (s->n_line == 0) {
+    for (guint i = 0; i < sc->n_lines; i++) {
+        const SceneLine *s = &sc->lines[i];
+        if (s->n == 0) {
             continue;
         }
-        for (gsize k = 0; k < s->n_line; k++) {
-            const struct st_line_vertex *v = &s->line[k];
+        for (gsize k = 0; k < s->n; k++) {
+            const struct st_line_vertex *v = &s->v[k];
             if (v->move) {
                 cairo_move_to(cr, v->x, v->y);
             } else {
                 cairo_line_to(cr, v->x, v->y);
             }
             /* A lone point (a one-point series, or one between breaks) shows as a dot. */
-            if (v->move && (k + 1 == s->n_line || s->line[k + 1].move)) {
+            if (v->move && (k + 1 == s->n || s->v[k + 1].move)) {
                 cairo_arc(cr, v->x, v->y, 2.5, 0, 2 * G_PI);
             }
         }
@@ -301,15 +373,14 @@ static void draw_series(StChartView *self, cairo_t *cr)
         cairo_stroke(cr);
     }
     cairo_set_antialias(cr, CAIRO_ANTIALIAS_DEFAULT);
-    if (self->has_threshold) {
-        double y = round(st_plot_y(m, self->threshold)) + 0.5;
+    if (sc->has_threshold) {
+        double y = round(st_plot_y(m, sc->threshold)) + 0.5;
         /* Breaching periods: shaded on the breaching side of the line, and a solid bar along
          * the bottom of the plot so that they read at a glance. */
-        gboolean above = self->cmp == ST_ALARM_CMP_GT || self->cmp == ST_ALARM_CMP_GE;
+        gboolean above = sc->cmp == ST_ALARM_CMP_GT || sc->cmp == ST_ALARM_CMP_GE;
         double bottom = m->y + m->height;
-        for (guint i = 0; i < self->breaches->len; i++) {
-            const struct st_breach_span *b =
-                &g_array_index(self->breaches, struct st_breach_span, i);
+        for (gsize i = 0; i < sc->n_breaches; i++) {
+            const struct st_breach_span *b = &sc->breaches[i];
             double x0 = MAX(m->x, st_plot_x(m, b->t0_ms));
             double x1 = MIN(m->x + m->width, st_plot_x(m, b->t1_ms));
             if (x1 <= x0) {
@@ -323,9 +394,8 @@ static void draw_series(StChartView *self, cairo_t *cr)
         }
         cairo_set_source_rgba(cr, 0.88, 0.11, 0.14, 0.12);
         cairo_fill(cr);
-        for (guint i = 0; i < self->breaches->len; i++) {
-            const struct st_breach_span *b =
-                &g_array_index(self->breaches, struct st_breach_span, i);
+        for (gsize i = 0; i < sc->n_breaches; i++) {
+            const struct st_breach_span *b = &sc->breaches[i];
             double x0 = MAX(m->x, st_plot_x(m, b->t0_ms));
             double x1 = MIN(m->x + m->width, st_plot_x(m, b->t1_ms));
             if (x1 > x0) {
@@ -366,31 +436,22 @@ static gboolean on_device_pixels(GtkWidget *widget, int scale)
     return fabs(dx - round(dx)) < 1e-3 && fabs(dy - round(dy)) < 1e-3;
 }
 
-/* Draws the series layer into a new image surface of device pixels covering the plot's clip
- * (its device scale set to scale). Returns NULL where there is nothing to draw or on OOM. */
-static cairo_surface_t *render_layer(StChartView *self, int scale, graphene_rect_t *ret_bounds)
+/* Starts the job that draws the scene's layer at this scale into a surface of device pixels
+ * covering the plot's clip (draw_scene clips to the plot and 2 px above and below it). */
+static void start_layer(StChartView *self, int scale)
 {
-    const struct st_plot_map *m = &self->map;
-    /* draw_series clips to the plot and 2 px above and below it. */
+    const struct st_plot_map *m = &self->scene->map;
     int x0 = (int)floor(m->x * scale), y0 = (int)floor((m->y - 2) * scale);
     int x1 = (int)ceil((m->x + m->width) * scale), y1 = (int)ceil((m->y + m->height + 2) * scale);
     if (x1 <= x0 || y1 <= y0) {
-        return NULL;
+        return;
     }
-    cairo_surface_t *surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, x1 - x0, y1 - y0);
-    if (cairo_surface_status(surface) != CAIRO_STATUS_SUCCESS) {
-        cairo_surface_destroy(surface);
-        return NULL;
-    }
-    cairo_surface_set_device_scale(surface, scale, scale);
-    cairo_t *cr = cairo_create(surface);
-    cairo_translate(cr, -(double)x0 / scale, -(double)y0 / scale);
-    draw_series(self, cr);
-    cairo_destroy(cr);
-    cairo_surface_flush(surface);
-    *ret_bounds = GRAPHENE_RECT_INIT((float)x0 / scale, (float)y0 / scale, (float)(x1 - x0) / scale,
-                                     (float)(y1 - y0) / scale);
-    return surface;
+    self->layer_job =
+        st_layer_job_new(x1 - x0, y1 - y0, scale, -(double)x0 / scale, -(double)y0 / scale,
+                         draw_scene, scene_ref(self->scene), scene_unref);
+    self->layer_bounds = GRAPHENE_RECT_INIT((float)x0 / scale, (float)y0 / scale,
+                                            (float)(x1 - x0) / scale, (float)(y1 - y0) / scale);
+    self->layer_scale = scale;
 }
 
 /* A texture of the layer's pixels, sharing them: cairo's ARGB32 is premultiplied BGRA in
@@ -410,8 +471,9 @@ static GdkTexture *layer_texture_new(cairo_surface_t *surface)
     return texture;
 }
 
-/* The series layer: the kept surface where it lands on device pixels (drawn on first use
- * after a layout, scale or style change), else a cairo node drawn directly.
+/* The series layer: the kept surface where it lands on device pixels (its job, started by
+ * update_layout, finished here, or started here on first use after a scale change), else a
+ * cairo node drawn directly.
  *
  * How it is placed depends on the renderer. GTK 4.8's cairo renderer copies a texture into a
  * new cairo surface on every frame it draws it, through floats, pixel by pixel (about 2 ms a
@@ -422,15 +484,19 @@ static void append_series(StChartView *self, GtkSnapshot *snapshot)
 {
     GtkWidget *widget = GTK_WIDGET(self);
     int scale = MAX(1, gtk_widget_get_scale_factor(widget));
-    gboolean dark = is_dark();
+    if (!self->scene || self->scene->dark != is_dark()) {
+        update_layout(self); /* the style changed: a scene in its colours */
+    }
     if (on_device_pixels(widget, scale)) {
-        if (self->layer && (self->layer_scale != scale || self->layer_dark != dark)) {
+        if ((self->layer_job || self->layer) && self->layer_scale != scale) {
             drop_layer(self);
         }
-        if (!self->layer) {
-            self->layer = render_layer(self, scale, &self->layer_bounds);
-            self->layer_scale = scale;
-            self->layer_dark = dark;
+        if (!self->layer_job && !self->layer) {
+            start_layer(self, scale);
+        }
+        if (self->layer_job) {
+            self->layer = st_layer_job_finish(self->layer_job);
+            g_clear_pointer(&self->layer_job, st_layer_job_free);
         }
         if (self->layer) {
             GskRenderer *renderer = gtk_native_get_renderer(gtk_widget_get_native(widget));
@@ -452,7 +518,7 @@ static void append_series(StChartView *self, GtkSnapshot *snapshot)
     cairo_t *cr = gtk_snapshot_append_cairo(
         snapshot, &GRAPHENE_RECT_INIT(0, 0, (float)gtk_widget_get_width(widget),
                                       (float)gtk_widget_get_height(widget)));
-    draw_series(self, cr);
+    draw_scene(cr, self->scene);
     cairo_destroy(cr);
 }
 
@@ -712,6 +778,7 @@ static void st_chart_view_finalize(GObject *object)
 {
     StChartView *self = ST_CHART_VIEW(object);
     drop_layer(self);
+    scene_unref(self->scene);
     g_array_unref(self->series);
     g_array_unref(self->breaches);
 
@@ -798,7 +865,6 @@ void st_chart_view_add_series_at(StChartView *self, guint order, const char *lab
     s.ts = g_memdup2(ts_ms, MAX(n, 1) * sizeof(gint64));
     s.vs = g_memdup2(values, MAX(n, 1) * sizeof(double));
     s.tops = g_new0(double, MAX(n, 1));
-    s.line = g_new(struct st_line_vertex, MAX(n, 1));
     /* Replies arrive in any order; the series keep the order their widget lists them in. */
     guint at = self->series->len;
     while (at > 0 && g_array_index(self->series, Series, at - 1).order > order) {
