@@ -65,6 +65,13 @@ typedef struct {
     SceneLine lines[];
 } Scene;
 
+/* A kept text layout (chart labels change far less often than the data). */
+typedef struct {
+    PangoLayout *layout;
+    int width, height;
+    guint generation; /* of the last snapshot that used it */
+} Label;
+
 typedef struct {
     char *label;
     GdkRGBA color;
@@ -103,6 +110,8 @@ struct _StChartView {
     GdkTexture *layer_texture;
     int layer_scale;
     graphene_rect_t layer_bounds;
+    GHashTable *labels; /* "s" or "n" (small or not) + text -> Label */
+    guint label_generation;
     /* interaction */
     gboolean hovering;
     double hover_x;
@@ -284,24 +293,62 @@ static void changed(StChartView *self)
     gtk_widget_queue_draw(GTK_WIDGET(self));
 }
 
+static void label_free(gpointer p)
+{
+    Label *l = p;
+    g_object_unref(l->layout);
+    g_free(l);
+}
+
+/* The kept layout of a label (small: at 0.82 of the font size), made on first use. Labels
+ * not used by a snapshot are dropped at its end (drop_unused_labels). */
+static const Label *get_label(StChartView *self, const char *text, gboolean small)
+{
+    g_autofree char *key = g_strconcat(small ? "s" : "n", text, NULL);
+    Label *l = g_hash_table_lookup(self->labels, key);
+    if (!l) {
+        l = g_new0(Label, 1);
+        l->layout = gtk_widget_create_pango_layout(GTK_WIDGET(self), text);
+        if (small) {
+            PangoAttrList *attrs = pango_attr_list_new();
+            pango_attr_list_insert(attrs, pango_attr_scale_new(0.82));
+            pango_layout_set_attributes(l->layout, attrs);
+            pango_attr_list_unref(attrs);
+        }
+        pango_layout_get_pixel_size(l->layout, &l->width, &l->height);
+        g_hash_table_insert(self->labels, g_steal_pointer(&key), l);
+    }
+    l->generation = self->label_generation;
+    return l;
+}
+
+static gboolean label_unused(gpointer key, gpointer value, gpointer data)
+{
+    (void)key;
+    return ((Label *)value)->generation != *(guint *)data;
+}
+
+static void drop_unused_labels(StChartView *self)
+{
+    g_hash_table_foreach_remove(self->labels, label_unused, &self->label_generation);
+    self->label_generation++;
+}
+
+/* The widget's font changed (its style, the font settings or the scale): new layouts. */
+static void drop_labels(StChartView *self)
+{
+    g_hash_table_remove_all(self->labels);
+}
+
 static void append_text(StChartView *self, GtkSnapshot *snapshot, const char *text, double x,
                         double y, double align, const GdkRGBA *color, gboolean small)
 {
-    PangoLayout *layout = gtk_widget_create_pango_layout(GTK_WIDGET(self), text);
-    if (small) {
-        PangoAttrList *attrs = pango_attr_list_new();
-        pango_attr_list_insert(attrs, pango_attr_scale_new(0.82));
-        pango_layout_set_attributes(layout, attrs);
-        pango_attr_list_unref(attrs);
-    }
-    int w, h;
-    pango_layout_get_pixel_size(layout, &w, &h);
+    const Label *l = get_label(self, text, small);
     gtk_snapshot_save(snapshot);
-    gtk_snapshot_translate(snapshot,
-                           &GRAPHENE_POINT_INIT((float)(x - align * w), (float)(y - h / 2.0)));
-    gtk_snapshot_append_layout(snapshot, layout, color);
+    gtk_snapshot_translate(snapshot, &GRAPHENE_POINT_INIT((float)(x - align * l->width),
+                                                          (float)(y - l->height / 2.0)));
+    gtk_snapshot_append_layout(snapshot, l->layout, color);
     gtk_snapshot_restore(snapshot);
-    g_object_unref(layout);
 }
 
 /* Draws the scene's areas, lines and threshold (a st_layer_draw_func: any thread, reads only
@@ -655,11 +702,10 @@ static void st_chart_view_snapshot(GtkWidget *widget, GtkSnapshot *snapshot)
             Series *s = &g_array_index(self->series, Series, i);
             gtk_snapshot_append_color(snapshot, &s->color,
                                       &GRAPHENE_RECT_INIT((float)lx, (float)ly - 5, 10, 10));
-            PangoLayout *layout = gtk_widget_create_pango_layout(widget, s->label ? s->label : "");
-            int w, h;
-            pango_layout_get_pixel_size(layout, &w, &h);
-            g_object_unref(layout);
-            append_text(self, snapshot, s->label ? s->label : "", lx + 15, ly, 0.0, &dim, TRUE);
+            const char *label = s->label ? s->label : "";
+            /* Spaced by the label's full size, as laid out before the scale applied. */
+            int w = get_label(self, label, FALSE)->width;
+            append_text(self, snapshot, label, lx + 15, ly, 0.0, &dim, TRUE);
             lx += 15 + w + 18;
         }
     }
@@ -674,6 +720,13 @@ static void st_chart_view_snapshot(GtkWidget *widget, GtkSnapshot *snapshot)
     } else if (self->hovering && self->hover_x >= m->x && self->hover_x <= m->x + m->width) {
         draw_hover(self, snapshot, &fg);
     }
+    drop_unused_labels(self);
+}
+
+static void st_chart_view_css_changed(GtkWidget *widget, GtkCssStyleChange *change)
+{
+    GTK_WIDGET_CLASS(st_chart_view_parent_class)->css_changed(widget, change);
+    drop_labels(ST_CHART_VIEW(widget));
 }
 
 static void st_chart_view_size_allocate(GtkWidget *widget, int width, int height, int baseline)
@@ -688,6 +741,7 @@ static void on_scale_factor(StChartView *self, GParamSpec *pspec, gpointer data)
 {
     (void)pspec;
     (void)data;
+    drop_labels(self);
     changed(self);
 }
 
@@ -781,6 +835,7 @@ static void st_chart_view_finalize(GObject *object)
     scene_unref(self->scene);
     g_array_unref(self->series);
     g_array_unref(self->breaches);
+    g_hash_table_unref(self->labels);
 
     g_free(self->message);
     G_OBJECT_CLASS(st_chart_view_parent_class)->finalize(object);
@@ -796,6 +851,7 @@ static void st_chart_view_class_init(StChartViewClass *klass)
     widget_class->snapshot = st_chart_view_snapshot;
     widget_class->size_allocate = st_chart_view_size_allocate;
     widget_class->measure = st_chart_view_measure;
+    widget_class->css_changed = st_chart_view_css_changed;
     props[PROP_STACKED] =
         g_param_spec_boolean("stacked", NULL, NULL, FALSE,
                              G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -811,6 +867,7 @@ static void st_chart_view_init(StChartView *self)
     self->series = g_array_new(FALSE, TRUE, sizeof(Series));
     g_array_set_clear_func(self->series, series_clear);
     self->breaches = g_array_new(FALSE, FALSE, sizeof(struct st_breach_span));
+    self->labels = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, label_free);
     self->cmp = ST_ALARM_CMP_GT;
     gint64 now = g_get_real_time() / 1000;
     self->t0_ms = now - 3600 * 1000;
