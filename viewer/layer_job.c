@@ -9,9 +9,12 @@
  */
 #define G_LOG_DOMAIN "stratus-viewer"
 
-#include "layer_job.h"
+#include "layer_job_private.h"
 
 #define MAX_WORKERS 3
+/* How long a thread needing a job that a worker is drawing waits before drawing it itself:
+ * several times what one chart's layer takes. */
+#define MAX_WAIT_US 2000
 
 enum job_state { JOB_PENDING, JOB_RUNNING, JOB_DONE };
 
@@ -35,6 +38,7 @@ static struct {
     GCond done; /* a job became JOB_DONE */
     GQueue pending;
     gboolean started;
+    guint n_workers;
 } pool;
 
 static void job_unref(struct st_layer_job *job)
@@ -51,27 +55,46 @@ static void job_unref(struct st_layer_job *job)
     g_free(job);
 }
 
+/* Draws a job's layer (pool.lock not held): a new surface, or NULL. */
+static cairo_surface_t *render(const struct st_layer_job *job)
+{
+    cairo_surface_t *surface =
+        cairo_image_surface_create(CAIRO_FORMAT_ARGB32, job->width, job->height);
+    if (cairo_surface_status(surface) != CAIRO_STATUS_SUCCESS) {
+        cairo_surface_destroy(surface);
+        return NULL;
+    }
+    cairo_surface_set_device_scale(surface, job->scale, job->scale);
+    cairo_t *cr = cairo_create(surface);
+    cairo_translate(cr, job->dx, job->dy);
+    job->draw(cr, job->data);
+    cairo_destroy(cr);
+    cairo_surface_flush(surface);
+    return surface;
+}
+
+/* Makes surface the job's result, unless another drawing of it was done first. pool.lock
+ * held. */
+static void publish(struct st_layer_job *job, cairo_surface_t *surface)
+{
+    if (job->state == JOB_DONE) {
+        if (surface) {
+            cairo_surface_destroy(surface);
+        }
+        return;
+    }
+    job->surface = surface;
+    job->state = JOB_DONE;
+    g_cond_broadcast(&pool.done);
+}
+
 /* Draws a job taken from the queue (state JOB_RUNNING, pool.lock not held), publishes the
  * result and drops the pool's reference. */
 static void draw_job(struct st_layer_job *job)
 {
-    cairo_surface_t *surface =
-        cairo_image_surface_create(CAIRO_FORMAT_ARGB32, job->width, job->height);
-    if (cairo_surface_status(surface) == CAIRO_STATUS_SUCCESS) {
-        cairo_surface_set_device_scale(surface, job->scale, job->scale);
-        cairo_t *cr = cairo_create(surface);
-        cairo_translate(cr, job->dx, job->dy);
-        job->draw(cr, job->data);
-        cairo_destroy(cr);
-        cairo_surface_flush(surface);
-    } else {
-        cairo_surface_destroy(surface);
-        surface = NULL;
-    }
+    cairo_surface_t *surface = render(job);
     g_mutex_lock(&pool.lock);
-    job->surface = surface;
-    job->state = JOB_DONE;
-    g_cond_broadcast(&pool.done);
+    publish(job, surface);
     g_mutex_unlock(&pool.lock);
     job_unref(job);
 }
@@ -114,6 +137,7 @@ static void start_pool(void)
         GThread *t = g_thread_try_new("st-layer", worker, NULL, NULL);
         if (t) {
             g_thread_unref(t);
+            pool.n_workers++;
         }
     }
 }
@@ -154,6 +178,7 @@ cairo_surface_t *st_layer_job_finish(struct st_layer_job *job)
         draw_job(job);
         g_mutex_lock(&pool.lock);
     }
+    gint64 give_up_us = g_get_monotonic_time() + MAX_WAIT_US;
     while (job->state != JOB_DONE) {
         GList *other = g_queue_peek_head_link(&pool.pending);
         if (other) {
@@ -161,8 +186,15 @@ cairo_surface_t *st_layer_job_finish(struct st_layer_job *job)
             g_mutex_unlock(&pool.lock);
             draw_job(o);
             g_mutex_lock(&pool.lock);
-        } else {
-            g_cond_wait(&pool.done, &pool.lock);
+        } else if (!g_cond_wait_until(&pool.done, &pool.lock, give_up_us) &&
+                   job->state != JOB_DONE) {
+            /* The worker drawing it is not being scheduled (the machine is busy): a frame does
+             * not wait for it. The scene is immutable, so drawing it here too is safe; the
+             * first drawing done is the result. */
+            g_mutex_unlock(&pool.lock);
+            cairo_surface_t *mine = render(job);
+            g_mutex_lock(&pool.lock);
+            publish(job, mine);
         }
     }
     cairo_surface_t *surface = job->surface ? cairo_surface_reference(job->surface) : NULL;
@@ -186,4 +218,13 @@ void st_layer_job_free(struct st_layer_job *job)
         job_unref(job); /* the pool's: nobody will draw it */
     }
     job_unref(job);
+}
+
+guint st_layer_job_n_workers(void)
+{
+    g_mutex_lock(&pool.lock);
+    start_pool();
+    guint n = pool.n_workers;
+    g_mutex_unlock(&pool.lock);
+    return n;
 }

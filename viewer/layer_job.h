@@ -36,7 +36,8 @@ struct st_layer_job *st_layer_job_new(int width, int height, int scale, double d
 /*
  * Returns the drawn surface (a new reference, the caller's), or NULL if it could not be
  * made. Runs the job in the calling thread if no worker has begun it, else waits for it,
- * running other pending jobs meanwhile. The job stays the caller's.
+ * running other pending jobs meanwhile; if the worker has not finished within 2 ms (it is not
+ * being scheduled), draws it in the calling thread too. The job stays the caller's.
  */
 cairo_surface_t *st_layer_job_finish(struct st_layer_job *job);
 
