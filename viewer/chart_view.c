@@ -10,10 +10,12 @@
  *
  * The series layer (areas, lines, threshold) is what costs: the cairo renderer replays a cairo
  * node's strokes on every frame. So it is drawn once into an image surface of device pixels
- * and kept as a texture until the layout, the scale or the style changes; later frames (a
- * hover, a repaint of the window) only place it. The texture's pixels must land on device
- * pixels one to one, or the renderer resamples and blurs the lines: it is used only where the
- * widget sits at a whole device pixel under a plain translation, and drawn directly otherwise.
+ * and kept until the layout, the scale or the style changes; later frames (a hover, a repaint
+ * of the window) only place it. update_layout copies what it draws into a Scene and starts a
+ * layer job (layer_job.h) that draws it on a worker thread; snapshot() finishes it. Its pixels
+ * must land on device pixels one to one, or the renderer resamples and blurs the lines
+ * (device_pixels.h): it is used only where the widget sits at a whole device pixel under a
+ * plain translation, and drawn directly otherwise. Label layouts are kept too.
  */
 #define G_LOG_DOMAIN "stratus-viewer"
 
@@ -23,6 +25,7 @@
 
 #include "alarm_breach.h"
 #include "chart_view.h"
+#include "device_pixels.h"
 #include "layer_job.h"
 #include "line_decimate.h"
 #include "plot_map.h"
@@ -462,42 +465,20 @@ static void draw_scene(cairo_t *cr, gpointer data)
     cairo_restore(cr);
 }
 
-/* Whether the widget's origin lies on a device pixel of its surface under a plain translation,
- * so that a texture of device pixels placed in it is copied, not resampled. */
-static gboolean on_device_pixels(GtkWidget *widget, int scale)
-{
-    GtkNative *native = gtk_widget_get_native(widget);
-    graphene_matrix_t t;
-    if (!native || !gtk_widget_compute_transform(widget, GTK_WIDGET(native), &t) ||
-        !graphene_matrix_is_2d(&t)) {
-        return FALSE;
-    }
-    double xx, yx, xy, yy, x0, y0;
-    graphene_matrix_to_2d(&t, &xx, &yx, &xy, &yy, &x0, &y0);
-    if (xx != 1 || yy != 1 || xy != 0 || yx != 0) {
-        return FALSE;
-    }
-    double nx, ny;
-    gtk_native_get_surface_transform(native, &nx, &ny);
-    double dx = (x0 + nx) * scale, dy = (y0 + ny) * scale;
-    return fabs(dx - round(dx)) < 1e-3 && fabs(dy - round(dy)) < 1e-3;
-}
-
 /* Starts the job that draws the scene's layer at this scale into a surface of device pixels
  * covering the plot's clip (draw_scene clips to the plot and 2 px above and below it). */
 static void start_layer(StChartView *self, int scale)
 {
     const struct st_plot_map *m = &self->scene->map;
-    int x0 = (int)floor(m->x * scale), y0 = (int)floor((m->y - 2) * scale);
-    int x1 = (int)ceil((m->x + m->width) * scale), y1 = (int)ceil((m->y + m->height + 2) * scale);
-    if (x1 <= x0 || y1 <= y0) {
+    graphene_rect_t clip =
+        GRAPHENE_RECT_INIT((float)m->x, (float)(m->y - 2), (float)m->width, (float)(m->height + 4));
+    int x0, y0, width, height;
+    if (!st_device_pixels_cover(&clip, scale, &x0, &y0, &width, &height, &self->layer_bounds)) {
         return;
     }
     self->layer_job =
-        st_layer_job_new(x1 - x0, y1 - y0, scale, -(double)x0 / scale, -(double)y0 / scale,
-                         draw_scene, scene_ref(self->scene), scene_unref);
-    self->layer_bounds = GRAPHENE_RECT_INIT((float)x0 / scale, (float)y0 / scale,
-                                            (float)(x1 - x0) / scale, (float)(y1 - y0) / scale);
+        st_layer_job_new(width, height, scale, -(double)x0 / scale, -(double)y0 / scale, draw_scene,
+                         scene_ref(self->scene), scene_unref);
     self->layer_scale = scale;
 }
 
@@ -520,13 +501,10 @@ static GdkTexture *layer_texture_new(cairo_surface_t *surface)
 
 /* The series layer: the kept surface where it lands on device pixels (its job, started by
  * update_layout, finished here, or started here on first use after a scale change), else a
- * cairo node drawn directly.
- *
- * How it is placed depends on the renderer. GTK 4.8's cairo renderer copies a texture into a
- * new cairo surface on every frame it draws it, through floats, pixel by pixel (about 2 ms a
- * frame for the twelve layers of a dashboard); a cairo node that paints the kept surface is
- * a plain copy. The other renderers upload a texture once and keep it, and would rasterize a
- * cairo node anew on every snapshot, so they get the texture. */
+ * cairo node drawn directly. The cairo renderer gets a cairo node painting the surface
+ * (device_pixels.h: it would copy a texture through floats on every frame, about 2 ms a frame
+ * for the twelve layers of a dashboard). The other renderers upload a texture once and keep
+ * it, and would rasterize a cairo node anew on every snapshot, so they get the texture. */
 static void append_series(StChartView *self, GtkSnapshot *snapshot)
 {
     GtkWidget *widget = GTK_WIDGET(self);
@@ -534,7 +512,7 @@ static void append_series(StChartView *self, GtkSnapshot *snapshot)
     if (!self->scene || self->scene->dark != is_dark()) {
         update_layout(self); /* the style changed: a scene in its colours */
     }
-    if (on_device_pixels(widget, scale)) {
+    if (st_device_pixels_aligned(widget, scale)) {
         if ((self->layer_job || self->layer) && self->layer_scale != scale) {
             drop_layer(self);
         }
@@ -546,13 +524,8 @@ static void append_series(StChartView *self, GtkSnapshot *snapshot)
             g_clear_pointer(&self->layer_job, st_layer_job_free);
         }
         if (self->layer) {
-            GskRenderer *renderer = gtk_native_get_renderer(gtk_widget_get_native(widget));
-            if (GSK_IS_CAIRO_RENDERER(renderer)) {
-                cairo_t *cr = gtk_snapshot_append_cairo(snapshot, &self->layer_bounds);
-                cairo_set_source_surface(cr, self->layer, self->layer_bounds.origin.x,
-                                         self->layer_bounds.origin.y);
-                cairo_paint(cr);
-                cairo_destroy(cr);
+            if (st_device_pixels_cairo_renderer(widget)) {
+                st_device_pixels_append(snapshot, self->layer, &self->layer_bounds);
                 return;
             }
             if (!self->layer_texture) {

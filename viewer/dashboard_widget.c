@@ -5,16 +5,25 @@
  * fetches every visible row. Series keep their row's colour, or the palette's by row, so the
  * same dashboard always looks the same. Alarm widgets ask DescribeAlarms for their alarms (by
  * name, the last part of an ARN) on each load and list each with its state mark.
+ *
+ * The card's background and shadows are what a frame costs under the cairo renderer: GTK 4.8
+ * blurs each card's two soft shadows anew on every frame (about 3.5 ms of a 5 ms repaint of a
+ * dashboard of twelve). So a child, frame, carries the card's style, the widget itself draws
+ * none (style.css), and snapshot() draws frame's node once into pixels (device_pixels.h) kept
+ * until the size, the scale or the style changes.
  */
 #define G_LOG_DOMAIN "stratus-viewer"
 
 #include <math.h>
+
+#include <adwaita.h>
 
 #include "dashboard_widget.h"
 
 #include "alarms.pb-c.h"
 #include "alarms_page.h"
 #include "chart_view.h"
+#include "device_pixels.h"
 #include "metric_query.h"
 #include "value_scale.h"
 
@@ -29,6 +38,13 @@ struct _StDashboardWidget {
     enum st_dash_view view;
     gint64 t0_ms, t1_ms;
     guint generation;
+
+    GtkWidget *frame;
+    /* frame's pixels (NULL until drawn) and what they were drawn for */
+    cairo_surface_t *frame_surface;
+    graphene_rect_t frame_bounds;
+    int frame_width, frame_height, frame_scale;
+    gboolean frame_dark, frame_high_contrast;
 
     GtkWidget *box;
     GtkLabel *title;
@@ -349,6 +365,84 @@ static void edit_action(GtkWidget *widget, const char *name, GVariant *param)
     g_signal_emit(widget, signals[SIGNAL_EDIT], 0, g_variant_get_string(param, NULL));
 }
 
+/* Draws frame's node into new pixels covering it, or returns FALSE. */
+static gboolean draw_frame(StDashboardWidget *self, GskRenderNode *node, int scale)
+{
+    graphene_rect_t bounds;
+    gsk_render_node_get_bounds(node, &bounds);
+    int x0, y0, width, height;
+    if (!st_device_pixels_cover(&bounds, scale, &x0, &y0, &width, &height, &self->frame_bounds)) {
+        return FALSE;
+    }
+    cairo_surface_t *surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, width, height);
+    if (cairo_surface_status(surface) != CAIRO_STATUS_SUCCESS) {
+        cairo_surface_destroy(surface);
+        return FALSE;
+    }
+    cairo_surface_set_device_scale(surface, scale, scale);
+    cairo_t *cr = cairo_create(surface);
+    cairo_translate(cr, -(double)x0 / scale, -(double)y0 / scale);
+    gsk_render_node_draw(node, cr);
+    cairo_destroy(cr);
+    cairo_surface_flush(surface);
+    self->frame_surface = surface;
+    return TRUE;
+}
+
+/* The card's look: its kept pixels under the cairo renderer where the widget sits on device
+ * pixels (the same cairo drawing the renderer would do, once), else frame's node as is (the
+ * GL renderers keep their own shadow caches). */
+static void append_frame(StDashboardWidget *self, GtkSnapshot *snapshot)
+{
+    GtkWidget *widget = GTK_WIDGET(self);
+    int scale = MAX(1, gtk_widget_get_scale_factor(widget));
+    if (!st_device_pixels_cairo_renderer(widget) || !st_device_pixels_aligned(widget, scale)) {
+        g_clear_pointer(&self->frame_surface, cairo_surface_destroy);
+        gtk_widget_snapshot_child(widget, self->frame, snapshot);
+        return;
+    }
+    AdwStyleManager *style = adw_style_manager_get_default();
+    int width = gtk_widget_get_width(widget), height = gtk_widget_get_height(widget);
+    gboolean dark = adw_style_manager_get_dark(style);
+    gboolean high_contrast = adw_style_manager_get_high_contrast(style);
+    if (self->frame_surface &&
+        (self->frame_width != width || self->frame_height != height || self->frame_scale != scale ||
+         self->frame_dark != dark || self->frame_high_contrast != high_contrast)) {
+        g_clear_pointer(&self->frame_surface, cairo_surface_destroy);
+    }
+    if (!self->frame_surface) {
+        GtkSnapshot *s = gtk_snapshot_new();
+        gtk_widget_snapshot_child(widget, self->frame, s);
+        GskRenderNode *node = gtk_snapshot_free_to_node(s);
+        if (!node) {
+            return;
+        }
+        if (!draw_frame(self, node, scale)) {
+            gtk_snapshot_append_node(snapshot, node);
+            gsk_render_node_unref(node);
+            return;
+        }
+        gsk_render_node_unref(node);
+        self->frame_width = width;
+        self->frame_height = height;
+        self->frame_scale = scale;
+        self->frame_dark = dark;
+        self->frame_high_contrast = high_contrast;
+    }
+    st_device_pixels_append(snapshot, self->frame_surface, &self->frame_bounds);
+}
+
+static void st_dashboard_widget_snapshot(GtkWidget *widget, GtkSnapshot *snapshot)
+{
+    StDashboardWidget *self = ST_DASHBOARD_WIDGET(widget);
+    append_frame(self, snapshot);
+    for (GtkWidget *c = gtk_widget_get_first_child(widget); c; c = gtk_widget_get_next_sibling(c)) {
+        if (c != self->frame) {
+            gtk_widget_snapshot_child(widget, c, snapshot);
+        }
+    }
+}
+
 static void st_dashboard_widget_dispose(GObject *object)
 {
     StDashboardWidget *self = ST_DASHBOARD_WIDGET(object);
@@ -358,6 +452,7 @@ static void st_dashboard_widget_dispose(GObject *object)
     g_clear_object(&self->client);
     g_clear_pointer(&self->queries, g_ptr_array_unref);
     g_clear_pointer(&self->alarms, g_ptr_array_unref);
+    g_clear_pointer(&self->frame_surface, cairo_surface_destroy);
     G_OBJECT_CLASS(st_dashboard_widget_parent_class)->dispose(object);
 }
 
@@ -366,6 +461,7 @@ static void st_dashboard_widget_class_init(StDashboardWidgetClass *klass)
     GObjectClass *object_class = G_OBJECT_CLASS(klass);
     GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
     object_class->dispose = st_dashboard_widget_dispose;
+    widget_class->snapshot = st_dashboard_widget_snapshot;
     g_type_ensure(ST_TYPE_CHART_VIEW);
     signals[SIGNAL_EDIT] = g_signal_new("edit", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
                                         NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
@@ -376,6 +472,7 @@ static void st_dashboard_widget_class_init(StDashboardWidgetClass *klass)
     gtk_widget_class_set_layout_manager_type(widget_class, GTK_TYPE_BIN_LAYOUT);
     gtk_widget_class_set_template_from_resource(widget_class,
                                                 "/org/stratus/Viewer/dashboard_widget.ui");
+    gtk_widget_class_bind_template_child(widget_class, StDashboardWidget, frame);
     gtk_widget_class_bind_template_child(widget_class, StDashboardWidget, box);
     gtk_widget_class_bind_template_child(widget_class, StDashboardWidget, title);
     gtk_widget_class_bind_template_child(widget_class, StDashboardWidget, edit_box);
