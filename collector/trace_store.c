@@ -1060,6 +1060,14 @@ static int ingest(struct st_trace_store *s, struct st_trace_job **jobs, size_t n
     return 0;
 fail:
     exec_sql(s->db, "ROLLBACK");
+    /* The traces in memory took the refused documents (ingest_doc adds them before the
+     * commit): forget the touched ones, so queries read back what the database holds. */
+    for (struct pending *p = s->pending; p; p = p->next) {
+        struct st_trace *t = cache_get(s, p->trace_id);
+        if (t) {
+            cache_drop(s, t);
+        }
+    }
     batch_reset(s);
     return -EIO;
 }

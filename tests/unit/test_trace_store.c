@@ -480,6 +480,35 @@ static void test_disk_budget_drops_the_oldest(void **state)
                      300 - c.traces);
 }
 
+static void test_refused_put_leaves_no_trace_in_memory(void **state)
+{
+    struct env *e = *state;
+    put_one(e, segment(T1, "000000000000000a", 1700000000, false, ""));
+    /* Another connection holds the write lock: the store's transaction fails and rolls back. */
+    char path[128];
+    snprintf(path, sizeof(path), "%s/traces.db", e->dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sql(db, "BEGIN IMMEDIATE");
+    char c1[4096], t2[4096];
+    snprintf(c1, sizeof(c1), "%s",
+             segment(T1, "000000000000000c", 1700000000.5, false,
+                     ", \"parent_id\": \"000000000000000a\""));
+    snprintf(t2, sizeof(t2), "%s", segment(T2, "000000000000000b", 1700000010, false, ""));
+    const char *docs[] = {c1, t2};
+    struct st_trace_job *job = put(e, docs, 2);
+    assert_true(job->status < 0);
+    assert_int_equal(job->accepted, 0);
+    st_trace_job_free(job);
+    sql(db, "ROLLBACK");
+    sqlite3_close(db);
+    /* Queries answer what the database holds, not the refused documents. */
+    struct count c = count_traces(e);
+    assert_int_equal(c.traces, 1);
+    assert_string_equal(c.first_id, T1);
+    assert_int_equal(c.docs_first, 1);
+}
+
 /* --- trace metrics --- */
 
 static struct st_trace_metric got_metrics[16];
@@ -627,6 +656,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_batches_go_with_their_last_document, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention_deletes_old_traces, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disk_budget_drops_the_oldest, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refused_put_leaves_no_trace_in_memory, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_independent_call_counts_as_if_nested, setup, teardown),
         cmocka_unit_test_setup_teardown(test_independent_chains_count_once_complete, setup,
                                         teardown),
