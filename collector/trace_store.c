@@ -902,7 +902,8 @@ static int pending_of(struct st_trace_store *s, const char *trace_id, struct pen
 /*
  * Records document d (parsed as seg) in its trace's refs and the open batch. Returns 1 when it
  * is stored, 0 when it is ignored (an in-progress version of a document already complete),
- * -ENOMEM or -EIO. *ret_is_new (on 1) tells whether it is its trace's first document.
+ * -ENOSPC when it is a new id of a trace holding ST_TRACE_MAX_DOCS documents, -ENOMEM or -EIO.
+ * *ret_is_new (on 1) tells whether it is its trace's first document.
  */
 static int stage_doc(struct st_trace_store *s, const struct st_trace_doc_in *d,
                      const struct st_xray_segment *seg, bool *ret_is_new)
@@ -925,6 +926,10 @@ static int stage_doc(struct st_trace_store *s, const struct st_trace_doc_in *d,
         if (seg->in_progress && !old.in_progress) {
             return 0;
         }
+    } else if (p->n_refs >= ST_TRACE_MAX_DOCS) {
+        /* The limit a trace has in memory, kept here too: a peer sending new ids to one trace
+         * would otherwise make every transaction scan and rewrite an ever longer refs. */
+        return -ENOSPC;
     }
     struct ref ref;
     if (batch_append(s, d->bytes, d->len, &ref) < 0) {
@@ -971,6 +976,15 @@ static int ingest_doc(struct st_trace_store *s, struct st_trace_doc_in *d)
     memcpy(d->id, seg->id, sizeof(d->id));
     bool is_new = false;
     r = stage_doc(s, d, seg, &is_new);
+    if (r == -ENOSPC) {
+        char msg[96];
+        snprintf(msg, sizeof(msg), "trace %s holds %d documents, the limit", seg->trace_id,
+                 ST_TRACE_MAX_DOCS);
+        set_result(d, r, "InvalidTraceSegment", msg);
+        atomic_fetch_add(&s->stats.segments_invalid, 1);
+        st_xray_doc_free(doc);
+        return 0;
+    }
     if (r <= 0) {
         if (r == 0) {
             atomic_fetch_add(&s->stats.segments_ignored, 1);

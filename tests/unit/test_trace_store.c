@@ -509,6 +509,40 @@ static void test_refused_put_leaves_no_trace_in_memory(void **state)
     assert_int_equal(c.docs_first, 1);
 }
 
+static void test_trace_stores_at_most_max_docs(void **state)
+{
+    struct env *e = *state;
+    /* ST_TRACE_MAX_DOCS documents with distinct ids, in one transaction. */
+    struct st_trace_job *job = st_trace_job_new();
+    for (int i = 0; i < 2000; i++) {
+        char id[17];
+        snprintf(id, sizeof(id), "%016x", i + 1);
+        const char *doc = segment(T1, id, 1700000000, false, "");
+        assert_int_equal(st_trace_job_add_doc(job, (const uint8_t *)doc, strlen(doc)), 0);
+    }
+    job = run_job(e, job);
+    assert_int_equal(job->status, 0);
+    assert_int_equal(job->accepted, 2000);
+    st_trace_job_free(job);
+    /* One more id is refused; a new version of a stored one is still taken. */
+    char extra[4096], again[4096];
+    snprintf(extra, sizeof(extra), "%s", segment(T1, "00000000000007d1", 1700000000, false, ""));
+    snprintf(again, sizeof(again), "%s", segment(T1, "0000000000000001", 1700000000, false, ""));
+    const char *docs[] = {extra, again};
+    job = put(e, docs, 2);
+    assert_int_equal(job->status, 0);
+    assert_int_equal(job->accepted, 1);
+    assert_int_equal(job->docs[0].status, -ENOSPC);
+    assert_string_equal(job->docs[0].id, "00000000000007d1");
+    assert_int_equal(job->docs[1].status, 0);
+    st_trace_job_free(job);
+    st_trace_store_free(e->s);
+    e->s = NULL;
+    assert_int_equal(db_int(e, "SELECT length(refs) FROM traces"), 2000 * 33);
+    assert_int_equal(db_int(e, "SELECT sum(live) FROM batches"), 2000);
+    open_store(e);
+}
+
 /* --- trace metrics --- */
 
 static struct st_trace_metric got_metrics[16];
@@ -658,6 +692,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_disk_budget_drops_the_oldest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_put_leaves_no_trace_in_memory, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_trace_stores_at_most_max_docs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_independent_call_counts_as_if_nested, setup, teardown),
         cmocka_unit_test_setup_teardown(test_independent_chains_count_once_complete, setup,
                                         teardown),
