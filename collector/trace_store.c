@@ -57,6 +57,7 @@ enum stmt {
     S_WIN_EVENT,
     S_EXPIRED,
     S_OLDEST,
+    S_OLDEST_BATCH,
     S_DEL_TRACE,
     S__COUNT,
 };
@@ -84,6 +85,8 @@ static const char *const stmt_sql[S__COUNT] = {
                     " ORDER BY start_ms, trace_id",
     [S_EXPIRED] = "SELECT id_time_ms, trace_id FROM traces WHERE received_ms < ?1 LIMIT 1000",
     [S_OLDEST] = "SELECT id_time_ms, trace_id FROM traces ORDER BY received_ms LIMIT ?1",
+    [S_OLDEST_BATCH] = "SELECT id_time_ms, trace_id FROM traces"
+                       " ORDER BY st_first_batch(refs), received_ms LIMIT ?1",
     [S_DEL_TRACE] = "DELETE FROM traces WHERE id_time_ms = ?1 AND trace_id = ?2",
 };
 
@@ -583,12 +586,32 @@ done:
     return r;
 }
 
+/* SQL st_first_batch(refs): the oldest batch a trace's refs point into (0 when none). */
+static void sql_first_batch(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const uint8_t *refs = sqlite3_value_blob(argv[0]);
+    size_t n = (size_t)sqlite3_value_bytes(argv[0]) / REF_BYTES;
+    int64_t first = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct ref r;
+        ref_decode(refs + i * REF_BYTES, &r);
+        if (i == 0 || r.batch < first) {
+            first = r.batch;
+        }
+    }
+    sqlite3_result_int64(ctx, first);
+}
+
 /* Opens dir/traces.db, moving an older layout over first. Returns 0 or -EIO. */
 static int open_db(struct st_trace_store *s, const char *path)
 {
     if (sqlite3_open_v2(path, &s->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                        NULL) != SQLITE_OK) {
+                        NULL) != SQLITE_OK ||
+        sqlite3_create_function_v2(s->db, "st_first_batch", 1,
+                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
+                                   sql_first_batch, NULL, NULL, NULL) != SQLITE_OK) {
         return -EIO;
     }
     if (has_table(s->db, "segments") && migrate_segments(s) < 0) {
@@ -1187,8 +1210,13 @@ static void maintain(struct st_trace_store *s)
         atomic_fetch_add(&s->stats.traces_expired, (uint64_t)n);
         sqlite3_bind_int64(s->st[S_EXPIRED], 1, now_ms(s) - s->opts.retention_s * 1000);
     }
-    /* The disk budget: drop the oldest traces, as many as the excess holds on average. */
+    /* The disk budget: drop the oldest traces, as many as the excess holds on average. A batch
+     * goes only with its last document, so when a trace received later (one that went on
+     * receiving documents) shares the batches of the oldest, deleting those frees next to
+     * nothing: then take the traces holding the oldest batches instead, so each round frees
+     * them rather than deleting every trace before that one. */
     uint64_t bytes;
+    bool by_batch = false;
     for (int rounds = 0; rounds < 100 && (bytes = db_bytes(s)) > s->opts.max_disk_bytes; rounds++) {
         int64_t traces = pragma_int(s->db, "SELECT count(*) FROM traces");
         if (traces <= 0) {
@@ -1196,11 +1224,15 @@ static void maintain(struct st_trace_store *s)
         }
         uint64_t per_trace = bytes / (uint64_t)traces + 1;
         uint64_t drop = (bytes - s->opts.max_disk_bytes) / per_trace + 1;
-        sqlite3_bind_int64(s->st[S_OLDEST], 1, (int64_t)(drop < 1000 ? drop : 1000));
-        if ((n = delete_selected(s, s->st[S_OLDEST])) <= 0) {
+        sqlite3_stmt *sel = s->st[by_batch ? S_OLDEST_BATCH : S_OLDEST];
+        sqlite3_bind_int64(sel, 1, (int64_t)(drop < 1000 ? drop : 1000));
+        if ((n = delete_selected(s, sel)) <= 0) {
             break;
         }
         atomic_fetch_add(&s->stats.traces_evicted_for_disk, (uint64_t)n);
+        if (db_bytes(s) + (uint64_t)n * per_trace / 2 > bytes) {
+            by_batch = true; /* under half of what the traces held on average came free */
+        }
     }
     exec_sql(s->db, "PRAGMA incremental_vacuum");
     exec_sql(s->db, "PRAGMA wal_checkpoint(PASSIVE)");

@@ -543,6 +543,48 @@ static void test_trace_stores_at_most_max_docs(void **state)
     open_store(e);
 }
 
+static void test_disk_budget_frees_batches_a_long_trace_shares(void **state)
+{
+    struct env *e = *state;
+    char pad[2100];
+    memset(pad, 'x', sizeof(pad) - 1);
+    pad[sizeof(pad) - 1] = '\0';
+    char extra[2200];
+    snprintf(extra, sizeof(extra), ", \"metadata\": {\"pad\": \"%s\"}", pad);
+    /* Each transaction holds a short trace's document and one more of T1, which goes on
+     * receiving documents (so its row is the most recently received) and so shares every
+     * batch. */
+    for (int i = 0; i < 300; i++) {
+        char tid[40], id[17], doc[4096], late[4096];
+        snprintf(tid, sizeof(tid), "1-6553f100-%024x", i + 16);
+        snprintf(doc, sizeof(doc), "%s",
+                 segment(tid, "000000000000000a", 1700000000 + i, false, extra));
+        snprintf(id, sizeof(id), "%016x", i + 1);
+        snprintf(late, sizeof(late), "%s", segment(T1, id, 1700000000, false, ""));
+        const char *docs[] = {doc, late};
+        struct st_trace_job *job = put(e, docs, 2);
+        assert_int_equal(job->accepted, 2);
+        st_trace_job_free(job);
+        fake_now_ms += 1000;
+    }
+    e->opts.max_disk_bytes = 256 * 1024;
+    st_trace_store_free(e->s);
+    open_store(e);
+    /* Deleting the oldest short traces alone frees nothing while T1 holds a document in each of
+     * their batches: T1 goes first, then the oldest short traces, as many as the budget needs. */
+    struct count c = count_traces(e);
+    assert_true(c.traces > 10 && c.traces < 150);
+    char last[40];
+    snprintf(last, sizeof(last), "1-6553f100-%024x", 300 - c.traces + 16);
+    assert_string_equal(c.first_id, last);
+    st_trace_store_free(e->s);
+    e->s = NULL;
+    assert_true(db_int(e, "SELECT (page_count - freelist_count) * page_size FROM"
+                          " pragma_page_count(), pragma_freelist_count(), pragma_page_size()") <=
+                256 * 1024);
+    open_store(e);
+}
+
 /* --- trace metrics --- */
 
 static struct st_trace_metric got_metrics[16];
@@ -690,6 +732,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_batches_go_with_their_last_document, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention_deletes_old_traces, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disk_budget_drops_the_oldest, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_disk_budget_frees_batches_a_long_trace_shares, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_refused_put_leaves_no_trace_in_memory, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_trace_stores_at_most_max_docs, setup, teardown),
