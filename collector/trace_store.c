@@ -157,6 +157,8 @@ struct st_trace_store {
     uint64_t last_maint_us;
     struct st_trace_metric *metrics; /* this interval's, worker-owned */
     size_t n_metrics;
+    struct st_trace_metric *txn_metrics; /* the open transaction's, added to metrics on commit */
+    size_t n_txn_metrics;
     uint64_t last_metrics_us;
     /* the open transaction's batch: its id, documents, live refs and touched traces */
     int64_t batch_id;
@@ -694,26 +696,63 @@ static void peek_id(struct st_trace_doc_in *d)
 
 /* --- trace metrics --- */
 
-static struct st_trace_metric *metric_of(struct st_trace_store *s, const char *service,
-                                         const char *downstream)
+/* The entry of (service, downstream) in *ms (n of them), added when missing. */
+static struct st_trace_metric *metric_in(struct st_trace_metric **ms, size_t *n,
+                                         const char *service, const char *downstream)
 {
-    for (size_t i = 0; i < s->n_metrics; i++) {
-        if (strcmp(s->metrics[i].service, service) == 0 &&
-            strcmp(s->metrics[i].downstream, downstream) == 0) {
-            return &s->metrics[i];
+    for (size_t i = 0; i < *n; i++) {
+        if (strcmp((*ms)[i].service, service) == 0 &&
+            strcmp((*ms)[i].downstream, downstream) == 0) {
+            return &(*ms)[i];
         }
     }
-    if (!s->metrics) {
-        s->metrics = st_calloc(ST_TRACE_MAX_METRIC_KEYS, sizeof(*s->metrics));
+    if (!*ms) {
+        *ms = st_calloc(ST_TRACE_MAX_METRIC_KEYS, sizeof(**ms));
     }
-    if (!s->metrics || s->n_metrics == ST_TRACE_MAX_METRIC_KEYS) {
+    if (!*ms || *n == ST_TRACE_MAX_METRIC_KEYS) {
         return NULL; /* more keys than an interval keeps: not counted */
     }
-    struct st_trace_metric *m = &s->metrics[s->n_metrics++];
+    struct st_trace_metric *m = &(*ms)[(*n)++];
     memset(m, 0, sizeof(*m));
     snprintf(m->service, sizeof(m->service), "%s", service);
     snprintf(m->downstream, sizeof(m->downstream), "%s", downstream);
     return m;
+}
+
+/* Counts go to the open transaction's metrics: a transaction that rolls back counts nothing
+ * (its client is told the documents were not stored, and sends them again). */
+static struct st_trace_metric *metric_of(struct st_trace_store *s, const char *service,
+                                         const char *downstream)
+{
+    return metric_in(&s->txn_metrics, &s->n_txn_metrics, service, downstream);
+}
+
+/* Adds the committed transaction's metrics to the interval's. */
+static void metrics_commit(struct st_trace_store *s)
+{
+    for (size_t i = 0; i < s->n_txn_metrics; i++) {
+        const struct st_trace_metric *t = &s->txn_metrics[i];
+        struct st_trace_metric *m =
+            metric_in(&s->metrics, &s->n_metrics, t->service, t->downstream);
+        if (!m) {
+            continue;
+        }
+        m->requests += t->requests;
+        m->errors += t->errors;
+        m->throttles += t->throttles;
+        m->faults += t->faults;
+        if (t->latency_n > 0) {
+            if (m->latency_n == 0 || t->latency_min < m->latency_min) {
+                m->latency_min = t->latency_min;
+            }
+            if (m->latency_n == 0 || t->latency_max > m->latency_max) {
+                m->latency_max = t->latency_max;
+            }
+            m->latency_n += t->latency_n;
+            m->latency_sum += t->latency_sum;
+        }
+    }
+    s->n_txn_metrics = 0;
 }
 
 static void count(struct st_trace_store *s, const char *service, const char *downstream,
@@ -1089,6 +1128,7 @@ static int ingest(struct st_trace_store *s, struct st_trace_job **jobs, size_t n
     }
     batch_reset(s);
     cache_trim(s);
+    metrics_commit(s);
     for (size_t j = 0; j < n; j++) {
         for (size_t i = 0; i < jobs[j]->n_docs; i++) {
             jobs[j]->accepted += jobs[j]->docs[i].status == 0;
@@ -1105,6 +1145,7 @@ fail:
             cache_drop(s, t);
         }
     }
+    s->n_txn_metrics = 0;
     batch_reset(s);
     return -EIO;
 }
@@ -1645,6 +1686,7 @@ void st_trace_store_free(struct st_trace_store *s)
     st_free(s->releases);
     st_free(s->read_buf);
     st_free(s->metrics);
+    st_free(s->txn_metrics);
     st_arena_fini(&s->arena);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->cond);

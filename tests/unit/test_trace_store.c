@@ -676,6 +676,29 @@ static void test_independent_call_counts_as_if_nested(void **state)
     assert_float_equal(db->latency_sum, 1.0, 1e-9);
 }
 
+static void test_refused_put_counts_no_metrics(void **state)
+{
+    struct env *e = *state;
+    with_metrics(e);
+    char path[128];
+    snprintf(path, sizeof(path), "%s/traces.db", e->dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sql(db, "BEGIN IMMEDIATE"); /* the store's transaction fails and rolls back */
+    const char *docs[] = {segment(T1, "000000000000000a", 1700000000, false, "")};
+    struct st_trace_job *job = put(e, docs, 1);
+    assert_true(job->status < 0);
+    st_trace_job_free(job);
+    sql(db, "ROLLBACK");
+    sqlite3_close(db);
+    /* The client sends it again; it counts once. */
+    put_one(e, segment(T1, "000000000000000a", 1700000000, false, ""));
+    close_store(e);
+    assert_int_equal(n_got_metrics, 1);
+    assert_int_equal(metric("web", "")->requests, 1);
+    assert_int_equal(metric("web", "")->latency_n, 1);
+}
+
 #define T3 "1-6553f100-000000000000000000000003"
 
 static void test_independent_chains_count_once_complete(void **state)
@@ -738,6 +761,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_trace_stores_at_most_max_docs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_independent_call_counts_as_if_nested, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refused_put_counts_no_metrics, setup, teardown),
         cmocka_unit_test_setup_teardown(test_independent_chains_count_once_complete, setup,
                                         teardown),
     };
