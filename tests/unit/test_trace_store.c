@@ -585,6 +585,92 @@ static void test_disk_budget_frees_batches_a_long_trace_shares(void **state)
     open_store(e);
 }
 
+/* Checks the closed store's database: each batch's live is the number of refs into it, and
+ * every ref points into a stored batch, within its blob. */
+static void check_live_counts(struct env *e)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "%s/traces.db", e->dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sql(db, "CREATE TEMP TABLE r(batch INTEGER, off INTEGER, len INTEGER)");
+    sqlite3_stmt *sel, *ins;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT refs FROM traces", -1, &sel, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO r VALUES (?1, ?2, ?3)", -1, &ins, NULL),
+                     SQLITE_OK);
+    while (sqlite3_step(sel) == SQLITE_ROW) {
+        const uint8_t *refs = sqlite3_column_blob(sel, 0);
+        int n = sqlite3_column_bytes(sel, 0);
+        assert_int_equal(n % 33, 0);
+        for (int i = 0; i < n; i += 33) {
+            int64_t v[3] = {0, 0, 0};
+            for (int k = 0; k < 8; k++) {
+                v[0] |= (int64_t)refs[i + k] << (8 * k);
+            }
+            for (int k = 0; k < 4; k++) {
+                v[1] |= (int64_t)refs[i + 8 + k] << (8 * k);
+                v[2] |= (int64_t)refs[i + 12 + k] << (8 * k);
+            }
+            for (int c = 0; c < 3; c++) {
+                sqlite3_bind_int64(ins, c + 1, v[c]);
+            }
+            assert_int_equal(sqlite3_step(ins), SQLITE_DONE);
+            sqlite3_reset(ins);
+        }
+    }
+    sqlite3_finalize(sel);
+    sqlite3_finalize(ins);
+    sqlite3_stmt *st;
+    assert_int_equal(
+        sqlite3_prepare_v2(db,
+                           "SELECT (SELECT count(*) FROM batches b WHERE b.live !="
+                           " (SELECT count(*) FROM r WHERE r.batch = b.batch_id)),"
+                           " (SELECT count(*) FROM r LEFT JOIN batches b ON b.batch_id = r.batch"
+                           " WHERE b.batch_id IS NULL OR r.off + r.len > length(b.docs))",
+                           -1, &st, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 0);
+    assert_int_equal(sqlite3_column_int(st, 1), 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+static void test_live_counts_match_refs_after_mixed_ingest(void **state)
+{
+    struct env *e = *state;
+    e->opts.retention_s = 60;
+    e->opts.maintenance_ms = 1; /* retention after every batch of jobs */
+    st_trace_store_free(e->s);
+    open_store(e);
+    unsigned seed = 12345;
+    uint64_t expired = 0;
+    for (int round = 0; round < 60; round++) {
+        struct st_trace_job *job = st_trace_job_new();
+        int n = 1 + (int)(rand_r(&seed) % 12);
+        for (int i = 0; i < n; i++) {
+            char tid[40], id[17];
+            snprintf(tid, sizeof(tid), "1-6553f100-%024x", 1 + rand_r(&seed) % 30);
+            snprintf(id, sizeof(id), "%016x", 1 + rand_r(&seed) % 6);
+            const char *doc =
+                segment(tid, id, 1700000000 + rand_r(&seed) % 10, rand_r(&seed) % 3 == 0, "");
+            assert_int_equal(st_trace_job_add_doc(job, (const uint8_t *)doc, strlen(doc)), 0);
+        }
+        job = run_job(e, job);
+        assert_int_equal(job->status, 0);
+        st_trace_job_free(job);
+        fake_now_ms += 7000; /* traces untouched for 60 s expire */
+        if (round % 10 == 9) {
+            expired += atomic_load(&st_trace_store_stats(e->s)->traces_expired);
+            st_trace_store_free(e->s);
+            e->s = NULL;
+            check_live_counts(e);
+            open_store(e);
+        }
+    }
+    assert_true(expired > 0);
+}
+
 /* --- trace metrics --- */
 
 static struct st_trace_metric got_metrics[16];
@@ -760,6 +846,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refused_put_leaves_no_trace_in_memory, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_trace_stores_at_most_max_docs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_live_counts_match_refs_after_mixed_ingest, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_independent_call_counts_as_if_nested, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_put_counts_no_metrics, setup, teardown),
         cmocka_unit_test_setup_teardown(test_independent_chains_count_once_complete, setup,
