@@ -1218,6 +1218,8 @@ static long delete_selected(struct st_trace_store *s, sqlite3_stmt *sel)
             exec_sql(s->db, "ROLLBACK");
             r = -EIO;
         }
+    } else if (n) {
+        r = -EIO; /* nothing was deleted: the callers' loops must not take it for progress */
     }
     s->n_releases = 0;
     st_free(v);
