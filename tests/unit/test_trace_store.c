@@ -267,27 +267,44 @@ static void sql(sqlite3 *db, const char *q)
     }
 }
 
+/* The traces table of the layouts before batches (the one before it differs in segments). */
+#define OLD_TRACES                                                                                 \
+    "CREATE TABLE traces(trace_id TEXT PRIMARY KEY, id_time_ms INTEGER NOT NULL,"                  \
+    " start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, received_ms INTEGER NOT NULL)"           \
+    " WITHOUT ROWID;"                                                                              \
+    "CREATE INDEX traces_by_id_time ON traces(id_time_ms, trace_id);"                              \
+    "CREATE INDEX traces_by_start ON traces(start_ms, trace_id);"                                  \
+    "CREATE INDEX traces_by_received ON traces(received_ms);"
+
+/* Closes the store, deletes its database and creates one with schema (an older layout) in its
+ * place; returns it open, with its path in path[128]. */
+static sqlite3 *old_db(struct env *e, const char *schema, char *path)
+{
+    st_trace_store_free(e->s);
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        snprintf(path, 128, "%s/traces.db%s", e->dir, suffixes[i]);
+        assert_true(unlink(path) == 0 || errno == ENOENT);
+    }
+    snprintf(path, 128, "%s/traces.db", e->dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sql(db, schema);
+    return db;
+}
+
 static void test_old_layout_is_moved_over(void **state)
 {
     struct env *e = *state;
-    st_trace_store_free(e->s);
-    char path[128], cmd[256];
-    snprintf(cmd, sizeof(cmd), "rm -f %s/traces.db*", e->dir);
-    assert_int_equal(system(cmd), 0);
-    snprintf(path, sizeof(path), "%s/traces.db", e->dir);
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    char path[128];
     /* The schema of traces.db before segments became a rowid table. */
-    sql(db, "PRAGMA journal_mode=WAL;"
-            "CREATE TABLE traces(trace_id TEXT PRIMARY KEY, id_time_ms INTEGER NOT NULL,"
-            " start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, received_ms INTEGER NOT NULL)"
-            " WITHOUT ROWID;"
-            "CREATE INDEX traces_by_id_time ON traces(id_time_ms, trace_id);"
-            "CREATE INDEX traces_by_start ON traces(start_ms, trace_id);"
-            "CREATE INDEX traces_by_received ON traces(received_ms);"
-            "CREATE TABLE segments(trace_id TEXT NOT NULL, id TEXT NOT NULL,"
-            " in_progress INTEGER NOT NULL, doc BLOB NOT NULL, PRIMARY KEY(trace_id, id))"
-            " WITHOUT ROWID;");
+    sqlite3 *db =
+        old_db(e,
+               "PRAGMA journal_mode=WAL;" OLD_TRACES
+               "CREATE TABLE segments(trace_id TEXT NOT NULL, id TEXT NOT NULL,"
+               " in_progress INTEGER NOT NULL, doc BLOB NOT NULL, PRIMARY KEY(trace_id, id))"
+               " WITHOUT ROWID;",
+               path);
     char q[8192];
     snprintf(q, sizeof(q),
              "INSERT INTO traces VALUES ('%s', 1700000000000, 1700000000000, 1700000001000,"
@@ -339,24 +356,15 @@ static int64_t db_int(struct env *e, const char *q)
 static void test_rowid_layout_is_moved_over(void **state)
 {
     struct env *e = *state;
-    st_trace_store_free(e->s);
-    char path[128], cmd[256];
-    snprintf(cmd, sizeof(cmd), "rm -f %s/traces.db*", e->dir);
-    assert_int_equal(system(cmd), 0);
-    snprintf(path, sizeof(path), "%s/traces.db", e->dir);
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    char path[128];
     /* The schema of traces.db before documents were stored a batch per transaction. */
-    sql(db, "PRAGMA page_size=16384; PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL;"
-            "CREATE TABLE traces(trace_id TEXT PRIMARY KEY, id_time_ms INTEGER NOT NULL,"
-            " start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, received_ms INTEGER NOT NULL)"
-            " WITHOUT ROWID;"
-            "CREATE INDEX traces_by_id_time ON traces(id_time_ms, trace_id);"
-            "CREATE INDEX traces_by_start ON traces(start_ms, trace_id);"
-            "CREATE INDEX traces_by_received ON traces(received_ms);"
-            "CREATE TABLE segments(trace_id TEXT NOT NULL, id TEXT NOT NULL,"
-            " in_progress INTEGER NOT NULL, doc BLOB NOT NULL);"
-            "CREATE UNIQUE INDEX segments_by_trace ON segments(trace_id, id);");
+    sqlite3 *db = old_db(e,
+                         "PRAGMA page_size=16384; PRAGMA auto_vacuum=INCREMENTAL; PRAGMA "
+                         "journal_mode=WAL;" OLD_TRACES
+                         "CREATE TABLE segments(trace_id TEXT NOT NULL, id TEXT NOT NULL,"
+                         " in_progress INTEGER NOT NULL, doc BLOB NOT NULL);"
+                         "CREATE UNIQUE INDEX segments_by_trace ON segments(trace_id, id);",
+                         path);
     char q[8192];
     snprintf(q, sizeof(q),
              "INSERT INTO traces VALUES ('%s', 1700000000000, 1700000000000, 1700000000000,"
