@@ -651,28 +651,51 @@ static int fill_series(struct eval *e, const struct st_mm_value *x, struct st_mm
     return 0;
 }
 
-/* SUM, AVG, MIN, MAX: of a series a scalar, of an array a series, of a scalar itself. */
-static int aggregate(struct eval *e, const char *fn, const struct st_mm_value *x,
-                     struct st_mm_value *ret)
+/* The reductions of SUM, AVG, MIN, MAX and DATAPOINT_COUNT, over the points that are not NaN. */
+enum reduce_op { R_SUM, R_AVG, R_MIN, R_MAX, R_COUNT };
+
+struct reducer {
+    enum reduce_op op;
+    double acc;
+    size_t n;
+};
+
+static void reduce_add(struct reducer *r, double v)
 {
-    if (x->kind == ST_MM_SCALAR) {
-        *ret = *x;
-        return 0;
+    if (isnan(v)) {
+        return;
     }
-    bool sum = strcmp(fn, "SUM") == 0, avg = strcmp(fn, "AVG") == 0, min = strcmp(fn, "MIN") == 0;
+    r->acc = r->n == 0        ? v
+             : r->op == R_MIN ? fmin(r->acc, v)
+             : r->op == R_MAX ? fmax(r->acc, v)
+                              : r->acc + v;
+    r->n++;
+}
+
+/* NaN when there was no point. */
+static double reduce_result(const struct reducer *r)
+{
+    if (r->n == 0) {
+        return NAN;
+    }
+    if (r->op == R_COUNT) {
+        return (double)r->n;
+    }
+    return finite_or_nan(r->op == R_AVG ? r->acc / (double)r->n : r->acc);
+}
+
+/* Of a series a scalar (DATAPOINT_COUNT: 0 when it has no point), of an array a series, time by
+ * time over its members (no point where none of them has one). */
+static int reduce(struct eval *e, enum reduce_op op, const struct st_mm_value *x,
+                  struct st_mm_value *ret)
+{
     if (x->kind == ST_MM_SERIES) {
-        double acc = NAN;
-        size_t n = 0;
+        struct reducer r = {.op = op};
         for (size_t i = 0; i < e->g->n; i++) {
-            double v = x->v[i];
-            if (isnan(v)) {
-                continue;
-            }
-            acc = n == 0 ? v : sum || avg ? acc + v : min ? fmin(acc, v) : fmax(acc, v);
-            n++;
+            reduce_add(&r, x->v[i]);
         }
-        *ret = (struct st_mm_value){.kind = ST_MM_SCALAR,
-                                    .scalar = finite_or_nan(avg && n ? acc / (double)n : acc)};
+        double v = op == R_COUNT ? (double)r.n : reduce_result(&r);
+        *ret = (struct st_mm_value){.kind = ST_MM_SCALAR, .scalar = v};
         return 0;
     }
     double *v = new_series(e);
@@ -680,17 +703,11 @@ static int aggregate(struct eval *e, const char *fn, const struct st_mm_value *x
         return -ENOMEM;
     }
     for (size_t i = 0; i < e->g->n; i++) {
-        size_t n = 0;
-        double acc = NAN;
+        struct reducer r = {.op = op};
         for (size_t k = 0; k < x->n_items; k++) {
-            double y = x->items[k].v[i];
-            if (isnan(y)) {
-                continue;
-            }
-            acc = n == 0 ? y : sum || avg ? acc + y : min ? fmin(acc, y) : fmax(acc, y);
-            n++;
+            reduce_add(&r, x->items[k].v[i]);
         }
-        v[i] = finite_or_nan(avg && n ? acc / (double)n : acc);
+        v[i] = reduce_result(&r);
     }
     *ret = (struct st_mm_value){.kind = ST_MM_SERIES, .v = v};
     return 0;
@@ -828,33 +845,6 @@ static int eval_if(struct eval *e, const struct st_mm_value *c, const struct st_
     return 0;
 }
 
-/* DATAPOINT_COUNT: of a series the number of its points, of an array the number of members with a
- * point at each time. */
-static int datapoint_count(struct eval *e, const struct st_mm_value *x, struct st_mm_value *ret)
-{
-    if (x->kind == ST_MM_SERIES) {
-        size_t n = 0;
-        for (size_t i = 0; i < e->g->n; i++) {
-            n += !isnan(x->v[i]);
-        }
-        *ret = (struct st_mm_value){.kind = ST_MM_SCALAR, .scalar = (double)n};
-        return 0;
-    }
-    double *v = new_series(e);
-    if (!v) {
-        return -ENOMEM;
-    }
-    for (size_t i = 0; i < e->g->n; i++) {
-        size_t n = 0;
-        for (size_t k = 0; k < x->n_items; k++) {
-            n += !isnan(x->items[k].v[i]);
-        }
-        v[i] = n ? (double)n : NAN;
-    }
-    *ret = (struct st_mm_value){.kind = ST_MM_SERIES, .v = v};
-    return 0;
-}
-
 static int eval_call(struct eval *e, const struct st_mm_node *node, struct st_mm_value *ret)
 {
     const char *fn = node->name;
@@ -925,7 +915,7 @@ static int eval_call(struct eval *e, const struct st_mm_node *node, struct st_mm
         if (x.kind == ST_MM_SCALAR) {
             return type_error(e, fn, "takes a time series or an array of time series");
         }
-        return datapoint_count(e, &x, ret);
+        return reduce(e, R_COUNT, &x, ret);
     }
     if (strcmp(fn, "METRIC_COUNT") == 0) {
         if (x.kind != ST_MM_ARRAY) {
@@ -967,7 +957,16 @@ static int eval_call(struct eval *e, const struct st_mm_node *node, struct st_mm
         }
         return each_series(e, fn, &x, fill_series, &fa, ret);
     }
-    return aggregate(e, fn, &x, ret);
+    /* SUM, AVG, MIN or MAX (the parser knows no other function): of a scalar, itself. */
+    if (x.kind == ST_MM_SCALAR) {
+        *ret = x;
+        return 0;
+    }
+    enum reduce_op op = strcmp(fn, "SUM") == 0   ? R_SUM
+                        : strcmp(fn, "AVG") == 0 ? R_AVG
+                        : strcmp(fn, "MIN") == 0 ? R_MIN
+                                                 : R_MAX;
+    return reduce(e, op, &x, ret);
 }
 
 static int eval_node(struct eval *e, const struct st_mm_node *node, struct st_mm_value *ret)
