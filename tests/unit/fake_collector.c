@@ -20,6 +20,8 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
+#include "stratus/alloc.h"
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
     struct st_fake_collector *f = arg;
@@ -110,6 +112,25 @@ void st_fake_collector_stop(struct st_fake_collector *f)
     fclose(f->cli.out);
     free(f->out_buf);
     pthread_mutex_destroy(&f->lock);
+}
+
+int st_fake_setup(void **state)
+{
+    struct st_fake_collector *f = calloc(1, sizeof(*f));
+    if (!f) {
+        return -1;
+    }
+    *state = f;
+    return st_fake_collector_start(f);
+}
+
+int st_fake_teardown(void **state)
+{
+    struct st_fake_collector *f = *state;
+    st_fake_collector_stop(f);
+    st_alloc_fail_disarm();
+    free(f);
+    return 0;
 }
 
 void st_fake_add_reply(struct st_fake_collector *f, int status, const ProtobufCMessage *msg,

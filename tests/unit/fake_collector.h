@@ -53,6 +53,12 @@ int st_fake_collector_start(struct st_fake_collector *f);
 /* Stops the server and frees the replies, bodies and output. */
 void st_fake_collector_stop(struct st_fake_collector *f);
 
+/* cmocka fixtures for tests whose state is a fake collector and nothing else: setup makes
+ * *state a started struct st_fake_collector; teardown stops and frees it and disarms allocation
+ * failures a test armed. */
+int st_fake_setup(void **state);
+int st_fake_teardown(void **state);
+
 /* Queues the next reply: msg packed, or text when msg is NULL. */
 void st_fake_add_reply(struct st_fake_collector *f, int status, const ProtobufCMessage *msg,
                        const char *text);

@@ -32,35 +32,12 @@
 #define T0_MS      1795456800000LL /* 2026-11-23T18:00:00Z */
 #define T1_MS      (T0_MS + 3600000)
 
-struct fake {
-    struct st_fake_collector c;
-};
-
-static int setup(void **state)
-{
-    struct fake *f = calloc(1, sizeof(*f));
-    if (!f) {
-        return -1;
-    }
-    *state = f;
-    return st_fake_collector_start(&f->c);
-}
-
-static int teardown(void **state)
-{
-    struct fake *f = *state;
-    st_fake_collector_stop(&f->c);
-    st_alloc_fail_disarm();
-    free(f);
-    return 0;
-}
-
 /* Parses the verb's output as JSON; freed by the caller with json_object_put. */
-static json_object *output_json(struct fake *f)
+static json_object *output_json(struct st_fake_collector *f)
 {
-    json_object *o = json_tokener_parse(st_fake_output(&f->c));
+    json_object *o = json_tokener_parse(st_fake_output(f));
     if (!o) {
-        fail_msg("output is not JSON: %s", st_fake_output(&f->c));
+        fail_msg("output is not JSON: %s", st_fake_output(f));
     }
     return o;
 }
@@ -79,8 +56,8 @@ static char *window[] = {"--start-time", "2026-11-23T18:00:00Z", "--end-time",
 
 /* --- get-service-graph --- */
 
-static void add_graph_page(struct fake *f, const char *name, int32_t ref, int32_t edge_to,
-                           const char *next_token)
+static void add_graph_page(struct st_fake_collector *f, const char *name, int32_t ref,
+                           int32_t edge_to, const char *next_token)
 {
     Stratus__Edge edge = STRATUS__EDGE__INIT;
     edge.has_reference_id = true;
@@ -102,24 +79,24 @@ static void add_graph_page(struct fake *f, const char *name, int32_t ref, int32_
     page.services = svcs;
     page.n_services = 1;
     page.next_token = (char *)next_token;
-    st_fake_add_reply(&f->c, 200, &page.base, NULL);
+    st_fake_add_reply(f, 200, &page.base, NULL);
 }
 
 static void test_service_graph_follows_every_page(void **state)
 {
-    struct fake *f = *state;
+    struct st_fake_collector *f = *state;
     add_graph_page(f, "web", 0, 1, "sg1:page2");
     add_graph_page(f, "db", 1, -1, NULL);
-    assert_int_equal(st_cmd_get_service_graph(&f->c.cli, N_ELEMS(window), window, &f->c.err), 0);
-    assert_int_equal(f->c.n_calls, 2);
+    assert_int_equal(st_cmd_get_service_graph(&f->cli, N_ELEMS(window), window, &f->err), 0);
+    assert_int_equal(f->n_calls, 2);
     Stratus__GetServiceGraphRequest *r0 = (Stratus__GetServiceGraphRequest *)st_fake_request(
-        &f->c, 0, "/v1/GetServiceGraph", &stratus__get_service_graph_request__descriptor);
+        f, 0, "/v1/GetServiceGraph", &stratus__get_service_graph_request__descriptor);
     assert_int_equal(r0->start_time_ms, T0_MS);
     assert_int_equal(r0->end_time_ms, T1_MS);
     assert_null(r0->next_token);
     protobuf_c_message_free_unpacked(&r0->base, NULL);
     Stratus__GetServiceGraphRequest *r1 = (Stratus__GetServiceGraphRequest *)st_fake_request(
-        &f->c, 1, "/v1/GetServiceGraph", &stratus__get_service_graph_request__descriptor);
+        f, 1, "/v1/GetServiceGraph", &stratus__get_service_graph_request__descriptor);
     assert_string_equal(r1->next_token, "sg1:page2");
     assert_int_equal(r1->start_time_ms, T0_MS);
     protobuf_c_message_free_unpacked(&r1->base, NULL);
@@ -140,22 +117,22 @@ static void test_service_graph_follows_every_page(void **state)
 
 static void test_service_graph_stops_at_a_failed_page(void **state)
 {
-    struct fake *f = *state;
+    struct st_fake_collector *f = *state;
     add_graph_page(f, "web", 0, -1, "sg1:page2");
     st_fake_add_reply(
-        &f->c, 400, NULL,
+        f, 400, NULL,
         "{\"__type\": \"InvalidRequestException\", \"message\": \"Invalid NextToken\"}");
-    int rc = st_cmd_get_service_graph(&f->c.cli, N_ELEMS(window), window, &f->c.err);
+    int rc = st_cmd_get_service_graph(&f->cli, N_ELEMS(window), window, &f->err);
     assert_true(rc < 0);
-    assert_string_equal(f->c.err.code, "InvalidRequestException");
-    assert_non_null(strstr(f->c.err.message, "Invalid NextToken"));
-    assert_int_equal(f->c.n_calls, 2);
-    assert_string_equal(st_fake_output(&f->c), "");
+    assert_string_equal(f->err.code, "InvalidRequestException");
+    assert_non_null(strstr(f->err.message, "Invalid NextToken"));
+    assert_int_equal(f->n_calls, 2);
+    assert_string_equal(st_fake_output(f), "");
 }
 
 /* --- get-trace-summaries --- */
 
-static void add_summaries_page(struct fake *f, const char *id, const char *next_token)
+static void add_summaries_page(struct st_fake_collector *f, const char *id, const char *next_token)
 {
     Stratus__TraceSummary ts = STRATUS__TRACE_SUMMARY__INIT;
     ts.id = (char *)id;
@@ -166,23 +143,23 @@ static void add_summaries_page(struct fake *f, const char *id, const char *next_
     page.has_traces_processed_count = true;
     page.traces_processed_count = 1;
     page.next_token = (char *)next_token;
-    st_fake_add_reply(&f->c, 200, &page.base, NULL);
+    st_fake_add_reply(f, 200, &page.base, NULL);
 }
 
 static void test_trace_summaries_follow_pages_with_the_filter(void **state)
 {
-    struct fake *f = *state;
+    struct st_fake_collector *f = *state;
     add_summaries_page(f, "1-6553f100-000000000000000000000001", "5:1-6553f100-x");
     add_summaries_page(f, "1-6553f100-000000000000000000000002", NULL);
     char *argv[] = {"--start-time",        "2026-11-23T18:00:00Z",
                     "--end-time",          "2026-11-23T19:00:00Z",
                     "--filter-expression", "annotation[tier] = \"gold\"",
                     "--time-range-type",   "Event"};
-    assert_int_equal(st_cmd_get_trace_summaries(&f->c.cli, N_ELEMS(argv), argv, &f->c.err), 0);
-    assert_int_equal(f->c.n_calls, 2);
+    assert_int_equal(st_cmd_get_trace_summaries(&f->cli, N_ELEMS(argv), argv, &f->err), 0);
+    assert_int_equal(f->n_calls, 2);
     for (size_t i = 0; i < 2; i++) {
         Stratus__GetTraceSummariesRequest *r = (Stratus__GetTraceSummariesRequest *)st_fake_request(
-            &f->c, i, "/v1/GetTraceSummaries", &stratus__get_trace_summaries_request__descriptor);
+            f, i, "/v1/GetTraceSummaries", &stratus__get_trace_summaries_request__descriptor);
         assert_string_equal(r->filter_expression, "annotation[tier] = \"gold\"");
         assert_string_equal(r->time_range_type, "Event");
         if (i == 1) {
@@ -203,7 +180,7 @@ static void test_trace_summaries_follow_pages_with_the_filter(void **state)
 
 /* --- batch-get-traces --- */
 
-static void add_traces_reply(struct fake *f, const char *id)
+static void add_traces_reply(struct st_fake_collector *f, const char *id)
 {
     Stratus__Segment seg = STRATUS__SEGMENT__INIT;
     seg.id = "000000000000000a";
@@ -217,22 +194,22 @@ static void add_traces_reply(struct fake *f, const char *id)
     Stratus__BatchGetTracesResponse r = STRATUS__BATCH_GET_TRACES_RESPONSE__INIT;
     r.traces = traces;
     r.n_traces = 1;
-    st_fake_add_reply(&f->c, 200, &r.base, NULL);
+    st_fake_add_reply(f, 200, &r.base, NULL);
 }
 
 static void test_batch_get_traces_sends_five_ids_a_call(void **state)
 {
-    struct fake *f = *state;
+    struct st_fake_collector *f = *state;
     add_traces_reply(f, "1-6553f100-000000000000000000000001");
     add_traces_reply(f, "1-6553f100-000000000000000000000006");
     char *argv[] = {"--trace-ids", "t1", "t2", "t3", "t4", "t5", "t6", "t7"};
-    assert_int_equal(st_cmd_batch_get_traces(&f->c.cli, N_ELEMS(argv), argv, &f->c.err), 0);
-    assert_int_equal(f->c.n_calls, 2);
+    assert_int_equal(st_cmd_batch_get_traces(&f->cli, N_ELEMS(argv), argv, &f->err), 0);
+    assert_int_equal(f->n_calls, 2);
     static const size_t want_n[] = {5, 2};
     static const char *const want_first[] = {"t1", "t6"};
     for (size_t i = 0; i < 2; i++) {
         Stratus__BatchGetTracesRequest *r = (Stratus__BatchGetTracesRequest *)st_fake_request(
-            &f->c, i, "/v1/BatchGetTraces", &stratus__batch_get_traces_request__descriptor);
+            f, i, "/v1/BatchGetTraces", &stratus__batch_get_traces_request__descriptor);
         assert_int_equal(r->n_trace_ids, want_n[i]);
         assert_string_equal(r->trace_ids[0], want_first[i]);
         protobuf_c_message_free_unpacked(&r->base, NULL);
@@ -252,7 +229,7 @@ static void test_batch_get_traces_sends_five_ids_a_call(void **state)
 
 static void test_put_trace_segments_prints_the_unprocessed(void **state)
 {
-    struct fake *f = *state;
+    struct st_fake_collector *f = *state;
     Stratus__UnprocessedTraceSegment bad = STRATUS__UNPROCESSED_TRACE_SEGMENT__INIT;
     bad.id = "0000000000000005";
     bad.error_code = "InvalidTraceSegment";
@@ -261,11 +238,11 @@ static void test_put_trace_segments_prints_the_unprocessed(void **state)
     Stratus__PutTraceSegmentsResponse r = STRATUS__PUT_TRACE_SEGMENTS_RESPONSE__INIT;
     r.unprocessed_trace_segments = bads;
     r.n_unprocessed_trace_segments = 1;
-    st_fake_add_reply(&f->c, 200, &r.base, NULL);
+    st_fake_add_reply(f, 200, &r.base, NULL);
     char *argv[] = {"--trace-segment-documents", "{\"name\": \"a\"}", "{\"name\": \"b\"}"};
-    assert_int_equal(st_cmd_put_trace_segments(&f->c.cli, N_ELEMS(argv), argv, &f->c.err), 0);
+    assert_int_equal(st_cmd_put_trace_segments(&f->cli, N_ELEMS(argv), argv, &f->err), 0);
     Stratus__PutTraceSegmentsRequest *req = (Stratus__PutTraceSegmentsRequest *)st_fake_request(
-        &f->c, 0, "/v1/PutTraceSegments", &stratus__put_trace_segments_request__descriptor);
+        f, 0, "/v1/PutTraceSegments", &stratus__put_trace_segments_request__descriptor);
     assert_int_equal(req->n_trace_segment_documents, 2);
     assert_string_equal(req->trace_segment_documents[1], "{\"name\": \"b\"}");
     protobuf_c_message_free_unpacked(&req->base, NULL);
@@ -282,7 +259,7 @@ typedef int (*verb_fn)(const struct st_cli *cli, int argc, char **argv, struct s
 
 static void test_usage_errors_call_nothing(void **state)
 {
-    struct fake *f = *state;
+    struct st_fake_collector *f = *state;
     static const struct {
         verb_fn verb;
         const char *args[8];
@@ -307,27 +284,30 @@ static void test_usage_errors_call_nothing(void **state)
             argc++;
         }
         struct st_error err = {{0}};
-        int rc = rows[i].verb(&f->c.cli, argc, (char **)rows[i].args, &err);
+        int rc = rows[i].verb(&f->cli, argc, (char **)rows[i].args, &err);
         if (rc != -EINVAL || !strstr(err.message, rows[i].want)) {
             fail_msg("row %zu: got %d '%s', want -EINVAL '%s'", i, rc, err.message, rows[i].want);
         }
     }
-    assert_int_equal(f->c.n_calls, 0);
-    assert_string_equal(st_fake_output(&f->c), "");
+    assert_int_equal(f->n_calls, 0);
+    assert_string_equal(st_fake_output(f), "");
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_service_graph_follows_every_page, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_service_graph_stops_at_a_failed_page, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_trace_summaries_follow_pages_with_the_filter, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_batch_get_traces_sends_five_ids_a_call, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_put_trace_segments_prints_the_unprocessed, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_usage_errors_call_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_service_graph_follows_every_page, st_fake_setup,
+                                        st_fake_teardown),
+        cmocka_unit_test_setup_teardown(test_service_graph_stops_at_a_failed_page, st_fake_setup,
+                                        st_fake_teardown),
+        cmocka_unit_test_setup_teardown(test_trace_summaries_follow_pages_with_the_filter,
+                                        st_fake_setup, st_fake_teardown),
+        cmocka_unit_test_setup_teardown(test_batch_get_traces_sends_five_ids_a_call, st_fake_setup,
+                                        st_fake_teardown),
+        cmocka_unit_test_setup_teardown(test_put_trace_segments_prints_the_unprocessed,
+                                        st_fake_setup, st_fake_teardown),
+        cmocka_unit_test_setup_teardown(test_usage_errors_call_nothing, st_fake_setup,
+                                        st_fake_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

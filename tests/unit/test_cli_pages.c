@@ -28,24 +28,6 @@
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
-static int setup(void **state)
-{
-    struct st_fake_collector *c = calloc(1, sizeof(*c));
-    if (!c) {
-        return -1;
-    }
-    *state = c;
-    return st_fake_collector_start(c);
-}
-
-static int teardown(void **state)
-{
-    struct st_fake_collector *c = *state;
-    st_fake_collector_stop(c);
-    free(c);
-    return 0;
-}
-
 /* The names under key (an array of objects) of the verb's JSON output, joined by commas. */
 static void names(struct st_fake_collector *c, const char *key, const char *name_key, char *out,
                   size_t cap)
@@ -225,12 +207,16 @@ static void test_scaling_activities_follow_pages(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_describe_alarms_follows_every_page, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_an_empty_token_ends_the_listing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_failed_page_prints_nothing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_history_max_items_stops_the_calls_and_trims, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_scaling_activities_follow_pages, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_describe_alarms_follows_every_page, st_fake_setup,
+                                        st_fake_teardown),
+        cmocka_unit_test_setup_teardown(test_an_empty_token_ends_the_listing, st_fake_setup,
+                                        st_fake_teardown),
+        cmocka_unit_test_setup_teardown(test_a_failed_page_prints_nothing, st_fake_setup,
+                                        st_fake_teardown),
+        cmocka_unit_test_setup_teardown(test_history_max_items_stops_the_calls_and_trims,
+                                        st_fake_setup, st_fake_teardown),
+        cmocka_unit_test_setup_teardown(test_scaling_activities_follow_pages, st_fake_setup,
+                                        st_fake_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
