@@ -460,14 +460,20 @@ static void test_retention_deletes_old_traces(void **state)
     assert_int_equal(atomic_load(&st_trace_store_stats(e->s)->traces_expired), 1);
 }
 
-static void test_disk_budget_drops_the_oldest(void **state)
+/* A segment member that makes a document about 2 KB: metadata of 2099 bytes of padding. */
+static void pad_metadata(char *extra, size_t size)
 {
-    struct env *e = *state;
     char pad[2100];
     memset(pad, 'x', sizeof(pad) - 1);
     pad[sizeof(pad) - 1] = '\0';
+    snprintf(extra, size, ", \"metadata\": {\"pad\": \"%s\"}", pad);
+}
+
+static void test_disk_budget_drops_the_oldest(void **state)
+{
+    struct env *e = *state;
     char extra[2200];
-    snprintf(extra, sizeof(extra), ", \"metadata\": {\"pad\": \"%s\"}", pad);
+    pad_metadata(extra, sizeof(extra));
     for (int i = 0; i < 300; i++) {
         char tid[40];
         snprintf(tid, sizeof(tid), "1-6553f100-%024x", i + 1);
@@ -554,11 +560,8 @@ static void test_trace_stores_at_most_max_docs(void **state)
 static void test_disk_budget_frees_batches_a_long_trace_shares(void **state)
 {
     struct env *e = *state;
-    char pad[2100];
-    memset(pad, 'x', sizeof(pad) - 1);
-    pad[sizeof(pad) - 1] = '\0';
     char extra[2200];
-    snprintf(extra, sizeof(extra), ", \"metadata\": {\"pad\": \"%s\"}", pad);
+    pad_metadata(extra, sizeof(extra));
     /* Each transaction holds a short trace's document and one more of T1, which goes on
      * receiving documents (so its row is the most recently received) and so shares every
      * batch. */
