@@ -7,6 +7,10 @@
  * those statvfs fails on or that have no blocks (proc, sysfs, cgroup...). Nothing else is
  * skipped by default, as in the CloudWatch agent, whose ignore_file_system_types has no default.
  * All gauges, per path/device/fstype, emitted from the first collection.
+ *
+ * The types in no_blocks are the kernel's pseudo file systems whose statfs is simple_statfs:
+ * they always report zero blocks, so they are skipped without the statvfs (a host has a dozen
+ * of them, cgroup hierarchies mostly). The result is the same; the system calls are not.
  */
 #include <errno.h>
 #include <string.h>
@@ -109,6 +113,22 @@ static int unescape(const struct st_cursor *field, char *dst, size_t size)
     return 0;
 }
 
+static const char *const no_blocks[] = {
+    "binfmt_misc", "bpf",   "cgroup", "cgroup2", "configfs", "debugfs",   "devpts",
+    "fusectl",     "mqueue", "nsfs",  "proc",    "pstore",   "ramfs",     "rpc_pipefs",
+    "securityfs",  "selinuxfs", "sysfs", "tracefs",
+};
+
+static bool has_no_blocks(const struct st_cursor *fstype)
+{
+    for (size_t i = 0; i < sizeof(no_blocks) / sizeof(no_blocks[0]); i++) {
+        if (st_proc_field_eq(fstype, no_blocks[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static bool ignored(const struct disk_state *s, const struct st_cursor *fstype)
 {
     if (st_proc_field_eq(fstype, "autofs")) {
@@ -183,7 +203,8 @@ static int disk_collect(void *state, struct st_emitter *out)
             bad = true;
             continue;
         }
-        if (ignored(s, &fstype) || !st_proc_filter_match(&s->filter, s->path)) {
+        if (ignored(s, &fstype) || has_no_blocks(&fstype) ||
+            !st_proc_filter_match(&s->filter, s->path)) {
             continue;
         }
         if (st_proc_path(s->full, sizeof(s->full), s->root, s->path) < 0) {

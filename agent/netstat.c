@@ -56,6 +56,7 @@ struct netstat_state {
     uint32_t nl_seq; /* of the last request, to skip a stale reply */
     bool tcp_nl_off; /* netlink failed once for TCP: its files only */
     bool udp_nl_off; /* likewise for UDP */
+    bool procfs;     /* root/proc/net was the kernel's at init: netlink may stand in for it */
     _Alignas(struct nlmsghdr) char buf[BUF_SIZE];
 };
 
@@ -72,6 +73,15 @@ static void netstat_fini(void *state)
     st_free(s);
 }
 
+/* Whether root/proc is the kernel's, so that netlink sees what its net/ files would show. */
+static bool real_procfs(const struct netstat_state *s)
+{
+    char path[ST_PROC_PATH_MAX];
+    struct statfs sf;
+    return st_proc_path(path, sizeof(path), s->root, "/proc/net") == 0 && statfs(path, &sf) == 0 &&
+           sf.f_type == PROC_SUPER_MAGIC;
+}
+
 static int netstat_init(const struct st_source_config *cfg, void **ret_state)
 {
     struct netstat_state *s = st_calloc(1, sizeof(*s));
@@ -84,17 +94,9 @@ static int netstat_init(const struct st_source_config *cfg, void **ret_state)
         netstat_fini(s);
         return r;
     }
+    s->procfs = real_procfs(s);
     *ret_state = s;
     return 0;
-}
-
-/* Whether root/proc is the kernel's, so that netlink sees what its net/ files would show. */
-static bool real_procfs(const struct netstat_state *s)
-{
-    char path[ST_PROC_PATH_MAX];
-    struct statfs sf;
-    return st_proc_path(path, sizeof(path), s->root, "/proc/net") == 0 && statfs(path, &sf) == 0 &&
-           sf.f_type == PROC_SUPER_MAGIC;
 }
 
 static int nl_open(struct netstat_state *s)
@@ -295,7 +297,7 @@ static int netstat_collect(void *state, struct st_emitter *out)
     static const char *const files[] = {"/proc/net/tcp", "/proc/net/tcp6", "/proc/net/udp",
                                         "/proc/net/udp6"};
     bool from_files[4] = {true, true, true, true};
-    if ((!s->tcp_nl_off || !s->udp_nl_off) && real_procfs(s)) {
+    if ((!s->tcp_nl_off || !s->udp_nl_off) && s->procfs) {
         if (!s->tcp_nl_off) {
             if (nl_dump(s, true, AF_INET, tcp, NULL) == 0) {
                 from_files[0] = from_files[1] = false;

@@ -12,6 +12,16 @@
  * are matched to the listing by a merge; a process that exited makes its fd's read fail with
  * ESRCH and is dropped, and a reused pid is opened anew. Under a fixture root (regular files)
  * every read opens the file.
+ *
+ * Listing /proc costs more than reading the stat files of a quiet host, and a new process is
+ * the only thing a listing finds that the kept fds do not. Every new process (and thread) takes
+ * a pid, and the last pid handed out is the fifth field of /proc/loadavg: while it stays the
+ * same and every process of the last listing is kept, a collection reads the kept fds only. That
+ * counter is of the reader's pid namespace, so the shortcut is taken only when root/proc is of
+ * that namespace (its /proc/self/status has one NSpid); other roots list /proc every time. A
+ * pid counter that wrapped all the way round to the same value within one interval would hide
+ * the new processes until the next pid is taken; a full listing every RELIST_EVERY collections
+ * bounds even that. (See may_skip_listing for the moment between taking a pid and appearing.)
  */
 #include <dirent.h>
 #include <errno.h>
@@ -34,6 +44,8 @@
 #define THREADS_FIELD 17
 /* Stat fds kept open between collections (the rest are opened each time). */
 #define MAX_KEPT 256
+/* Collections between two listings of /proc at most. */
+#define RELIST_EVERY 60
 
 enum {
     C_BLOCKED,
@@ -62,6 +74,13 @@ struct kept {
 struct processes_state {
     char *root;
     bool procfs;                   /* root/proc is a real procfs: stat fds may be kept */
+    int fd_loadavg;                /* root/proc/loadavg when its last pid is ours to watch, or -1 */
+    uint64_t last_pid;             /* as the previous collection read it */
+    bool has_last_pid;
+    bool settled;                  /* the last listing began a whole interval after a pid was taken */
+    bool all_kept;                 /* the last listing kept an fd for every process it found */
+    unsigned since_listing;        /* collections since the last listing */
+    uint64_t listings;
     struct kept *kept, *next_kept; /* sorted by pid: this collection's and the next's */
     size_t n_kept, n_next;
     _Alignas(struct dirent64) char dents[DENTS_SIZE];
@@ -77,10 +96,57 @@ static void processes_fini(void *state)
     for (size_t i = 0; i < s->n_kept; i++) {
         close(s->kept[i].fd);
     }
+    if (s->fd_loadavg >= 0) {
+        close(s->fd_loadavg);
+    }
     st_free(s->kept);
     st_free(s->next_kept);
     st_free(s->root);
     st_free(s);
+}
+
+/*
+ * Reads a procfs file that one read returns whole (a single_open file such as a stat or
+ * loadavg) from offset 0, which makes the kernel generate it afresh. Returns 0, -EFBIG when it
+ * fills buf (it may not be all), -ENOENT when empty, or a negative errno (-ESRCH: the process
+ * of a stat file has exited).
+ */
+static int pread_whole(int fd, char *buf, size_t cap, size_t *ret_len)
+{
+    ssize_t n;
+    do {
+        n = pread(fd, buf, cap, 0);
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0 || (size_t)n >= cap) {
+        return n < 0 ? -errno : n == 0 ? -ENOENT : -EFBIG;
+    }
+    *ret_len = (size_t)n;
+    return 0;
+}
+
+/*
+ * Whether root/proc shows the pids of the agent's own pid namespace: its /proc/self/status
+ * lists the agent's pid in that procfs's namespace and in each one below it down to the agent's
+ * ("NSpid:\t812\t1" in a container), so one entry means the same namespace.
+ */
+static bool own_pid_namespace(struct processes_state *s)
+{
+    struct st_proc_reader r;
+    char buf[512];
+    if (st_proc_open(&r, s->root, "/proc/self/status", buf, sizeof(buf)) < 0) {
+        return false;
+    }
+    int n = -1;
+    struct st_cursor line, f;
+    while (n < 0 && st_proc_next_line(&r, &line) > 0) {
+        if (st_proc_field(&line, &f) < 0 || !st_proc_field_eq(&f, "NSpid:")) {
+            continue;
+        }
+        for (n = 0; st_proc_field(&line, &f) == 0; n++) {
+        }
+    }
+    st_proc_close(&r);
+    return n == 1;
 }
 
 static int processes_init(const struct st_source_config *cfg, void **ret_state)
@@ -89,6 +155,7 @@ static int processes_init(const struct st_source_config *cfg, void **ret_state)
     if (!s) {
         return -ENOMEM;
     }
+    s->fd_loadavg = -1;
     int r = st_proc_root_dup(cfg->root, &s->root);
     char path[ST_PROC_PATH_MAX];
     struct statfs sf;
@@ -98,6 +165,10 @@ static int processes_init(const struct st_source_config *cfg, void **ret_state)
         s->kept = st_malloc(MAX_KEPT * sizeof(*s->kept));
         s->next_kept = st_malloc(MAX_KEPT * sizeof(*s->next_kept));
         r = s->kept && s->next_kept ? 0 : -ENOMEM;
+        if (r == 0 && own_pid_namespace(s)) {
+            st_proc_path(path, sizeof(path), s->root, "/proc/loadavg");
+            s->fd_loadavg = open(path, O_RDONLY | O_CLOEXEC);
+        }
     }
     if (r < 0) {
         processes_fini(s);
@@ -105,6 +176,27 @@ static int processes_init(const struct st_source_config *cfg, void **ret_state)
     }
     *ret_state = s;
     return 0;
+}
+
+/*
+ * The last pid taken in the reader's pid namespace: the fifth field of /proc/loadavg,
+ * "0.00 0.01 0.05 1/180 12345". Returns 0 or a negative errno.
+ */
+static int read_last_pid(struct processes_state *s, uint64_t *ret)
+{
+    size_t len = 0;
+    int r = pread_whole(s->fd_loadavg, s->stat, sizeof(s->stat), &len);
+    if (r < 0) {
+        return r;
+    }
+    struct st_cursor c, f;
+    st_cursor_init(&c, (const uint8_t *)s->stat, len);
+    for (int i = 0; i < 4; i++) {
+        if (st_proc_field(&c, &f) < 0) {
+            return -EBADMSG;
+        }
+    }
+    return st_proc_field_u64(&c, ret);
 }
 
 static int state_counter(uint8_t state)
@@ -200,17 +292,13 @@ static int read_stat(struct processes_state *s, int dfd, const char *pid, size_t
         }
         if (*ki < s->n_kept && s->kept[*ki].pid == id) {
             struct kept k = s->kept[(*ki)++];
-            ssize_t n;
-            do {
-                n = pread(k.fd, s->stat, sizeof(s->stat), 0);
-            } while (n < 0 && errno == EINTR);
-            if (n > 0 && (size_t)n < sizeof(s->stat)) {
+            if (pread_whole(k.fd, s->stat, sizeof(s->stat), ret_len) == 0) {
                 if (s->n_next < MAX_KEPT) {
                     s->next_kept[s->n_next++] = k;
                 } else {
                     close(k.fd); /* new pids listed first took the room */
+                    s->all_kept = false;
                 }
-                *ret_len = (size_t)n;
                 return 0;
             }
             close(k.fd); /* exited (ESRCH), or the pid was reused: open it anew */
@@ -223,21 +311,33 @@ static int read_stat(struct processes_state *s, int dfd, const char *pid, size_t
         if (fd < 0) {
             return -errno;
         }
-        ssize_t n;
-        do {
-            n = pread(fd, s->stat, sizeof(s->stat), 0);
-        } while (n < 0 && errno == EINTR);
-        if (n <= 0 || (size_t)n >= sizeof(s->stat)) {
-            /* A single read of a procfs stat file returns all of it: n fills the buffer only
-             * when it does not fit. */
+        int r = pread_whole(fd, s->stat, sizeof(s->stat), ret_len);
+        if (r < 0) {
             close(fd);
-            return n < 0 ? -errno : n == 0 ? -ENOENT : -EFBIG;
+            return r;
         }
         s->next_kept[s->n_next++] = (struct kept){id, fd};
-        *ret_len = (size_t)n;
         return 0;
     }
+    s->all_kept = false;
     return st_proc_read_at(dfd, rel, s->stat, sizeof(s->stat), ret_len);
+}
+
+/* Counts the stat line in s->stat. Returns 0, or -EBADMSG when it could not be parsed. */
+static int count_stat(struct processes_state *s, size_t len, uint64_t counts[C_N])
+{
+    uint8_t state;
+    uint64_t threads;
+    if (parse_stat(s->stat, len, &state, &threads) < 0) {
+        return -EBADMSG;
+    }
+    int k = state_counter(state);
+    if (k >= 0) {
+        counts[k]++;
+    }
+    counts[C_TOTAL]++;
+    counts[C_TOTAL_THREADS] += threads;
+    return 0;
 }
 
 /* Counts one pid directory's stat. Returns 0, or -EBADMSG when it could not be parsed. */
@@ -256,23 +356,12 @@ static int count_pid(struct processes_state *s, int dfd, const char *pid, size_t
         /* Exited since the listing (ENOENT, ESRCH), or hidden from us: not an error. */
         return 0;
     }
-    uint8_t state;
-    uint64_t threads;
-    if (parse_stat(s->stat, len, &state, &threads) < 0) {
-        return -EBADMSG;
-    }
-    int k = state_counter(state);
-    if (k >= 0) {
-        counts[k]++;
-    }
-    counts[C_TOTAL]++;
-    counts[C_TOTAL_THREADS] += threads;
-    return 0;
+    return count_stat(s, len, counts);
 }
 
-static int processes_collect(void *state, struct st_emitter *out)
+/* Counts the processes of a listing of root/proc into counts. Returns 0 or a negative errno. */
+static int count_listed(struct processes_state *s, uint64_t counts[C_N])
 {
-    struct processes_state *s = state;
     char path[ST_PROC_PATH_MAX];
     int ret = st_proc_path(path, sizeof(path), s->root, "/proc");
     if (ret < 0) {
@@ -282,10 +371,9 @@ static int processes_collect(void *state, struct st_emitter *out)
     if (dfd < 0) {
         return -errno;
     }
-    uint64_t counts[C_N] = {0};
     int err = 0;
     size_t ki = 0;
-    s->n_next = 0;
+    s->all_kept = s->procfs;
     for (;;) {
         ssize_t n = getdents64(dfd, s->dents, sizeof(s->dents));
         if (n < 0 && errno == EINTR) {
@@ -321,6 +409,65 @@ static int processes_collect(void *state, struct st_emitter *out)
     while (ki < s->n_kept) {
         close(s->kept[ki++].fd);
     }
+    if (err < 0 && err != -EBADMSG) {
+        s->all_kept = false;
+    }
+    return err;
+}
+
+/* Counts the processes of the kept fds alone; one that cannot be read has exited. */
+static int count_kept(struct processes_state *s, uint64_t counts[C_N])
+{
+    int err = 0;
+    for (size_t i = 0; i < s->n_kept; i++) {
+        struct kept k = s->kept[i];
+        size_t len = 0;
+        int r = pread_whole(k.fd, s->stat, sizeof(s->stat), &len);
+        if (r == 0 || r == -EFBIG) {
+            s->next_kept[s->n_next++] = k;
+            if (r < 0 || count_stat(s, len, counts) < 0) {
+                err = -EBADMSG;
+            }
+        } else {
+            close(k.fd);
+        }
+    }
+    return err;
+}
+
+/*
+ * Whether this collection may read the kept fds without listing /proc: no pid has been taken
+ * since the previous collection, and the last listing kept every process it found and was
+ * settled. A process is visible in /proc a moment after its pid is taken, so a listing counts as
+ * settled only when no pid had been taken in the interval before it either: a process whose pid
+ * was the last one taken has had a whole interval to appear.
+ */
+static bool may_skip_listing(struct processes_state *s, bool *ret_quiet)
+{
+    uint64_t last_pid;
+    bool ok = s->fd_loadavg >= 0 && read_last_pid(s, &last_pid) == 0;
+    *ret_quiet = ok && s->has_last_pid && last_pid == s->last_pid;
+    s->has_last_pid = ok;
+    s->last_pid = ok ? last_pid : 0;
+    return *ret_quiet && s->settled && s->all_kept && s->since_listing < RELIST_EVERY;
+}
+
+static int processes_collect(void *state, struct st_emitter *out)
+{
+    struct processes_state *s = state;
+    uint64_t counts[C_N] = {0};
+    bool quiet;
+    int err;
+    s->n_next = 0;
+    if (may_skip_listing(s, &quiet)) {
+        err = count_kept(s, counts);
+        s->since_listing++;
+    } else {
+        err = count_listed(s, counts);
+        s->listings++;
+        s->settled = quiet;
+        s->since_listing = 1;
+    }
     struct kept *t = s->kept;
     s->kept = s->next_kept;
     s->next_kept = t;
@@ -332,6 +479,11 @@ static int processes_collect(void *state, struct st_emitter *out)
         st_emit(out, names[i], ST_UNIT_COUNT, (double)counts[i], NULL, 0);
     }
     return err;
+}
+
+uint64_t st_processes_listings(const void *state)
+{
+    return ((const struct processes_state *)state)->listings;
 }
 
 const struct st_source_ops st_source_processes = {

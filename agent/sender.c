@@ -67,6 +67,11 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
 static void back_off(struct st_sender *s, const char *why)
 {
     s->stats.failures++;
+    /* The batches wait now: on disk, not just in the page cache. */
+    int r = st_spool_sync(s->spool);
+    if (r < 0 && st_ratelimit_allow(&s->fail_rl)) {
+        st_log_error("sender: cannot sync the spool: %s", strerror(-r));
+    }
     s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : BACKOFF_MIN_MS;
     if (s->backoff_ms > BACKOFF_MAX_MS) {
         s->backoff_ms = BACKOFF_MAX_MS;

@@ -85,5 +85,7 @@ extern const struct st_source_ops st_source_diskio;
 extern const struct st_source_ops st_source_net;
 extern const struct st_source_ops st_source_netstat;
 extern const struct st_source_ops st_source_processes;
+/* How many of the processes source's collections listed /proc (the others read kept fds only). */
+uint64_t st_processes_listings(const void *state);
 
 #endif

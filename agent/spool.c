@@ -54,6 +54,7 @@ struct st_spool {
     int dir_fd, cur_fd;
     uint64_t max_bytes, seg_size;
     bool sync;
+    bool unsynced; /* the tail segment has appends not yet fdatasync'd */
     struct seg *segs; /* oldest first; the last one is appended to */
     size_t nsegs, segs_cap;
     uint64_t head_off; /* the oldest record still to send, in segs[0] */
@@ -531,10 +532,27 @@ int st_spool_open(const char *dir, uint64_t max_bytes, bool sync, struct st_spoo
     return 0;
 }
 
+int st_spool_sync(struct st_spool *s)
+{
+    if (!s->unsynced || s->nsegs == 0) {
+        return 0;
+    }
+    if (s->sync && fdatasync(s->segs[s->nsegs - 1].fd) < 0) {
+        return -errno;
+    }
+    s->unsynced = false;
+    s->stats.syncs++;
+    return 0;
+}
+
 void st_spool_free(struct st_spool *s)
 {
     if (!s) {
         return;
+    }
+    if (s->count > 0 && st_spool_sync(s) < 0) {
+        st_log_warning("spool: %s: cannot sync the batches left to send: %s", s->dir,
+                       strerror(errno));
     }
     for (size_t i = 0; i < s->nsegs; i++) {
         close(s->segs[i].fd);
@@ -563,7 +581,11 @@ int st_spool_push(struct st_spool *s, const uint8_t *batch, size_t len)
         g = NULL;
     }
     if (!g || g->end + rec > g->cap) {
-        int r = seg_create(s, rec);
+        int r = st_spool_sync(s); /* the old tail's appends, before it stops being the tail */
+        if (r < 0) {
+            return r;
+        }
+        r = seg_create(s, rec);
         if (r < 0) {
             return r;
         }
@@ -588,11 +610,12 @@ int st_spool_push(struct st_spool *s, const uint8_t *batch, size_t len)
             r = pwrite_all(g->fd, batch + (done - HDR), len - (done - HDR), g->end + done);
         }
     }
-    if (r == 0 && s->sync && fdatasync(g->fd) < 0) {
-        r = -errno;
-    }
     if (r < 0) {
         return r; /* not counted: the next append overwrites what reached the file */
+    }
+    s->unsynced = true;
+    if (s->count > 0 && (r = st_spool_sync(s)) < 0) {
+        return r; /* behind others, it waits: durable now, or not at all */
     }
     if (len <= KEEP_MAX && grow(&s->cache, &s->cache_cap, len) == 0) {
         memcpy(s->cache, batch, len);
@@ -716,8 +739,8 @@ static void import_v0_batches(struct st_spool *s)
             unlinkat(s->dir_fd, name, 0);
             continue;
         }
-        if (r == 0) {
-            r = st_spool_push(s, s->rbuf, len);
+        if (r == 0 && (r = st_spool_push(s, s->rbuf, len)) == 0) {
+            r = st_spool_sync(s); /* durable before its old file goes */
         }
         if (r < 0) {
             st_log_error("spool: cannot import %s/%s: %s; it stays for the next start", s->dir,

@@ -2,16 +2,20 @@
 /*
  * The agent's on-disk spool: an append-only log of sealed PutMetricData batches in segment
  * files, replayed in the order the batches were made. Every sealed batch is appended to the
- * open tail segment and fdatasync'd before it is sent, so a kill -9 loses at most the batch
- * still being built. Segments are zero-filled when created, so an append overwrites data blocks
- * only and its fdatasync has no file size or extent to commit. A small cursor file holds the
+ * open tail segment before it is sent, so a kill -9 (the page cache outlives the process) loses
+ * at most the batch still being built. A batch is fdatasync'd when it has to wait: appended
+ * behind others, or not delivered at its first attempt (the sender calls st_spool_sync), so
+ * what a power loss can take is the batch of the send under way, never a backlog. Segments are
+ * zero-filled when created, so an append overwrites data blocks only and its fdatasync has no
+ * file size or extent to commit. A small cursor file holds the
  * sequence number of the oldest batch not yet delivered (rewritten in place, not synced: a kill
  * -9 keeps it; a power loss may resend a few delivered batches). A record is a 24-byte header
  * (magic, length, sequence, checksum over both) and the batch; at open every segment is
  * scanned, and the first record that does not check (a torn tail after a crash) ends it. The
  * spool is bounded: past max_bytes the oldest batches are dropped, counted and logged. The
  * newest batch is also kept in memory, so the usual send does not read the disk. Loop thread
- * only: an append and its fdatasync of a few kB is the one disk access the agent does there.
+ * only: an append of a few kB (and, while batches wait, its fdatasync) is the one disk access
+ * the agent does there.
  */
 #ifndef STRATUS_AGENT_SPOOL_H
 #define STRATUS_AGENT_SPOOL_H
@@ -26,6 +30,7 @@ struct st_spool;
 
 struct st_spool_stats {
     uint64_t written, sent, dropped_full, dropped_rejected, dropped_corrupt;
+    uint64_t syncs; /* fdatasyncs of appended batches (counted, not done, with sync false) */
     uint64_t batches, bytes; /* waiting to be sent */
     uint64_t segments;       /* segment files */
 };
@@ -38,8 +43,15 @@ int st_spool_open(const char *dir, uint64_t max_bytes, bool sync, struct st_spoo
                   struct st_error *err);
 void st_spool_free(struct st_spool *s);
 
-/* Appends a sealed batch (borrowed bytes) durably. Drops the oldest batches if over the bound. */
+/*
+ * Appends a sealed batch (borrowed bytes): durably (fdatasync'd) when older batches are still
+ * to be sent, else to the page cache until st_spool_sync. Drops the oldest batches if over the
+ * bound.
+ */
 int st_spool_push(struct st_spool *s, const uint8_t *batch, size_t len);
+
+/* Makes every appended batch durable: the sender calls it when a send fails. 0 or -errno. */
+int st_spool_sync(struct st_spool *s);
 
 /*
  * Points *ret_buf at the oldest batch, valid until the next call on the spool. Returns 0,

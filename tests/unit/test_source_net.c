@@ -8,6 +8,7 @@
 #include "test_source_capture.h"
 
 #include <errno.h>
+#include <stdbool.h>
 
 #define TOL 1e-9
 
@@ -140,6 +141,54 @@ static void test_garbage_never_crashes(void **state)
     fuzz_source(*state, &st_source_net, rels, 1, 300, false);
 }
 
+/*
+ * On the real system (root "/") the flags come from SIOCGIFFLAGS: the interfaces sent must be
+ * exactly the ones /sys/class/net/<name>/flags says are up and not loopback.
+ */
+static void test_the_real_system_skips_by_the_interfaces_flags(void **state)
+{
+    (void)state;
+    struct capture *cap = calloc(1, sizeof(*cap));
+    struct st_source_config cfg;
+    config_default(&cfg, "/");
+    void *st;
+    assert_int_equal(st_source_net.init(&cfg, &st), 0);
+    cap_reset(cap);
+    assert_int_equal(st_source_net.collect(st, &cap->e), 0);
+    cap_reset(cap);
+    assert_int_equal(st_source_net.collect(st, &cap->e), 0);
+    FILE *dev = fopen("/proc/net/dev", "r");
+    assert_non_null(dev);
+    char line[512];
+    int checked = 0;
+    while (fgets(line, sizeof(line), dev)) {
+        char *colon = strchr(line, ':');
+        if (!colon) {
+            continue; /* the two header lines */
+        }
+        *colon = '\0';
+        char *name = line + strspn(line, " ");
+        char path[300];
+        snprintf(path, sizeof(path), "/sys/class/net/%s/flags", name);
+        FILE *f = fopen(path, "r");
+        unsigned flags;
+        if (!f || fscanf(f, "%x", &flags) != 1) {
+            if (f) {
+                fclose(f);
+            }
+            continue; /* gone since, or no sysfs */
+        }
+        fclose(f);
+        bool want = (flags & 0x1) && !(flags & 0x8);
+        assert_int_equal(cap_count_dim(cap, "interface", name) > 0, want);
+        checked++;
+    }
+    fclose(dev);
+    assert_true(checked >= 1); /* lo at least */
+    st_source_net.fini(st);
+    free(cap);
+}
+
 static void test_init_out_of_memory(void **state)
 {
     (void)state;
@@ -165,6 +214,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_missing_file_is_enoent, setup, source_teardown),
         cmocka_unit_test_setup_teardown(test_garbage_never_crashes, scratch_test_setup,
                                         scratch_test_teardown),
+        cmocka_unit_test(test_the_real_system_skips_by_the_interfaces_flags),
         cmocka_unit_test(test_init_out_of_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -427,6 +427,42 @@ static void test_per_file_batches_go_after_the_segments(void **state)
     assert_false(v0_files_left(dir));
 }
 
+static uint64_t syncs(const struct st_spool *s)
+{
+    struct st_spool_stats st;
+    st_spool_get_stats(s, &st);
+    return st.syncs;
+}
+
+/*
+ * A batch that goes out at once is not synced (the page cache keeps it through a kill -9); one
+ * that waits behind others, or after a failed send, is. Real fdatasyncs here (sync true).
+ */
+static void test_a_batch_is_synced_when_it_has_to_wait(void **state)
+{
+    const char *dir = *state;
+    struct st_spool *s;
+    assert_int_equal(st_spool_open(dir, 1 << 20, true, &s, NULL), 0);
+    uint64_t base = syncs(s); /* creating the first segment syncs the file, not a batch */
+    push_str(s, "one");
+    assert_int_equal(syncs(s), base); /* alone: it is sent next */
+    push_str(s, "two");
+    assert_int_equal(syncs(s), base + 1); /* behind "one": both durable now */
+    assert_int_equal(st_spool_sync(s), 0);
+    assert_int_equal(syncs(s), base + 1); /* nothing new to sync */
+    expect_pop(s, "one");
+    expect_pop(s, "two");
+    push_str(s, "three");
+    assert_int_equal(syncs(s), base + 1);
+    assert_int_equal(st_spool_sync(s), 0); /* its send failed: the sender syncs */
+    assert_int_equal(syncs(s), base + 2);
+    st_spool_free(s);
+    s = open_spool(dir, 1 << 20);
+    expect_pop(s, "three");
+    expect_empty(s);
+    st_spool_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -450,6 +486,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_peeked_batch_displaced_from_memory_is_read_back,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_batch_larger_than_a_segment_gets_its_own, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_a_batch_is_synced_when_it_has_to_wait, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
