@@ -33,9 +33,9 @@ struct section_run {
     const struct st_section_cfg *cfg;
     enum st_section_id id;
     void *state;
-    struct event *timer;
     int64_t interval_s;
-    int64_t ts_ms; /* the aligned time of the collection in progress */
+    int64_t ts_ms;   /* the aligned time of the collection in progress */
+    int64_t next_ms; /* the aligned time of its next collection */
     struct st_ratelimit err_rl;
 };
 
@@ -53,7 +53,18 @@ struct st_agent {
     struct section_run runs[ST_N_SECTIONS];
     struct shard shards[ST_AGENT_MAX_ENDPOINTS];
     size_t n_shards;
+    /*
+     * One timer serves every section: it fires at the earliest next_ms of them, and each
+     * section due then collects in that one wakeup. Batches are sealed on a grid of
+     * force_flush_interval shifted by flush_phase_ms; when the grid falls on collections
+     * (flush_on_tick) the tick seals right after collecting, and flush_ev, FLUSH_SLACK_MS
+     * behind the grid point, only stands in for a tick that did not come.
+     */
+    struct event *tick_ev;
+    int64_t tick_ms;
     struct event *flush_ev;
+    int64_t flush_ms, flush_phase_ms, next_flush_ms;
+    bool flush_on_tick;
     struct st_statsd_server *statsd;
     struct st_collectd_server *collectd;
     struct st_trace_relay *trace_relay; /* traces.traces_collected.xray */
@@ -241,39 +252,120 @@ static void emit(struct st_emitter *e, const char *measurement, enum st_unit uni
     }
 }
 
-static void arm(struct section_run *run)
+/* How long flush_ev waits behind a grid point that a tick should have sealed at. */
+#define FLUSH_SLACK_MS 100
+
+/* The first multiple of step + phase after t. */
+static int64_t next_on_grid(int64_t t, int64_t step, int64_t phase)
 {
-    /* Fire on the next multiple of the interval, so timestamps are aligned. */
-    int64_t now = st_wall_ms();
-    int64_t step = run->interval_s * 1000;
-    int64_t next = (now / step + 1) * step;
-    run->ts_ms = next;
-    int64_t delay = next - now;
-    struct timeval tv = {delay / 1000, (delay % 1000) * 1000};
-    evtimer_add(run->timer, &tv);
+    return phase + ((t - phase) / step + 1) * step;
 }
 
-static void on_collect(evutil_socket_t fd, short what, void *arg)
+static void add_timer_at(struct event *ev, int64_t at_ms)
+{
+    int64_t delay = at_ms - st_wall_ms();
+    if (delay < 0) {
+        delay = 0;
+    }
+    struct timeval tv = {delay / 1000, (delay % 1000) * 1000};
+    evtimer_add(ev, &tv);
+}
+
+/* Arms the tick for the earliest next collection of the sections. */
+static void arm_tick(struct st_agent *a)
+{
+    int64_t next = INT64_MAX;
+    for (int i = 0; i < ST_N_SECTIONS; i++) {
+        if (a->runs[i].cfg && a->runs[i].next_ms < next) {
+            next = a->runs[i].next_ms;
+        }
+    }
+    if (next != INT64_MAX) {
+        a->tick_ms = next;
+        add_timer_at(a->tick_ev, next);
+    }
+}
+
+static void seal_all(struct st_agent *a)
+{
+    for (size_t i = 0; i < a->n_shards; i++) {
+        st_batcher_flush(&a->shards[i].batcher);
+    }
+}
+
+/* Seals the batches and sets the next grid point (and flush_ev behind it). */
+static void flush_now(struct st_agent *a)
+{
+    seal_all(a);
+    int64_t from = st_wall_ms();
+    if (from < a->next_flush_ms) {
+        from = a->next_flush_ms;
+    }
+    a->next_flush_ms = next_on_grid(from, a->flush_ms, a->flush_phase_ms);
+    if (!a->stopping) {
+        add_timer_at(a->flush_ev, a->next_flush_ms + (a->flush_on_tick ? FLUSH_SLACK_MS : 0));
+    }
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
-    struct section_run *run = arg;
-    int r = run->cfg->ops->collect(run->state, &run->emitter);
-    if (r < 0 && st_ratelimit_allow(&run->err_rl)) {
-        st_log_warning("agent: %s: collection failed: %s (non-fatal)", st_section_name(run->id),
-                       strerror(-r));
+    struct st_agent *a = arg;
+    for (int i = 0; i < ST_N_SECTIONS; i++) {
+        struct section_run *run = &a->runs[i];
+        if (!run->cfg || run->next_ms > a->tick_ms) {
+            continue;
+        }
+        run->ts_ms = run->next_ms;
+        int r = run->cfg->ops->collect(run->state, &run->emitter);
+        if (r < 0 && st_ratelimit_allow(&run->err_rl)) {
+            st_log_warning("agent: %s: collection failed: %s (non-fatal)",
+                           st_section_name(run->id), strerror(-r));
+        }
+        /* The next multiple of the interval (after a stall: the next one still to come). */
+        int64_t now = st_wall_ms();
+        run->next_ms = next_on_grid(now > run->ts_ms ? now : run->ts_ms, run->interval_s * 1000, 0);
     }
-    if (!run->a->stopping) {
-        arm(run);
+    if (a->flush_on_tick && a->tick_ms >= a->next_flush_ms) {
+        flush_now(a); /* after every section due at this instant */
+    }
+    if (!a->stopping) {
+        arm_tick(a);
     }
 }
 
 static void on_flush(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
-    struct st_agent *a = arg;
-    for (size_t i = 0; i < a->n_shards; i++) {
-        st_batcher_flush(&a->shards[i].batcher);
+    flush_now(arg);
+}
+
+/*
+ * The flush grid: every force_flush_interval, at a phase taken from the start time, so that
+ * the agents of a fleet, started at different moments, do not all send at once. When the
+ * shortest section interval divides force_flush_interval, the phase is rounded down to a
+ * multiple of it: every grid point is then a collection instant too, and the seal rides on
+ * that tick instead of waking the agent once more. Unless that would leave a single slot for a
+ * long interval (force_flush_interval equal to a section interval of 10 s or more: every agent
+ * would then send on the same second), where a wakeup is cheap and spreading matters more.
+ */
+static void set_flush_grid(struct st_agent *a, int64_t start_ms)
+{
+    a->flush_ms = a->cfg->force_flush_s * 1000;
+    int64_t shortest = INT64_MAX;
+    for (int i = 0; i < ST_N_SECTIONS; i++) {
+        if (a->runs[i].cfg && a->runs[i].interval_s * 1000 < shortest) {
+            shortest = a->runs[i].interval_s * 1000;
+        }
     }
+    a->flush_phase_ms = start_ms % a->flush_ms;
+    a->flush_on_tick = shortest != INT64_MAX && a->flush_ms % shortest == 0 &&
+                       (a->flush_ms / shortest >= 2 || a->flush_ms < 10000);
+    if (a->flush_on_tick) {
+        a->flush_phase_ms = a->flush_phase_ms / shortest * shortest;
+    }
+    a->next_flush_ms = next_on_grid(start_ms, a->flush_ms, a->flush_phase_ms);
+    add_timer_at(a->flush_ev, a->next_flush_ms + (a->flush_on_tick ? FLUSH_SLACK_MS : 0));
 }
 
 void st_agent_free(struct st_agent *a)
@@ -281,11 +373,11 @@ void st_agent_free(struct st_agent *a)
     if (!a) {
         return;
     }
+    if (a->tick_ev) {
+        event_free(a->tick_ev);
+    }
     for (int i = 0; i < ST_N_SECTIONS; i++) {
         struct section_run *run = &a->runs[i];
-        if (run->timer) {
-            event_free(run->timer);
-        }
         if (run->state) {
             run->cfg->ops->fini(run->state);
         }
@@ -314,10 +406,11 @@ static void on_grace(evutil_socket_t fd, short what, void *arg)
 void st_agent_shutdown(struct st_agent *a, int grace_ms)
 {
     a->stopping = true;
-    for (int i = 0; i < ST_N_SECTIONS; i++) {
-        if (a->runs[i].timer) {
-            evtimer_del(a->runs[i].timer);
-        }
+    if (a->tick_ev) {
+        evtimer_del(a->tick_ev);
+    }
+    if (a->flush_ev) {
+        evtimer_del(a->flush_ev);
     }
     struct st_listener_stats ls;
     if (a->statsd) {
@@ -345,7 +438,7 @@ void st_agent_shutdown(struct st_agent *a, int grace_ms)
                     (unsigned long long)ts.bad_header, (unsigned long long)ts.too_big,
                     (unsigned long long)ts.queue_full, (unsigned long long)ts.rejected);
     }
-    on_flush(-1, 0, a);
+    seal_all(a);
     struct event *deadline = evtimer_new(a->base, on_grace, a->base);
     struct timeval tv = {grace_ms / 1000, (grace_ms % 1000) * 1000};
     if (deadline) {
@@ -458,14 +551,11 @@ int st_agent_new(struct event_base *base, const struct st_agent_config *cfg, con
                          st_section_name(run->id), strerror(-r));
             goto fail;
         }
-        if (!(run->timer = evtimer_new(base, on_collect, run))) {
-            r = st_error_set(err, -ENOMEM, ST_ERR_INTERNAL_FAILURE, "agent: out of memory");
-            goto fail;
-        }
         /* A first reading now primes the counters; its deltas are not emitted. */
-        run->ts_ms = st_wall_ms() / (run->interval_s * 1000) * run->interval_s * 1000;
+        int64_t now = st_wall_ms();
+        run->ts_ms = now / (run->interval_s * 1000) * run->interval_s * 1000;
         sc->ops->collect(run->state, &run->emitter);
-        arm(run);
+        run->next_ms = next_on_grid(now, run->interval_s * 1000, 0);
     }
     a->invalid_rl = (struct st_ratelimit)ST_RATELIMIT_INIT(60000, 5);
     if (a->cfg->statsd && (r = st_statsd_server_new(base, a, &a->statsd, err)) < 0) {
@@ -478,13 +568,14 @@ int st_agent_new(struct event_base *base, const struct st_agent_config *cfg, con
                                                 &a->trace_relay, err)) < 0) {
         goto fail;
     }
-    a->flush_ev = event_new(base, -1, EV_PERSIST, on_flush, a);
-    if (!a->flush_ev) {
+    a->tick_ev = evtimer_new(base, on_tick, a);
+    a->flush_ev = evtimer_new(base, on_flush, a);
+    if (!a->tick_ev || !a->flush_ev) {
         r = st_error_set(err, -ENOMEM, ST_ERR_INTERNAL_FAILURE, "agent: out of memory");
         goto fail;
     }
-    struct timeval ftv = {cfg->force_flush_s, 0};
-    event_add(a->flush_ev, &ftv);
+    set_flush_grid(a, st_wall_ms());
+    arm_tick(a);
     *ret = a;
     return 0;
 fail:

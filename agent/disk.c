@@ -11,7 +11,14 @@
  * The types in no_blocks are the kernel's pseudo file systems whose statfs is simple_statfs:
  * they always report zero blocks, so they are skipped without the statvfs (a host has a dozen
  * of them, cgroup hierarchies mostly). The result is the same; the system calls are not.
+ *
+ * The mount table changes seldom, and the kernel says when: poll() on an open mounts file
+ * reports POLLPRI once the namespace's table has changed since the file was opened or last
+ * polled. So with the file kept open (a real procfs) the mounts chosen by the last read are
+ * kept too (path, device and fstype, a few hundred bytes), and a collection only statvfs()es
+ * them until poll says the table changed.
  */
+#include <poll.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/statvfs.h>
@@ -25,6 +32,8 @@
 #define CFG_IGNORE ((struct st_source_config *)0)->ignore_fs
 #define IGNORE_N   (sizeof(CFG_IGNORE) / sizeof(CFG_IGNORE[0]))
 #define FSTYPE_SZ  sizeof(CFG_IGNORE[0])
+/* A mount table whose chosen mounts take more than this is read every time instead. */
+#define CHOSEN_MAX (256u << 10)
 
 struct disk_state {
     char *root;
@@ -36,6 +45,11 @@ struct disk_state {
     char path[ST_PROC_PATH_MAX]; /* the mount point, unescaped */
     char device[ST_PROC_PATH_MAX];
     char full[ST_PROC_PATH_MAX]; /* root + path, for statvfs */
+    /* The mounts the last read chose: fstype, path and device, each NUL-terminated, in turn. */
+    char *chosen;
+    size_t chosen_len, chosen_cap;
+    bool chosen_valid;   /* they are all of them, and fd_mounts is kept: poll tells a change */
+    int chosen_err;      /* what that read returned: 0 or -EBADMSG */
     char buf[BUF_SIZE];
 };
 
@@ -47,6 +61,7 @@ static void disk_fini(void *state)
     }
     st_proc_filter_fini(&s->filter);
     st_proc_kept_close(&s->fd_mounts);
+    st_free(s->chosen);
     st_free(s->root);
     st_free(s);
 }
@@ -142,8 +157,8 @@ static bool ignored(const struct disk_state *s, const struct st_cursor *fstype)
     return false;
 }
 
-static void emit_usage(struct disk_state *s, struct st_emitter *out, const char *fstype,
-                       const struct statvfs *v)
+static void emit_usage(const struct disk_state *s, struct st_emitter *out, const char *path,
+                       const char *device, const char *fstype, const struct statvfs *v)
 {
     uint64_t frsize = v->f_frsize ? v->f_frsize : v->f_bsize;
     uint64_t blocks = v->f_blocks;
@@ -157,12 +172,11 @@ static void emit_usage(struct disk_state *s, struct st_emitter *out, const char 
         used_percent = 100.0 * (double)used / ((double)used + (double)free_bytes);
     }
     /* telegraf's device tag: the device without "/dev/" ("sda1", "mapper/vg-root", "tmpfs"). */
-    const char *device = s->device;
     if (strncmp(device, "/dev/", 5) == 0) {
         device += 5;
     }
-    struct st_dim_kv dims[3] = {{"path", s->path}, {"device", device}, {"fstype", fstype}};
-    struct st_dim_kv dims_nodev[2] = {{"path", s->path}, {"fstype", fstype}};
+    struct st_dim_kv dims[3] = {{"path", path}, {"device", device}, {"fstype", fstype}};
+    struct st_dim_kv dims_nodev[2] = {{"path", path}, {"fstype", fstype}};
     const struct st_dim_kv *d = s->drop_device ? dims_nodev : dims;
     size_t nd = s->drop_device ? 2 : 3;
     st_emit(out, "free", ST_UNIT_BYTES, (double)free_bytes, d, nd);
@@ -174,9 +188,80 @@ static void emit_usage(struct disk_state *s, struct st_emitter *out, const char 
     st_emit(out, "used_percent", ST_UNIT_PERCENT, used_percent, d, nd);
 }
 
+/* Measures one mount and emits its usage, unless it is gone or has no blocks (not an error). */
+static int measure(struct disk_state *s, struct st_emitter *out, const char *fstype,
+                   const char *path, const char *device)
+{
+    if (st_proc_path(s->full, sizeof(s->full), s->root, path) < 0) {
+        return -EBADMSG;
+    }
+    struct statvfs v;
+    if (statvfs(s->full, &v) < 0 || v.f_blocks == 0) {
+        /* Gone, not ours to see, or a pseudo file system: as telegraf, not an error. */
+        return 0;
+    }
+    emit_usage(s, out, path, device, fstype, &v);
+    return 0;
+}
+
+/* Adds a chosen mount to the list; past CHOSEN_MAX (or out of memory) the list is given up. */
+static void choose(struct disk_state *s, const char *fstype)
+{
+    const char *parts[3] = {fstype, s->path, s->device};
+    size_t need = 0;
+    for (int i = 0; i < 3; i++) {
+        need += strlen(parts[i]) + 1;
+    }
+    if (s->chosen_len + need > CHOSEN_MAX) {
+        s->chosen_valid = false;
+        return;
+    }
+    if (s->chosen_len + need > s->chosen_cap) {
+        size_t cap = s->chosen_cap ? s->chosen_cap * 2 : 512;
+        while (cap < s->chosen_len + need) {
+            cap *= 2;
+        }
+        char *p = st_realloc(s->chosen, cap);
+        if (!p) {
+            s->chosen_valid = false;
+            return;
+        }
+        s->chosen = p;
+        s->chosen_cap = cap;
+    }
+    for (int i = 0; i < 3; i++) {
+        size_t n = strlen(parts[i]) + 1;
+        memcpy(s->chosen + s->chosen_len, parts[i], n);
+        s->chosen_len += n;
+    }
+}
+
+/* Whether the mount table may have changed since the chosen mounts were read. */
+static bool table_changed(const struct disk_state *s)
+{
+    if (!s->chosen_valid || s->fd_mounts < 0) {
+        return true;
+    }
+    struct pollfd p = {.fd = s->fd_mounts, .events = POLLPRI};
+    return poll(&p, 1, 0) != 1 || (p.revents & (POLLERR | POLLPRI | POLLNVAL)) != 0;
+}
+
 static int disk_collect(void *state, struct st_emitter *out)
 {
     struct disk_state *s = state;
+    if (!table_changed(s)) {
+        int err = s->chosen_err;
+        for (size_t off = 0; off < s->chosen_len;) {
+            const char *fstype = s->chosen + off;
+            const char *path = fstype + strlen(fstype) + 1;
+            const char *device = path + strlen(path) + 1;
+            off = (size_t)(device + strlen(device) + 1 - s->chosen);
+            if (measure(s, out, fstype, path, device) < 0) {
+                err = -EBADMSG;
+            }
+        }
+        return err;
+    }
     struct st_proc_reader r;
     int ret =
         st_proc_open_kept(&r, &s->fd_mounts, s->root, "/proc/self/mounts", s->buf, sizeof(s->buf));
@@ -186,6 +271,8 @@ static int disk_collect(void *state, struct st_emitter *out)
     if (ret < 0) {
         return ret;
     }
+    s->chosen_len = 0;
+    s->chosen_valid = s->fd_mounts >= 0;
     bool bad = false;
     struct st_cursor line;
     int more;
@@ -207,22 +294,23 @@ static int disk_collect(void *state, struct st_emitter *out)
             !st_proc_filter_match(&s->filter, s->path)) {
             continue;
         }
-        if (st_proc_path(s->full, sizeof(s->full), s->root, s->path) < 0) {
+        if (measure(s, out, fstype_s, s->path, s->device) < 0) {
             bad = true;
             continue;
         }
-        struct statvfs v;
-        if (statvfs(s->full, &v) < 0 || v.f_blocks == 0) {
-            /* Gone, not ours to see, or a pseudo file system: as telegraf, not an error. */
-            continue;
+        if (s->chosen_valid) {
+            choose(s, fstype_s);
         }
-        emit_usage(s, out, fstype_s, &v);
     }
     st_proc_close(&r);
     if (more < 0) {
+        s->chosen_valid = false;
         return more;
     }
-    return bad || r.overlong ? -EBADMSG : 0;
+    s->chosen_err = bad || r.overlong ? -EBADMSG : 0;
+    /* A read error closed the kept fd: then the next collection reads the table again. */
+    s->chosen_valid = s->chosen_valid && s->fd_mounts >= 0;
+    return s->chosen_err;
 }
 
 const struct st_source_ops st_source_disk = {

@@ -13,12 +13,17 @@
  * walk of the listening and established hashes): the same states for the same sockets. Its
  * idiag_states asks for exactly the states the files list: not TCP_BOUND_INACTIVE (Linux 6.8+),
  * bound sockets that neither listen nor connect, which the files do not show (the dump reports
- * them as CLOSE) and whose bind hash walk the dump then skips. UDP sockets come from one
- * SOCK_DIAG_BY_FAMILY dump per family, the same sockets as /proc/net/udp{,6} at half the cost.
- * No extension is requested, so replies are the bare inet_diag_msg and its few fixed
- * attributes. If netlink fails once (no tcp_diag or udp_diag, a seccomp filter), the source
- * reads that protocol's files from then on. Either way sockets are streamed through a fixed
- * buffer, so a host with a million of them costs time but no memory.
+ * them as CLOSE) and whose bind hash walk the dump then skips. No extension is requested, so
+ * replies are the bare inet_diag_msg and its few fixed attributes. If netlink fails once (no
+ * tcp_diag, a seccomp filter), the source reads the TCP files from then on. Either way sockets
+ * are streamed through a fixed buffer, so a host with a million of them costs time but no
+ * memory.
+ *
+ * UDP needs no walk at all: /proc/net/udp{,6} list the sockets hashed in the UDP table, and the
+ * kernel counts exactly those as they are hashed and unhashed (udp_lib_get_port and
+ * udp_lib_unhash), per protocol, in the "UDP: inuse" of /proc/net/sockstat and the "UDP6:
+ * inuse" of /proc/net/sockstat6. On a real procfs udp_socket is their sum; without those lines
+ * the files are counted.
  */
 #include <errno.h>
 #include <linux/inet_diag.h>
@@ -55,8 +60,9 @@ struct netstat_state {
     int nl_fd;       /* the sock_diag socket, or -1 */
     uint32_t nl_seq; /* of the last request, to skip a stale reply */
     bool tcp_nl_off; /* netlink failed once for TCP: its files only */
-    bool udp_nl_off; /* likewise for UDP */
+    bool udp_sockstat_off; /* the sockstat files failed once for UDP: its files only */
     bool procfs;     /* root/proc/net was the kernel's at init: netlink may stand in for it */
+    int fd_sockstat, fd_sockstat6; /* kept open (st_proc_open_kept), or -1 */
     _Alignas(struct nlmsghdr) char buf[BUF_SIZE];
 };
 
@@ -69,6 +75,8 @@ static void netstat_fini(void *state)
     if (s->nl_fd >= 0) {
         close(s->nl_fd);
     }
+    st_proc_kept_close(&s->fd_sockstat);
+    st_proc_kept_close(&s->fd_sockstat6);
     st_free(s->root);
     st_free(s);
 }
@@ -89,6 +97,7 @@ static int netstat_init(const struct st_source_config *cfg, void **ret_state)
         return -ENOMEM;
     }
     s->nl_fd = -1;
+    s->fd_sockstat = s->fd_sockstat6 = -1;
     int r = st_proc_root_dup(cfg->root, &s->root);
     if (r < 0) {
         netstat_fini(s);
@@ -148,13 +157,11 @@ static ssize_t nl_recv(struct netstat_state *s)
 #define TCP_FILE_STATES ((1u << 13) - 2)
 
 /*
- * Runs one sock_diag dump and counts its sockets: by state into counts[] when counts is not NULL
- * (a TCP dump), else into *ret_sockets. tcp selects the legacy TCPDIAG_GETSOCK request (both
- * families, one walk); otherwise a SOCK_DIAG_BY_FAMILY request of UDP sockets of one family.
- * Returns 0, or a negative errno with the counts unspecified (the caller then reads the files).
+ * Runs the legacy TCPDIAG_GETSOCK dump (both families, one walk) and counts its sockets by state
+ * into counts[]. Returns 0, or a negative errno with the counts unspecified (the caller then
+ * reads the files).
  */
-static int nl_dump(struct netstat_state *s, bool tcp, uint8_t family, uint64_t counts[N_TCP],
-                   uint64_t *ret_sockets)
+static int nl_dump(struct netstat_state *s, uint64_t counts[N_TCP])
 {
     if (s->nl_fd < 0) {
         int r = nl_open(s);
@@ -164,25 +171,14 @@ static int nl_dump(struct netstat_state *s, bool tcp, uint8_t family, uint64_t c
     }
     struct {
         struct nlmsghdr nlh;
-        union {
-            struct inet_diag_req compat;
-            struct inet_diag_req_v2 v2;
-        };
+        struct inet_diag_req compat;
     } rq;
     memset(&rq, 0, sizeof(rq));
-    uint16_t reply_type;
-    if (tcp) {
-        rq.nlh.nlmsg_len = NLMSG_LENGTH(sizeof(rq.compat));
-        rq.nlh.nlmsg_type = reply_type = TCPDIAG_GETSOCK;
-        rq.compat.idiag_family = AF_INET; /* the compat dump is of both families */
-        rq.compat.idiag_states = TCP_FILE_STATES;
-    } else {
-        rq.nlh.nlmsg_len = NLMSG_LENGTH(sizeof(rq.v2));
-        rq.nlh.nlmsg_type = reply_type = SOCK_DIAG_BY_FAMILY;
-        rq.v2.sdiag_family = family;
-        rq.v2.sdiag_protocol = IPPROTO_UDP;
-        rq.v2.idiag_states = ~0U; /* bound UDP sockets are in any state the files list */
-    }
+    const uint16_t reply_type = TCPDIAG_GETSOCK;
+    rq.nlh.nlmsg_len = NLMSG_LENGTH(sizeof(rq.compat));
+    rq.nlh.nlmsg_type = reply_type;
+    rq.compat.idiag_family = AF_INET; /* the compat dump is of both families */
+    rq.compat.idiag_states = TCP_FILE_STATES;
     rq.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
     rq.nlh.nlmsg_seq = ++s->nl_seq;
     struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
@@ -224,10 +220,6 @@ static int nl_dump(struct netstat_state *s, bool tcp, uint8_t family, uint64_t c
             }
             if (h->nlmsg_type != reply_type ||
                 h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg))) {
-                continue;
-            }
-            if (!counts) {
-                (*ret_sockets)++;
                 continue;
             }
             const struct inet_diag_msg *m = NLMSG_DATA(h);
@@ -289,6 +281,51 @@ static int count_file(struct netstat_state *s, const char *path, uint64_t counts
     return bad || r.overlong ? -EBADMSG : 0;
 }
 
+/*
+ * The "inuse" of the line starting with key ("UDP:") of a sockstat file into *ret. Returns 0,
+ * -ENOENT (no such file), -ENODATA (no such line) or another negative errno.
+ */
+static int sockstat_inuse(struct netstat_state *s, int *kept, const char *path, const char *key,
+                          uint64_t *ret)
+{
+    struct st_proc_reader r;
+    int ret_open = st_proc_open_kept(&r, kept, s->root, path, s->buf, sizeof(s->buf));
+    if (ret_open < 0) {
+        return ret_open;
+    }
+    int ret_code = -ENODATA;
+    struct st_cursor line, f;
+    int more;
+    while (ret_code == -ENODATA && (more = st_proc_next_line(&r, &line)) > 0) {
+        if (st_proc_field(&line, &f) < 0 || !st_proc_field_eq(&f, key)) {
+            continue;
+        }
+        ret_code = -EBADMSG;
+        if (st_proc_field(&line, &f) == 0 && st_proc_field_eq(&f, "inuse") &&
+            st_proc_field_u64(&line, ret) == 0) {
+            ret_code = 0;
+        }
+    }
+    st_proc_close(&r);
+    return more < 0 ? more : ret_code;
+}
+
+/* udp_socket from the sockstat files (see the top of the file). Returns 0 or a negative errno. */
+static int udp_from_sockstat(struct netstat_state *s, uint64_t *ret)
+{
+    uint64_t v4 = 0, v6 = 0;
+    int r = sockstat_inuse(s, &s->fd_sockstat, "/proc/net/sockstat", "UDP:", &v4);
+    if (r < 0) {
+        return r;
+    }
+    r = sockstat_inuse(s, &s->fd_sockstat6, "/proc/net/sockstat6", "UDP6:", &v6);
+    if (r < 0 && r != -ENOENT) {
+        return r; /* no sockstat6: no IPv6, no UDP6 sockets */
+    }
+    *ret = v4 + v6;
+    return 0;
+}
+
 static int netstat_collect(void *state, struct st_emitter *out)
 {
     struct netstat_state *s = state;
@@ -297,21 +334,20 @@ static int netstat_collect(void *state, struct st_emitter *out)
     static const char *const files[] = {"/proc/net/tcp", "/proc/net/tcp6", "/proc/net/udp",
                                         "/proc/net/udp6"};
     bool from_files[4] = {true, true, true, true};
-    if ((!s->tcp_nl_off || !s->udp_nl_off) && s->procfs) {
+    if (s->procfs) {
         if (!s->tcp_nl_off) {
-            if (nl_dump(s, true, AF_INET, tcp, NULL) == 0) {
+            if (nl_dump(s, tcp) == 0) {
                 from_files[0] = from_files[1] = false;
             } else {
                 s->tcp_nl_off = true;
                 memset(tcp, 0, sizeof(tcp));
             }
         }
-        if (!s->udp_nl_off) {
-            if (nl_dump(s, false, AF_INET, NULL, &udp) == 0 &&
-                nl_dump(s, false, AF_INET6, NULL, &udp) == 0) {
+        if (!s->udp_sockstat_off) {
+            if (udp_from_sockstat(s, &udp) == 0) {
                 from_files[2] = from_files[3] = false;
             } else {
-                s->udp_nl_off = true;
+                s->udp_sockstat_off = true;
                 udp = 0;
             }
         }

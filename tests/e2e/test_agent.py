@@ -9,10 +9,13 @@ import socket
 import subprocess
 import sys
 import time
+import threading
 import unittest
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import AGENT, CollectorTest, iso  # noqa: E402
+import pbwire  # noqa: E402
 
 
 def config(port, spool, **metrics_extra):
@@ -226,6 +229,74 @@ class Agent(AgentTestBase):
             p = subprocess.run([AGENT, "--check-config", path], capture_output=True, text=True)
             self.assertEqual(p.returncode, 2, (text, p.stdout, p.stderr))
             self.assertIn(path, p.stderr)
+
+
+
+class CapturingCollector:
+    """A PutMetricData endpoint that answers 200 and records each batch's arrival time and the
+    newest datum timestamp in it."""
+
+    def __init__(self):
+        self.batches = []  # (arrival s, newest timestamp s, datums)
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                arrived = time.time()
+                ts = [pbwire.decode(d)[3][0] for d in pbwire.decode(body).get(2, [])]
+                outer.batches.append((arrived, max(ts) / 1000.0 if ts else None, len(ts)))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Flush(AgentTestBase):
+    """Batches are sealed on the grid of force_flush_interval, right after the collection of
+    the same instant (one wakeup), not at a phase of their own a fraction of a second later."""
+
+    def run_agent(self, flush_s, seconds):
+        cap = CapturingCollector()
+        self.addCleanup(cap.close)
+        cfg = config(cap.port, os.path.join(self.tmp, "spool"), force_flush_interval=flush_s)
+        cfg["metrics"]["metrics_collected"] = {"mem": {"measurement": ["mem_used_percent"]}}
+        a = self.agent(cfg)
+        time.sleep(seconds)
+        a.stop()
+        return [b for b in cap.batches[1:-1] if b[1] is not None]  # not the first nor the SIGTERM one
+
+    def test_each_second_is_sent_as_soon_as_it_is_collected(self):
+        batches = self.run_agent(1, 6.5)
+        self.assertGreaterEqual(len(batches), 4, batches)
+        for arrived, newest, n in batches:
+            # The newest datum is of the collection just made: sent within a few ms of it.
+            self.assertGreaterEqual(arrived, newest, batches)
+            self.assertLess(arrived - newest, 0.25, batches)
+            self.assertEqual(n, 1, batches)  # one second's datum per batch
+
+    def test_a_longer_flush_interval_seals_on_a_collection_instant(self):
+        batches = self.run_agent(3, 10.5)
+        self.assertGreaterEqual(len(batches), 2, batches)
+        for arrived, newest, n in batches:
+            self.assertLess(arrived - newest, 0.25, batches)
+            self.assertEqual(n, 3, batches)  # three 1 s collections per batch
+        gaps = [b[0] - a[0] for a, b in zip(batches, batches[1:])]
+        self.assertTrue(all(2.5 < g < 3.5 for g in gaps), gaps)
 
 
 def free_udp_port():

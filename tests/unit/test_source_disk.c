@@ -8,7 +8,11 @@
 #include "test_source_capture.h"
 
 #include <errno.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define TOL 1e-6
 
@@ -195,6 +199,70 @@ static void test_garbage_never_crashes(void **state)
     fuzz_source(*state, &st_source_disk, rels, 1, 300, false);
 }
 
+/* In the child of the mount test: how many records have path, or -1 when collect failed. */
+static int child_count(void *st, struct capture *cap, const char *path)
+{
+    cap_reset(cap);
+    if (st_source_disk.collect(st, &cap->e) < -EBADMSG) {
+        return -1;
+    }
+    return (int)cap_count_dim(cap, "path", path);
+}
+
+/*
+ * On the real system the chosen mounts are kept between collections and re-read when poll()
+ * on the mounts file says the table changed: a tmpfs mounted (in a mount namespace of the test's
+ * own) shows up at the next collection and is gone after the umount. Needs CAP_SYS_ADMIN.
+ */
+static void test_a_mount_or_umount_is_seen_at_the_next_collection(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/test_disk_mount.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+            _exit(77); /* not allowed here */
+        }
+        struct capture *cap = calloc(1, sizeof(*cap));
+        struct st_source_config cfg;
+        config_default(&cfg, "/");
+        void *st;
+        if (!cap || st_source_disk.init(&cfg, &st) < 0) {
+            _exit(10);
+        }
+        if (child_count(st, cap, dir) != 0 || child_count(st, cap, dir) != 0) {
+            _exit(11);
+        }
+        if (mount("stratus-test", dir, "tmpfs", 0, "size=1m") < 0) {
+            _exit(77);
+        }
+        if (child_count(st, cap, dir) != 7) {
+            _exit(12); /* the new mount, all seven measurements */
+        }
+        if (child_count(st, cap, dir) != 7) {
+            _exit(13); /* still there, from the kept list */
+        }
+        if (umount(dir) < 0) {
+            _exit(14);
+        }
+        if (child_count(st, cap, dir) != 0) {
+            _exit(15);
+        }
+        st_source_disk.fini(st);
+        _exit(0);
+    }
+    int status;
+    assert_int_equal(waitpid(child, &status, 0), child);
+    rmdir(dir);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 77) {
+        skip();
+    }
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static void test_init_out_of_memory(void **state)
 {
     (void)state;
@@ -227,6 +295,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_missing_file_is_enoent, setup, source_teardown),
         cmocka_unit_test_setup_teardown(test_garbage_never_crashes, scratch_test_setup,
                                         scratch_test_teardown),
+        cmocka_unit_test(test_a_mount_or_umount_is_seen_at_the_next_collection),
         cmocka_unit_test(test_init_out_of_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
