@@ -319,8 +319,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         run->ts_ms = run->next_ms;
         int r = run->cfg->ops->collect(run->state, &run->emitter);
         if (r < 0 && st_ratelimit_allow(&run->err_rl)) {
-            st_log_warning("agent: %s: collection failed: %s (non-fatal)",
-                           st_section_name(run->id), strerror(-r));
+            st_log_warning("agent: %s: collection failed: %s (non-fatal)", st_section_name(run->id),
+                           strerror(-r));
         }
         /* The next multiple of the interval (after a stall: the next one still to come). */
         int64_t now = st_wall_ms();

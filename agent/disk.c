@@ -48,8 +48,8 @@ struct disk_state {
     /* The mounts the last read chose: fstype, path and device, each NUL-terminated, in turn. */
     char *chosen;
     size_t chosen_len, chosen_cap;
-    bool chosen_valid;   /* they are all of them, and fd_mounts is kept: poll tells a change */
-    int chosen_err;      /* what that read returned: 0 or -EBADMSG */
+    bool chosen_valid; /* they are all of them, and fd_mounts is kept: poll tells a change */
+    int chosen_err;    /* what that read returned: 0 or -EBADMSG */
     char buf[BUF_SIZE];
 };
 
@@ -129,9 +129,9 @@ static int unescape(const struct st_cursor *field, char *dst, size_t size)
 }
 
 static const char *const no_blocks[] = {
-    "binfmt_misc", "bpf",   "cgroup", "cgroup2", "configfs", "debugfs",   "devpts",
-    "fusectl",     "mqueue", "nsfs",  "proc",    "pstore",   "ramfs",     "rpc_pipefs",
-    "securityfs",  "selinuxfs", "sysfs", "tracefs",
+    "binfmt_misc", "bpf",        "cgroup",     "cgroup2",   "configfs", "debugfs",
+    "devpts",      "fusectl",    "mqueue",     "nsfs",      "proc",     "pstore",
+    "ramfs",       "rpc_pipefs", "securityfs", "selinuxfs", "sysfs",    "tracefs",
 };
 
 static bool has_no_blocks(const struct st_cursor *fstype)

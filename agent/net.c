@@ -55,7 +55,7 @@ _Static_assert(N_COUNTERS <= ST_PROC_DEV_VALUES, "net counters fit a device slot
 
 struct net_state {
     char *root;
-    int fd_dev; /* kept open between collections (st_proc_open_kept), or -1 */
+    int fd_dev;   /* kept open between collections (st_proc_open_kept), or -1 */
     int fd_ioctl; /* a socket for SIOCGIFFLAGS under the root "/", or -1: read the files */
     struct st_proc_filter filter;
     struct st_proc_devs devs;

@@ -57,11 +57,11 @@ _Static_assert(sizeof(tcp_order) / sizeof(tcp_order[0]) == N_TCP, "every TCP sta
 
 struct netstat_state {
     char *root;
-    int nl_fd;       /* the sock_diag socket, or -1 */
-    uint32_t nl_seq; /* of the last request, to skip a stale reply */
-    bool tcp_nl_off; /* netlink failed once for TCP: its files only */
+    int nl_fd;             /* the sock_diag socket, or -1 */
+    uint32_t nl_seq;       /* of the last request, to skip a stale reply */
+    bool tcp_nl_off;       /* netlink failed once for TCP: its files only */
     bool udp_sockstat_off; /* the sockstat files failed once for UDP: its files only */
-    bool procfs;     /* root/proc/net was the kernel's at init: netlink may stand in for it */
+    bool procfs;           /* root/proc/net was the kernel's at init: netlink may stand in for it */
     int fd_sockstat, fd_sockstat6; /* kept open (st_proc_open_kept), or -1 */
     _Alignas(struct nlmsghdr) char buf[BUF_SIZE];
 };

@@ -73,13 +73,13 @@ struct kept {
 
 struct processes_state {
     char *root;
-    bool procfs;                   /* root/proc is a real procfs: stat fds may be kept */
-    int fd_loadavg;                /* root/proc/loadavg when its last pid is ours to watch, or -1 */
-    uint64_t last_pid;             /* as the previous collection read it */
+    bool procfs;       /* root/proc is a real procfs: stat fds may be kept */
+    int fd_loadavg;    /* root/proc/loadavg when its last pid is ours to watch, or -1 */
+    uint64_t last_pid; /* as the previous collection read it */
     bool has_last_pid;
-    bool settled;                  /* the last listing began a whole interval after a pid was taken */
-    bool all_kept;                 /* the last listing kept an fd for every process it found */
-    unsigned since_listing;        /* collections since the last listing */
+    bool settled;           /* the last listing began a whole interval after a pid was taken */
+    bool all_kept;          /* the last listing kept an fd for every process it found */
+    unsigned since_listing; /* collections since the last listing */
     uint64_t listings;
     struct kept *kept, *next_kept; /* sorted by pid: this collection's and the next's */
     size_t n_kept, n_next;

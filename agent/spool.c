@@ -54,7 +54,7 @@ struct st_spool {
     int dir_fd, cur_fd;
     uint64_t max_bytes, seg_size;
     bool sync;
-    bool unsynced; /* the tail segment has appends not yet fdatasync'd */
+    bool unsynced;    /* the tail segment has appends not yet fdatasync'd */
     struct seg *segs; /* oldest first; the last one is appended to */
     size_t nsegs, segs_cap;
     uint64_t head_off; /* the oldest record still to send, in segs[0] */
