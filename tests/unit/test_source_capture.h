@@ -222,6 +222,20 @@ static inline void config_add_resource(struct st_source_config *cfg, const char 
     cfg->all_resources = false;
 }
 
+/* A source started on the real system (root "/") and an empty capture for it. */
+static inline void *real_source_init(const struct st_source_ops *ops, struct capture **ret_cap)
+{
+    struct capture *cap = calloc(1, sizeof(*cap));
+    assert_non_null(cap);
+    cap_reset(cap);
+    struct st_source_config cfg;
+    config_default(&cfg, "/");
+    void *st;
+    assert_int_equal(ops->init(&cfg, &st), 0);
+    *ret_cap = cap;
+    return st;
+}
+
 /* The test state most files use: a fixture root, a capture, a config and the source. */
 struct source_test {
     const struct st_source_ops *ops;

@@ -148,12 +148,8 @@ static void test_garbage_never_crashes(void **state)
 static void test_the_real_system_skips_by_the_interfaces_flags(void **state)
 {
     (void)state;
-    struct capture *cap = calloc(1, sizeof(*cap));
-    struct st_source_config cfg;
-    config_default(&cfg, "/");
-    void *st;
-    assert_int_equal(st_source_net.init(&cfg, &st), 0);
-    cap_reset(cap);
+    struct capture *cap;
+    void *st = real_source_init(&st_source_net, &cap);
     assert_int_equal(st_source_net.collect(st, &cap->e), 0);
     cap_reset(cap);
     assert_int_equal(st_source_net.collect(st, &cap->e), 0);

@@ -164,9 +164,9 @@ static size_t fds_on(const char *prefix)
     return n;
 }
 
-static void test_the_real_proc_keeps_fds_and_lets_go_of_exited_processes(void **state)
+/* Forks a child that waits to be killed; its /proc directory ("/proc/PID/") into mine. */
+static pid_t spawn_paused_child(char mine[64])
 {
-    (void)state;
     pid_t child = fork();
     assert_true(child >= 0);
     if (child == 0) {
@@ -174,14 +174,17 @@ static void test_the_real_proc_keeps_fds_and_lets_go_of_exited_processes(void **
         pause();
         _exit(0);
     }
+    snprintf(mine, 64, "/proc/%d/", (int)child);
+    return child;
+}
+
+static void test_the_real_proc_keeps_fds_and_lets_go_of_exited_processes(void **state)
+{
+    (void)state;
     char mine[64];
-    snprintf(mine, sizeof(mine), "/proc/%d/", (int)child);
-    struct capture *cap = calloc(1, sizeof(*cap));
-    cap_reset(cap);
-    struct st_source_config cfg;
-    config_default(&cfg, "/");
-    void *st;
-    assert_int_equal(st_source_processes.init(&cfg, &st), 0);
+    pid_t child = spawn_paused_child(mine);
+    struct capture *cap;
+    void *st = real_source_init(&st_source_processes, &cap);
     assert_true(st_source_processes.collect(st, &cap->e) >= -EBADMSG);
     double total = cap_value(cap, "total", NULL, NULL);
     assert_true(total >= 2); /* this test and its child at least */
@@ -212,11 +215,8 @@ static void test_the_real_proc_keeps_fds_and_lets_go_of_exited_processes(void **
 static void test_the_real_proc_is_listed_only_after_a_pid_was_taken(void **state)
 {
     (void)state;
-    struct capture *cap = calloc(1, sizeof(*cap));
-    struct st_source_config cfg;
-    config_default(&cfg, "/");
-    void *st;
-    assert_int_equal(st_source_processes.init(&cfg, &st), 0);
+    struct capture *cap;
+    void *st = real_source_init(&st_source_processes, &cap);
     bool skipped = false;
     double total = 0;
     for (int i = 0; i < 300 && !skipped; i++) {
@@ -240,15 +240,8 @@ static void test_the_real_proc_is_listed_only_after_a_pid_was_taken(void **state
         assert_int_equal(fds_on("/proc/"), (size_t)total);
     }
     /* A new process takes a pid: the next collection lists /proc and finds it. */
-    pid_t child = fork();
-    assert_true(child >= 0);
-    if (child == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failed assertion must not leave it behind */
-        pause();
-        _exit(0);
-    }
     char mine[64];
-    snprintf(mine, sizeof(mine), "/proc/%d/", (int)child);
+    pid_t child = spawn_paused_child(mine);
     uint64_t before = st_processes_listings(st);
     cap_reset(cap);
     st_source_processes.collect(st, &cap->e);
