@@ -263,6 +263,8 @@ static int64_t next_on_grid(int64_t t, int64_t step, int64_t phase)
 
 static void add_timer_at(struct event *ev, int64_t at_ms)
 {
+    /* libevent adds the delay to the time its loop woke at, which is earlier than now. */
+    event_base_update_cache_time(event_get_base(ev));
     int64_t delay = at_ms - st_wall_ms();
     if (delay < 0) {
         delay = 0;
@@ -311,6 +313,12 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
     struct st_agent *a = arg;
+    if (st_wall_ms() < a->tick_ms) {
+        /* Early: the monotonic clock of the timer and the wall clock of the grid drift apart
+         * (NTP slews the latter). A collection stamped with an instant must follow it. */
+        add_timer_at(a->tick_ev, a->tick_ms);
+        return;
+    }
     for (int i = 0; i < ST_N_SECTIONS; i++) {
         struct section_run *run = &a->runs[i];
         if (!run->cfg || run->next_ms > a->tick_ms) {
